@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# dvc.yaml's commands say `python`: make it the project's.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup repro test bench clean-venv
 
