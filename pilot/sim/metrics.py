@@ -1,0 +1,69 @@
+"""How well a drive went: autonomy by NVIDIA's PilotNet formula, cross-track error, laps, speed."""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+SECONDS_PER_INTERVENTION = 6.0       # PilotNet: each take-over costs six seconds of driving
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One physics step of a drive (the state after the step)."""
+
+    step: int
+    time_s: float
+    x_m: float
+    y_m: float
+    yaw_deg: float
+    speed_mph: float
+    steering: float                   # command applied, -1..1
+    throttle: float
+    brake: float
+    cross_track_m: float              # of the car's centre, positive left (before any reset)
+    heading_error_deg: float
+    progress_laps: float              # laps driven so far along the centre line
+    intervention: bool                # a wheel left the road: the car was put back on the centre line
+
+
+def autonomy_pct(interventions: int, elapsed_s: float) -> float:
+    """(1 - interventions * 6 s / elapsed s) * 100, floored at 0 (PilotNet's autonomy)."""
+    if elapsed_s <= 0:
+        raise ValueError("autonomy needs a drive longer than zero seconds")
+    return max(0.0, (1.0 - interventions * SECONDS_PER_INTERVENTION / elapsed_s) * 100.0)
+
+
+def summarise(records: list[StepRecord]) -> dict[str, float | int]:
+    """The metrics JSON of a drive."""
+    if not records:
+        raise ValueError("no steps were driven: nothing to summarise")
+    elapsed_s = records[-1].time_s
+    interventions = sum(r.intervention for r in records)
+    errors = [abs(r.cross_track_m) for r in records]
+    return {
+        "autonomy_pct": round(autonomy_pct(interventions, elapsed_s), 3),
+        "interventions": interventions,
+        "laps": int(math.floor(records[-1].progress_laps + 1e-9)),
+        "progress_laps": round(records[-1].progress_laps, 4),
+        "elapsed_s": round(elapsed_s, 3),
+        "steps": len(records),
+        "mean_abs_cross_track_m": round(sum(errors) / len(errors), 4),
+        "max_abs_cross_track_m": round(max(errors), 4),
+        "mean_speed_mph": round(sum(r.speed_mph for r in records) / len(records), 3),
+    }
+
+
+def write_trajectory_csv(records: list[StepRecord], path: str | Path) -> None:
+    """One row per step, with a header: the trajectory plot's data."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = [f.name for f in fields(StepRecord)]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=names)
+        writer.writeheader()
+        for record in records:
+            row = asdict(record)
+            row["intervention"] = int(record.intervention)
+            writer.writerow({k: (round(v, 5) if isinstance(v, float) else v) for k, v in row.items()})

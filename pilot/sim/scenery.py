@@ -1,0 +1,170 @@
+"""What the world looks like, drawn once per track: a top-down ground texture and a sky panorama.
+
+The camera never draws roads itself: it maps this ground texture into the image with a
+homography and cuts the visible slice out of the 360-degree panorama. Everything random
+here is drawn from the track's seed, so a track always looks the same.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pilot.sim.track import Track
+
+TEXTURE_M_PER_PX = 0.1          # ground texture resolution
+MARGIN_M = 70.0                 # ground drawn around the circuit's bounding box
+EDGE_LINE_WIDTH_M = 0.25
+EDGE_LINE_INSET_M = 0.35        # from the asphalt's edge to the line's centre
+CURB_WIDTH_M = 0.9              # red/white curbs just outside the asphalt on bends
+CURB_STRIPE_M = 1.5             # length of one red or white block
+CURB_CURVATURE_PER_M = 0.016    # bends at least this tight get curbs
+PANORAMA_WIDTH_PX = 2048        # columns for 360 degrees of sky
+ASPHALT_RGB = (104, 104, 108)
+LINE_RGB = (226, 206, 78)
+CURB_RED_RGB = (196, 42, 36)
+CURB_WHITE_RGB = (236, 236, 232)
+
+_GRASS, _ASPHALT, _LINE, _CURB_RED, _CURB_WHITE = range(5)
+
+
+@dataclass(frozen=True)
+class Scenery:
+    """Pixels of one track's world. Ground: RGB, row 0 at y = top_y_m, column 0 at x = left_x_m."""
+
+    ground_rgb: np.ndarray
+    left_x_m: float
+    top_y_m: float
+    m_per_px: float
+    panorama_rgb: np.ndarray        # rows above the ground band x PANORAMA_WIDTH_PX, column 0 = east
+    horizon_row: float              # where the panorama's horizon sits (its bottom rows are distant ground)
+    distant_rgb: tuple[int, int, int]   # colour of ground beyond the texture and of the haze
+
+
+def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], cell_px: int, channels: int = 1) -> np.ndarray:
+    """Zero-mean, unit-ish low-frequency noise (cubic upsampling of a coarse grid), float32."""
+    coarse = rng.standard_normal((shape[0] // cell_px + 3, shape[1] // cell_px + 3, channels)).astype(np.float32)
+    field = cv2.resize(coarse, ((coarse.shape[1]) * cell_px, (coarse.shape[0]) * cell_px), interpolation=cv2.INTER_CUBIC)
+    field = field.reshape(field.shape[0], field.shape[1], channels)
+    return field[cell_px: cell_px + shape[0], cell_px: cell_px + shape[1]]
+
+
+def _bend_mask(track: Track) -> np.ndarray:
+    """Centre-line samples on a bend, widened by ~8 m so curbs start before the turn-in."""
+    spacing = track.length_m / len(track.points_m)
+    radius = max(1, int(round(8.0 / spacing)))
+    kernel = np.ones(2 * radius + 1) / (2 * radius + 1)
+    padded = np.concatenate([track.curvatures_per_m[-radius:], track.curvatures_per_m, track.curvatures_per_m[:radius]])
+    smooth = np.abs(np.convolve(padded, kernel, mode="valid"))
+    mask = smooth > CURB_CURVATURE_PER_M
+    grown = np.concatenate([mask[-radius:], mask, mask[:radius]])
+    return np.convolve(grown, np.ones(2 * radius + 1), mode="valid") > 0
+
+
+def _draw_labels(track: Track, to_px, shape: tuple[int, int]) -> np.ndarray:
+    """Label map: grass, asphalt, edge lines, curbs (drawn with sub-pixel polylines)."""
+    shift = 3
+    labels = np.zeros(shape, dtype=np.uint8)
+
+    def px(points: np.ndarray) -> np.ndarray:
+        return np.round(to_px(points) * (1 << shift)).astype(np.int32)
+
+    def thickness(width_m: float) -> int:
+        return max(1, int(round(width_m / TEXTURE_M_PER_PX)))
+
+    half = track.half_width_m
+    bends = _bend_mask(track)
+    stripe = (np.floor(track.s_m / CURB_STRIPE_M).astype(int) % 2).astype(bool)
+    for side in (-1.0, 1.0):
+        curb = px(track.offset_line(side * (half + 0.5 * CURB_WIDTH_M - 0.1)))
+        for index in np.flatnonzero(bends):
+            colour = _CURB_WHITE if stripe[index] else _CURB_RED
+            following = (index + 1) % len(curb)
+            cv2.line(labels, tuple(curb[index]), tuple(curb[following]), colour, thickness(CURB_WIDTH_M), cv2.LINE_8, shift)
+    cv2.polylines(labels, [px(track.points_m)], True, _ASPHALT, thickness(track.width_m), cv2.LINE_8, shift)
+    for side in (-1.0, 1.0):
+        line = px(track.offset_line(side * (half - EDGE_LINE_INSET_M)))
+        cv2.polylines(labels, [line], True, _LINE, thickness(EDGE_LINE_WIDTH_M), cv2.LINE_AA, shift)
+    return labels
+
+
+def _ground_texture(track: Track, rng: np.random.Generator) -> tuple[np.ndarray, float, float, tuple[int, int, int]]:
+    low = track.points_m.min(axis=0) - MARGIN_M
+    high = track.points_m.max(axis=0) + MARGIN_M
+    width_px = int(np.ceil((high[0] - low[0]) / TEXTURE_M_PER_PX))
+    height_px = int(np.ceil((high[1] - low[1]) / TEXTURE_M_PER_PX))
+
+    def to_px(points: np.ndarray) -> np.ndarray:
+        return np.stack([(points[:, 0] - low[0]) / TEXTURE_M_PER_PX, (high[1] - points[:, 1]) / TEXTURE_M_PER_PX], axis=1)
+
+    labels = _draw_labels(track, to_px, (height_px, width_px))
+    grass_rgb = np.array([rng.uniform(110, 165), rng.uniform(125, 150), rng.uniform(50, 80)], dtype=np.float32)
+    dirt_rgb = np.array([150, 128, 92], dtype=np.float32)
+    palette = np.array([grass_rgb, ASPHALT_RGB, LINE_RGB, CURB_RED_RGB, CURB_WHITE_RGB], dtype=np.float32)
+    amount = np.array([18.0, 6.0, 10.0, 8.0, 6.0], dtype=np.float32)
+    patches = _smooth_field(rng, (height_px, width_px), 120)[..., 0]
+    tone = _smooth_field(rng, (height_px, width_px), 40)[..., 0]
+    ground = np.empty((height_px, width_px, 3), np.uint8)
+    for start in range(0, height_px, 256):                 # in bands: float temporaries stay small
+        rows = slice(start, min(height_px, start + 256))
+        band_labels = labels[rows]
+        image = palette[band_labels]
+        dirt = np.clip(patches[rows] - 0.6, 0.0, 0.8) * (band_labels == _GRASS)
+        image += dirt[..., None] * (dirt_rgb - grass_rgb)   # dry, brown patches off the road
+        grain = rng.standard_normal(band_labels.shape, dtype=np.float32)
+        image += ((tone[rows] + grain) * amount[band_labels])[..., None]
+        np.clip(image, 0, 255, out=image)
+        ground[rows] = image.astype(np.uint8)
+    return ground, float(low[0]), float(high[1]), tuple(int(c) for c in grass_rgb)
+
+
+def _panorama(rng: np.random.Generator, rows: int, horizon_row: float, grass_rgb: tuple[int, int, int]) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """Sky gradient, two ranges of hills and tree lines, over 360 degrees (columns = azimuth)."""
+    width = PANORAMA_WIDTH_PX
+    horizon = int(round(horizon_row))
+    top = np.array([70, 130, 215], dtype=np.float32)
+    bottom = np.array([185, 208, 232], dtype=np.float32)
+    blend = (np.arange(rows, dtype=np.float32) / max(1, horizon))[:, None].clip(0, 1) ** 1.5
+    sky = (top * (1 - blend) + bottom * blend)[:, None, :] * np.ones((1, width, 1), np.float32)
+    azimuth = 2 * np.pi * np.arange(width) / width
+    distant = np.array(grass_rgb, dtype=np.float32) * 0.55 + bottom * 0.45
+
+    def ridge(scale_px: float, lumpiness: int) -> np.ndarray:
+        profile = np.zeros(width)
+        for k in range(1, lumpiness + 1):
+            profile += rng.uniform(0.3, 1.0) / k * np.cos(k * azimuth + rng.uniform(0, 2 * np.pi))
+        profile = (profile - profile.min()) / np.ptp(profile)
+        return horizon - 2 - scale_px * profile
+
+    row_index = np.arange(rows)[:, None]
+    far = ridge(rng.uniform(14, 34), 9)
+    sky[row_index >= far[None, :]] = np.array([138, 160, 170], np.float32)   # hazy blue-grey hills
+    near = ridge(rng.uniform(8, 26), 14)
+    near_rgb = np.array([150, 140, 92], np.float32) * rng.uniform(0.85, 1.1)
+    near_mask = row_index >= near[None, :]
+    shade = _smooth_field(rng, (rows, width), 16)[..., 0]
+    sky[near_mask] = (near_rgb[None, :] * (1 + 0.12 * shade[near_mask][:, None]))
+    trees = np.zeros((rows, width), np.uint8)
+    for _ in range(int(rng.integers(120, 260))):                         # trees on the near hills
+        column = int(rng.integers(width))
+        base = int(near[column]) + int(rng.integers(0, 5))
+        height = int(rng.integers(4, 16))
+        if rng.random() < 0.5:                                           # a round crown
+            cv2.ellipse(trees, (column, base - height // 2), (int(rng.integers(3, 9)), height // 2 + 1), 0, 0, 360, 255, -1)
+        else:                                                            # a conifer
+            half = int(rng.integers(2, 6))
+            cv2.fillConvexPoly(trees, np.array([[column - half, base], [column + half, base], [column, base - height - 3]]), 255)
+    tree_rgb = np.array([52, 78, 40], np.float32)
+    sky[trees > 0] = tree_rgb * (1 + 0.15 * shade[trees > 0][:, None])
+    sky[horizon:] = distant
+    panorama = np.clip(sky, 0, 255).astype(np.uint8)
+    return panorama, tuple(int(c) for c in distant)
+
+
+def build_scenery(track: Track, seed: int, panorama_rows: int, horizon_row: float) -> Scenery:
+    """Draw a track's world once (a second or so): ground texture, panorama, distant colour."""
+    rng = np.random.default_rng([seed, 20260])
+    ground, left_x, top_y, grass = _ground_texture(track, rng)
+    panorama, distant = _panorama(rng, panorama_rows, horizon_row, grass)
+    return Scenery(ground, left_x, top_y, TEXTURE_M_PER_PX, panorama, horizon_row, distant)

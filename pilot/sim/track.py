@@ -1,0 +1,193 @@
+"""Closed circuits and the geometric queries on them (no drawing, no physics).
+
+A track is a closed centre line resampled at even arc length, with a constant road
+width. `generate_track(seed)` makes a smooth star-shaped circuit r(theta) = R0 (1 + sum
+a_k cos(k theta + phi_k)), scaled to the requested length, with its curvature held
+under a limit so the expert takes every bend well below full lock. Sign conventions:
+headings in radians counter-clockwise from +x, cross-track error positive when the
+point is LEFT of the centre line in the direction of travel.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_LENGTH_M = 700.0
+DEFAULT_WIDTH_M = 8.0
+DEFAULT_MAX_CURVATURE_PER_M = 0.045     # tightest bend: radius 22 m
+DEFAULT_SPACING_M = 0.5                 # centre-line sample spacing
+MIN_GAP_M = 40.0                        # distinct parts of the circuit stay this far apart
+HARMONICS = (2, 3, 4, 5)
+
+
+@dataclass(frozen=True)
+class TrackPoint:
+    """The centre-line point nearest to a query position."""
+
+    index: int                  # centre-line sample at or before the point
+    s_m: float                  # arc length of the nearest point, 0..length
+    x_m: float
+    y_m: float
+    heading_rad: float          # direction of travel at the nearest point
+    cross_track_m: float        # signed distance, positive left of the centre line
+    curvature_per_m: float      # of the centre line there, positive for a left bend
+
+
+class Track:
+    """A closed centre line (N x 2 points, evenly spaced, first point not repeated)."""
+
+    def __init__(self, points_m: np.ndarray, width_m: float = DEFAULT_WIDTH_M, seed: int | None = None) -> None:
+        points = np.asarray(points_m, dtype=np.float64)
+        if points.ndim != 2 or points.shape[1] != 2 or len(points) < 8:
+            raise ValueError("a track needs an (N, 2) array of at least 8 centre-line points")
+        self.points_m = points
+        self.width_m = float(width_m)
+        self.seed = seed
+        following = np.roll(points, -1, axis=0)
+        self._segments = following - points
+        self.segment_lengths_m = np.hypot(self._segments[:, 0], self._segments[:, 1])
+        self.s_m = np.concatenate([[0.0], np.cumsum(self.segment_lengths_m)[:-1]])
+        self.length_m = float(self.segment_lengths_m.sum())
+        self.headings_rad = np.arctan2(self._segments[:, 1], self._segments[:, 0])
+        turn = np.angle(np.exp(1j * (self.headings_rad - np.roll(self.headings_rad, 1))))
+        mean_spacing = 0.5 * (self.segment_lengths_m + np.roll(self.segment_lengths_m, 1))
+        self.curvatures_per_m = turn / mean_spacing
+        # curvature at each point: turn between the segments around it, per unit length
+
+    @property
+    def half_width_m(self) -> float:
+        return 0.5 * self.width_m
+
+    def nearest(self, x_m: float, y_m: float, hint_index: int | None = None, window: int = 60) -> TrackPoint:
+        """Project a point on the centre line. With a hint, search only +-window samples around it."""
+        count = len(self.points_m)
+        if hint_index is None:
+            candidates = np.arange(count)
+        else:
+            candidates = np.arange(hint_index - window, hint_index + window + 1) % count
+        starts = self.points_m[candidates]
+        segments = self._segments[candidates]
+        lengths = self.segment_lengths_m[candidates]
+        offsets = np.array([x_m, y_m]) - starts
+        along = np.clip((offsets * segments).sum(axis=1) / lengths**2, 0.0, 1.0)
+        closest = starts + along[:, None] * segments
+        distances = np.hypot(closest[:, 0] - x_m, closest[:, 1] - y_m)
+        best = int(np.argmin(distances))
+        index = int(candidates[best])
+        segment = segments[best]
+        cross = segment[0] * offsets[best, 1] - segment[1] * offsets[best, 0]
+        fraction = float(along[best])
+        curvature = (1 - fraction) * self.curvatures_per_m[index] + fraction * self.curvatures_per_m[(index + 1) % count]
+        return TrackPoint(
+            index=index,
+            s_m=float(self.s_m[index] + fraction * lengths[best]) % self.length_m,
+            x_m=float(closest[best, 0]),
+            y_m=float(closest[best, 1]),
+            heading_rad=float(self.headings_rad[index]),
+            cross_track_m=float(np.copysign(distances[best], cross)),
+            curvature_per_m=float(curvature),
+        )
+
+    def cross_track_m(self, x_m: float, y_m: float, hint_index: int | None = None) -> float:
+        """Signed distance from the centre line, positive to the left."""
+        return self.nearest(x_m, y_m, hint_index).cross_track_m
+
+    def heading_error_rad(self, x_m: float, y_m: float, heading_rad: float, hint_index: int | None = None) -> float:
+        """Heading minus the road's direction at the nearest point, wrapped to (-pi, pi]."""
+        return wrap_angle(heading_rad - self.nearest(x_m, y_m, hint_index).heading_rad)
+
+    def progress(self, x_m: float, y_m: float, hint_index: int | None = None) -> float:
+        """Lap progress of the nearest centre-line point, 0..1 from the start line."""
+        return self.nearest(x_m, y_m, hint_index).s_m / self.length_m
+
+    def point_at(self, s_m: float, lateral_m: float = 0.0) -> tuple[float, float, float]:
+        """(x, y, heading) at arc length s (wrapped), `lateral_m` to the left of the centre line."""
+        s = float(s_m) % self.length_m
+        index = int(np.searchsorted(self.s_m, s, side="right") - 1)
+        fraction = (s - self.s_m[index]) / self.segment_lengths_m[index]
+        x, y = self.points_m[index] + fraction * self._segments[index]
+        heading = float(self.headings_rad[index])
+        return (float(x - lateral_m * np.sin(heading)), float(y + lateral_m * np.cos(heading)), heading)
+
+    def offset_line(self, lateral_m: float) -> np.ndarray:
+        """The centre line shifted `lateral_m` to the left (for edge lines and curbs), N x 2."""
+        normals = np.stack([-np.sin(self._point_headings()), np.cos(self._point_headings())], axis=1)
+        return self.points_m + lateral_m * normals
+
+    def _point_headings(self) -> np.ndarray:
+        """Heading at each sample (mean of the segments around it)."""
+        before = np.roll(self._segments, 1, axis=0)
+        summed = before / self.segment_lengths_m[np.roll(np.arange(len(self.points_m)), 1), None] \
+            + self._segments / self.segment_lengths_m[:, None]
+        return np.arctan2(summed[:, 1], summed[:, 0])
+
+
+def wrap_angle(angle_rad: float) -> float:
+    """Wrap an angle to (-pi, pi]."""
+    return float(-((-angle_rad + np.pi) % (2 * np.pi) - np.pi))
+
+
+def circle_track(radius_m: float, width_m: float = DEFAULT_WIDTH_M, spacing_m: float = DEFAULT_SPACING_M) -> Track:
+    """A counter-clockwise circle centred on the origin, starting at (radius, 0): for closed-form tests."""
+    count = max(16, int(round(2 * np.pi * radius_m / spacing_m)))
+    theta = 2 * np.pi * np.arange(count) / count
+    return Track(np.stack([radius_m * np.cos(theta), radius_m * np.sin(theta)], axis=1), width_m)
+
+
+def _polar_shape(amplitudes: np.ndarray, phases: np.ndarray, samples: int = 8192) -> np.ndarray:
+    theta = 2 * np.pi * np.arange(samples) / samples
+    radius = 1.0 + sum(a * np.cos(k * theta + p) for k, a, p in zip(HARMONICS, amplitudes, phases))
+    return np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
+
+
+def _resample(points: np.ndarray, length_m: float, spacing_m: float) -> np.ndarray:
+    """Scale a closed polyline to `length_m` and resample it at even arc length."""
+    closed = np.vstack([points, points[:1]])
+    steps = np.hypot(*np.diff(closed, axis=0).T)
+    scale = length_m / steps.sum()
+    cumulative = np.concatenate([[0.0], np.cumsum(steps)]) * scale
+    count = int(round(length_m / spacing_m))
+    targets = np.arange(count) * (length_m / count)
+    return np.stack([np.interp(targets, cumulative, closed[:, 0] * scale),
+                     np.interp(targets, cumulative, closed[:, 1] * scale)], axis=1)
+
+
+def _min_gap_m(points: np.ndarray, spacing_m: float) -> float:
+    """Smallest distance between samples more than 2*MIN_GAP_M apart along the track."""
+    sub = points[:: max(1, int(2.0 / spacing_m))]
+    step = len(points) / len(sub) * spacing_m
+    distance = np.hypot(sub[:, None, 0] - sub[None, :, 0], sub[:, None, 1] - sub[None, :, 1])
+    index = np.arange(len(sub))
+    along = np.abs(index[:, None] - index[None, :]) * step
+    along = np.minimum(along, len(sub) * step - along)
+    return float(distance[along > 2 * MIN_GAP_M].min())
+
+
+def generate_track(seed: int, length_m: float = DEFAULT_LENGTH_M, width_m: float = DEFAULT_WIDTH_M,
+                   max_curvature_per_m: float = DEFAULT_MAX_CURVATURE_PER_M,
+                   spacing_m: float = DEFAULT_SPACING_M) -> Track:
+    """A random closed circuit from `seed`: the same seed gives the same track, to the bit.
+
+    Shape amplitudes are drawn, then shrunk until the tightest bend is under the curvature
+    limit and distant parts of the circuit keep MIN_GAP_M apart. The direction of travel
+    (clockwise or not) is drawn too, so bends to both sides are common.
+    """
+    if length_m < 2 * np.pi / max_curvature_per_m:
+        raise ValueError(f"a {length_m:g} m circuit cannot keep curvature under {max_curvature_per_m:g}/m: "
+                         f"make it at least {2 * np.pi / max_curvature_per_m:.0f} m long")
+    rng = np.random.default_rng(seed)
+    amplitudes = rng.uniform(0.05, 0.22, len(HARMONICS)) / np.sqrt(np.arange(1, len(HARMONICS) + 1))
+    phases = rng.uniform(0, 2 * np.pi, len(HARMONICS))
+    clockwise = bool(rng.integers(2))
+    for _ in range(60):
+        shape = _polar_shape(amplitudes, phases)
+        if clockwise:
+            shape = shape[::-1]
+        points = _resample(shape, length_m, spacing_m)
+        track = Track(points, width_m, seed)
+        if (np.abs(track.curvatures_per_m).max() <= max_curvature_per_m
+                and _min_gap_m(points, spacing_m) >= MIN_GAP_M):
+            return track
+        amplitudes = amplitudes * 0.9
+    raise ValueError(f"could not fit a {length_m:g} m circuit under curvature {max_curvature_per_m:g}/m")

@@ -1,0 +1,94 @@
+"""simulate: the headless simulator's expert drives laps and records them in the simulator's format.
+
+Writes <out>/driving_log.csv and <out>/IMG/ exactly as the Udacity simulator does (no
+header, absolute Windows paths by default, C# numbers, timestamped JPEGs at ~10 fps of
+simulated time), a contact sheet of sample frames (a DVC image plot) and a small
+metrics JSON about the drive. Same params, same bytes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from pilot.params import load_params
+from pilot.sim.contact_sheet import contact_sheet, save_png
+from pilot.sim.expert import DriftSettings
+from pilot.sim.recorder import RecordingWriter
+from pilot.sim.session import SessionSettings, record_session
+from pilot.sim.track import DEFAULT_LENGTH_M
+
+TRACK_KEYS = ("length_m", "width_m", "max_curvature_per_m")
+
+
+def session_settings(params: dict[str, Any]) -> SessionSettings:
+    """SessionSettings from the `simulate` params section (ValueError with one sentence if wrong)."""
+    track = dict(params.get("track") or {})
+    unknown = sorted(set(track) - set(TRACK_KEYS))
+    if unknown:
+        raise ValueError(f"simulate.track has unknown keys {unknown}: use {', '.join(TRACK_KEYS)}")
+    seeds = [int(params["track_seed"])] + [int(s) for s in params.get("extra_track_seeds") or []]
+    laps = float(params.get("laps", 1))
+    step_s = float(params.get("step_s", 0.1))
+    if laps <= 0 or step_s <= 0:
+        raise ValueError("simulate.laps and simulate.step_s must be positive")
+    return SessionSettings(
+        track_seeds=tuple(seeds), laps_per_track=laps, step_s=step_s,
+        set_speed_mph=float(params.get("set_speed_mph", 17.0)),
+        brightness=tuple(params.get("brightness", (0.55, 1.25))), warmth=tuple(params.get("warmth", (-0.3, 0.8))),
+        track_params=track, drift=DriftSettings())
+
+
+def clear_recording(out_dir: Path) -> None:
+    """Remove a previous recording in out_dir (only what this stage writes)."""
+    shutil.rmtree(out_dir / "IMG", ignore_errors=True)
+    (out_dir / "driving_log.csv").unlink(missing_ok=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", required=True, help="recording folder (driving_log.csv + IMG/)")
+    parser.add_argument("--contact-sheet", required=True, help="PNG of sample frames (DVC image plot)")
+    parser.add_argument("--metrics", required=True, help="JSON summary of the expert's drive")
+    args = parser.parse_args()
+    params = load_params("simulate")
+    try:
+        settings = session_settings(params)
+        start_time = datetime.fromisoformat(str(params.get("start_time", "2026-11-21 12:00:00")))
+        out_dir = Path(args.out)
+        clear_recording(out_dir)
+        writer = RecordingWriter(out_dir, start_time, params.get("path_style", "windows"))
+    except (KeyError, TypeError, ValueError) as error:
+        sys.exit(f"simulate: bad params.yaml simulate section: {error}")
+
+    length_m = float(settings.track_params.get("length_m", DEFAULT_LENGTH_M))
+    expected = int(len(settings.track_seeds) * settings.laps_per_track * length_m
+                   / (settings.set_speed_mph * 0.44704) / settings.step_s * 1.04)
+    started = time.perf_counter()
+    try:
+        with writer, tqdm(total=expected, desc="simulate", unit="frame") as bar:
+            summary, samples = record_session(writer, settings, int(params["seed"]), on_frame=lambda _: bar.update())
+    except ValueError as error:
+        sys.exit(f"simulate: {error}")
+    seconds = time.perf_counter() - started
+
+    sheet_path = Path(args.contact_sheet)
+    sheet_path.parent.mkdir(parents=True, exist_ok=True)
+    save_png(contact_sheet(samples.rows()), sheet_path)
+    summary.update(track_seeds=list(settings.track_seeds),
+                   laps_per_track=settings.laps_per_track, simulated_s=round(summary["frames"] * settings.step_s, 1))
+    Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.metrics).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(f"simulate: {summary['frames']} frames x 3 cameras on tracks {list(settings.track_seeds)} "
+          f"in {seconds:.1f} s, {summary['interventions']} interventions -> {out_dir}")
+
+
+if __name__ == "__main__":
+    main()
