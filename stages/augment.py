@@ -1,0 +1,137 @@
+"""augment: split frames -> sharded TFRecords of preprocessed examples, a manifest, sample grids.
+
+Training frames give copies_per_frame examples each (random camera, the seed's four
+augmentations); validation frames give one (centre camera, no augmentation). Worker
+processes make the examples; the bytes do not depend on how many there are.
+TensorFlow and matplotlib are imported inside functions: spawned workers re-import
+this script and need neither.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from pilot.examples import ExampleSpec, Skipped, iter_examples, plan_tasks, resolve_workers
+from pilot.imaging import read_jpeg_rgb
+from pilot.params import load_params
+
+REQUIRED_COLUMNS = ("center", "left", "right", "steering")
+GRID_FRAMES = 4
+SKIP_REASONS_KEPT = 5
+
+
+def read_frames(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run the split stage first (dvc repro split)")
+    frames = pd.read_csv(path)
+    missing = [column for column in REQUIRED_COLUMNS if column not in frames.columns]
+    if missing:
+        raise ValueError(f"{path} lacks the columns {missing}: re-run the split stage")
+    if frames.empty:
+        raise ValueError(f"{path} has no frames: record more driving or check the balance/split params")
+    return frames
+
+
+def write_split(frames: pd.DataFrame, spec: ExampleSpec, params: dict[str, Any], out_dir: Path, workers: int) -> dict[str, Any]:
+    """Make and write one split's examples; returns its manifest entry."""
+    from pilot.records import ShardWriter, serialize_example
+
+    copies = params["copies_per_frame"] if spec.augment else 1
+    tasks = plan_tasks(frames, copies, shuffle_seed=params["seed"] if spec.augment else None)
+    cameras: Counter[str] = Counter()
+    steering, skipped, flipped = [], [], 0
+    started = time.perf_counter()
+    with ShardWriter(out_dir, spec.split, len(tasks), params["shard_size"]) as writer:
+        for result in tqdm(iter_examples(tasks, spec, workers), total=len(tasks), desc=spec.split, unit="img"):
+            if isinstance(result, Skipped):
+                skipped.append(result.reason)
+                continue
+            writer.write(serialize_example(result.image, result.steering))
+            cameras[result.camera] += 1
+            flipped += result.draw.flip
+            steering.append(result.steering)
+    seconds = time.perf_counter() - started
+    print(f"{spec.split}: {len(steering)} examples from {len(frames)} frames in {seconds:.1f} s "
+          f"({len(tasks) / seconds:.0f} img/s, {workers} workers); {len(skipped)} skipped")
+    for reason in skipped[:SKIP_REASONS_KEPT]:
+        print(f"  skipped {reason}")
+    if not steering:
+        raise ValueError(f"no {spec.split} example could be made: every image failed to load")
+    return {
+        "frames": len(frames), "examples": len(steering), "skipped": len(skipped),
+        "skip_reasons": skipped[:SKIP_REASONS_KEPT], "cameras": dict(sorted(cameras.items())),
+        "flipped": int(flipped), "steering_mean": float(np.mean(steering)),
+        "steering_std": float(np.std(steering)), "shards": writer.shards(),
+    }
+
+
+def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: int) -> None:
+    """The seed's step 10-14 pictures, on frames spread over the steering range."""
+    from pilot import grids
+    from pilot.records import read_raw_examples, shard_files
+
+    picks = frames.sort_values("steering").iloc[np.linspace(0, len(frames) - 1, GRID_FRAMES).astype(int)]
+    samples = []
+    for row in picks.itertuples(index=False):
+        try:
+            samples.append((read_jpeg_rgb(str(row.center)), float(row.steering)))
+        except (OSError, ValueError):
+            continue                    # already counted as skipped while writing
+    rng = np.random.default_rng(seed)
+    grids.augmentation_grid(samples, rng, plots_dir / "augmentations.png")
+    grids.random_augment_grid(samples, rng, plots_dir / "random_augment.png")
+    stored_train = read_raw_examples(shard_files(records_dir, "train"), GRID_FRAMES)
+    stored_val = read_raw_examples(shard_files(records_dir, "val"), GRID_FRAMES)
+    grids.preprocessing_grid(samples, stored_train, stored_val, plots_dir / "preprocessed.png")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", type=Path, required=True, help="split stage's train.csv")
+    parser.add_argument("--val", type=Path, required=True, help="split stage's val.csv")
+    parser.add_argument("--out-dir", type=Path, required=True, help="folder for shards + manifest.json")
+    parser.add_argument("--plots-dir", type=Path, required=True, help="folder for the sample grids (PNG)")
+    args = parser.parse_args()
+    params = load_params("augment")
+    try:
+        from pilot import imaging, records
+
+        workers = resolve_workers(int(params["workers"]))
+        train, val = read_frames(args.train), read_frames(args.val)
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+        for old in args.out_dir.glob(f"*{records.SHARD_SUFFIX}"):
+            old.unlink()                # shard counts may change with the params
+        splits = {}
+        for frames, split, augment in ((train, "train", True), (val, "val", False)):
+            spec = ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]))
+            splits[split] = write_split(frames, spec, params, args.out_dir, workers)
+        records.write_manifest(args.out_dir, {
+            "schema_version": records.SCHEMA_VERSION,
+            "features": {records.IMAGE_KEY: "raw uint8 bytes, shape image_shape (H, W, C), YUV",
+                         records.STEERING_KEY: "float32, normalised -1..1"},
+            "image_shape": list(imaging.MODEL_INPUT_SHAPE), "image_dtype": "uint8",
+            "model_input": "float32(image) / 255",
+            "preprocessing": {"decode": "PIL, RGB", "crop_rows": list(imaging.CROP_ROWS),
+                              "colour": "cv2.COLOR_RGB2YUV", "blur": "cv2.GaussianBlur 3x3, sigma 0",
+                              "resize": "cv2.resize to 200x66, bilinear", "stored": "uint8, before /255"},
+            "augmentation": {"train": "random camera (equal odds), then pan, zoom, brightness, flip with p=0.5 each",
+                             "val": "centre camera, none"},
+            "params": {key: value for key, value in sorted(params.items()) if key != "workers"},
+            "sources": {"train": str(args.train), "val": str(args.val)},
+            "splits": splits,
+        })
+        write_grids(train, args.out_dir, args.plots_dir, int(params["seed"]))
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        sys.exit(f"augment: {exc}")
+
+
+if __name__ == "__main__":
+    main()
