@@ -1,0 +1,68 @@
+"""Steering-regression metrics: pure functions of true and predicted steering (-1..1)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+STEERING_RANGE = (-1.0, 1.0)
+
+
+def _arrays(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y_true = np.asarray(y_true, np.float64).reshape(-1)
+    y_pred = np.asarray(y_pred, np.float64).reshape(-1)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"{y_true.size} true values but {y_pred.size} predictions")
+    if y_true.size == 0:
+        raise ValueError("no examples to evaluate")
+    return y_true, y_pred
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float | None]:
+    """MSE, MAE, RMSE and R² (1 - SSE/SST; None when every true value is the same)."""
+    y_true, y_pred = _arrays(y_true, y_pred)
+    error = y_pred - y_true
+    mse = float(np.mean(error**2))
+    total = float(np.sum((y_true - y_true.mean()) ** 2))
+    return {
+        "mse": mse,
+        "mae": float(np.mean(np.abs(error))),
+        "rmse": float(np.sqrt(mse)),
+        "r2": 1.0 - float(np.sum(error**2)) / total if total > 0 else None,
+    }
+
+
+def constant_baseline(y_true: np.ndarray, constant: float) -> dict[str, float | None]:
+    """The same metrics for a predictor that always answers `constant` (e.g. the training mean)."""
+    y_true = np.asarray(y_true, np.float64).reshape(-1)
+    return regression_metrics(y_true, np.full_like(y_true, constant))
+
+
+def error_by_bin(
+    y_true: np.ndarray, y_pred: np.ndarray, bins: int, value_range: tuple[float, float] = STEERING_RANGE
+) -> list[dict[str, Any]]:
+    """Errors grouped by true steering in `bins` equal-width bins; empty bins are left out.
+
+    Values outside value_range count in the first or last bin.
+    """
+    if bins < 1:
+        raise ValueError(f"bins must be at least 1, got {bins}")
+    y_true, y_pred = _arrays(y_true, y_pred)
+    edges = np.linspace(value_range[0], value_range[1], bins + 1)
+    index = np.clip(np.digitize(y_true, edges[1:-1]), 0, bins - 1)
+    rows = []
+    for b in range(bins):
+        members = index == b
+        if not members.any():
+            continue
+        error = y_pred[members] - y_true[members]
+        rows.append({
+            "bin_low": float(edges[b]),
+            "bin_high": float(edges[b + 1]),
+            "bin_center": float((edges[b] + edges[b + 1]) / 2),
+            "count": int(members.sum()),
+            "mae": float(np.mean(np.abs(error))),
+            "rmse": float(np.sqrt(np.mean(error**2))),
+            "mean_error": float(np.mean(error)),
+        })
+    return rows

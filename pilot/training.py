@@ -1,0 +1,86 @@
+"""Fitting PilotNet on the TFRecord shards: seeding, determinism, callbacks, the fit summary."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+
+def configure_determinism(seed: int, deterministic: bool) -> None:
+    """Seed Python, NumPy and TensorFlow; optionally make TensorFlow ops deterministic.
+
+    Op determinism cannot be switched off again in the same process.
+    """
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def resolve_steps_per_epoch(train_examples: int, batch_size: int, steps_per_epoch: int | None) -> int:
+    """The params' steps_per_epoch, or (null) the batches in one pass over the training examples."""
+    if steps_per_epoch is not None:
+        if steps_per_epoch < 1:
+            raise ValueError(f"steps_per_epoch must be at least 1 or null, got {steps_per_epoch}")
+        return int(steps_per_epoch)
+    if train_examples < batch_size:
+        raise ValueError(
+            f"{train_examples} training examples cannot fill one batch of {batch_size}: "
+            "lower train.batch_size or raise augment.copies_per_frame"
+        )
+    return train_examples // batch_size
+
+
+def make_callbacks(model_path: Path, live_dir: Path) -> list[keras.callbacks.Callback]:
+    """Keep the best-validation model; log loss and val_loss per epoch with DVCLive."""
+    from dvclive import Live
+    from dvclive.keras import DVCLiveCallback
+
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    # dvc.yaml declares the plots itself: DVCLive must neither edit it nor save experiments.
+    live = Live(dir=str(live_dir), dvcyaml=False, save_dvc_exp=False, report=None)
+    return [
+        keras.callbacks.ModelCheckpoint(str(model_path), monitor="val_loss", save_best_only=True, verbose=1),
+        DVCLiveCallback(live=live),
+    ]
+
+
+def fit(
+    model: keras.Model,
+    train_data: tf.data.Dataset,
+    val_data: tf.data.Dataset,
+    epochs: int,
+    steps_per_epoch: int,
+    callbacks: list[keras.callbacks.Callback],
+    verbose: int | str = 1,
+) -> dict[str, list[float]]:
+    """model.fit with the Keras progress bar; returns the per-epoch history."""
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    history = model.fit(
+        train_data,
+        validation_data=val_data,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        callbacks=callbacks,
+        shuffle=False,                  # the dataset shuffles itself
+        verbose=verbose,
+    )
+    return {key: [float(value) for value in values] for key, values in history.history.items()}
+
+
+def summarize(history: dict[str, list[float]], steps_per_epoch: int, batch_size: int) -> dict[str, Any]:
+    """metrics/train.json: final and best losses (MSE, steering units squared) and the schedule."""
+    val_loss = history["val_loss"]
+    best = min(range(len(val_loss)), key=val_loss.__getitem__)
+    return {
+        "loss": history["loss"][-1],
+        "val_loss": val_loss[-1],
+        "best_val_loss": val_loss[best],
+        "best_epoch": best + 1,
+        "epochs": len(val_loss),
+        "steps_per_epoch": steps_per_epoch,
+        "examples_per_epoch": steps_per_epoch * batch_size,
+    }
+

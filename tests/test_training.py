@@ -1,0 +1,58 @@
+"""Fitting helpers: schedule, summary, best checkpoint and DVCLive curves on a tiny real fit.
+
+Op determinism is process-wide and cannot be undone, so the same-seed-same-model
+check runs the train stage in its own process (tests/test_stages_learning.py).
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from pilot.examples import ExampleSpec, iter_examples, plan_tasks
+from pilot.model import build_pilotnet
+from pilot.records import ShardWriter, make_dataset, serialize_example, shard_files
+from pilot.synthetic import write_split_csvs
+from pilot.training import configure_determinism, fit, make_callbacks, resolve_steps_per_epoch, summarize
+
+
+def test_steps_per_epoch_defaults_to_one_pass():
+    assert resolve_steps_per_epoch(1050, 100, None) == 10
+    assert resolve_steps_per_epoch(1050, 100, 3) == 3
+    with pytest.raises(ValueError, match="cannot fill one batch"):
+        resolve_steps_per_epoch(50, 100, None)
+    with pytest.raises(ValueError, match="at least 1"):
+        resolve_steps_per_epoch(1050, 100, 0)
+
+
+def test_summary_reports_the_best_epoch_one_based():
+    history = {"loss": [0.5, 0.3, 0.2], "val_loss": [0.4, 0.1, 0.2]}
+    assert summarize(history, steps_per_epoch=7, batch_size=10) == {
+        "loss": 0.2, "val_loss": 0.2, "best_val_loss": 0.1, "best_epoch": 2, "epochs": 3,
+        "steps_per_epoch": 7, "examples_per_epoch": 70}
+
+
+def test_fit_keeps_the_best_model_and_logs_both_curves(tmp_path):
+    frames = pd.read_csv(write_split_csvs(tmp_path / "recording", frames=10, seed=4)[0])
+    for split, augment, copies in (("train", True, 3), ("val", False, 1)):
+        tasks = plan_tasks(frames, copies, shuffle_seed=1)
+        with ShardWriter(tmp_path / "records", split, len(tasks), shard_size=16) as writer:
+            for example in iter_examples(tasks, ExampleSpec(split, 1, augment, 0.15), workers=1):
+                writer.write(serialize_example(example.image, example.steering))
+    configure_determinism(seed=2, deterministic=False)
+    model = build_pilotnet(1e-3)
+    assert model.count_params() == 252_219
+    train = make_dataset(shard_files(tmp_path / "records", "train"), 10, training=True, shuffle_buffer=30, seed=2)
+    val = make_dataset(shard_files(tmp_path / "records", "val"), 10, training=False, examples=len(frames))
+    model_path, live_dir = tmp_path / "models" / "model.keras", tmp_path / "dvclive"
+    history = fit(model, train, val, epochs=2, steps_per_epoch=2,
+                  callbacks=make_callbacks(model_path, live_dir), verbose=0)
+    assert len(history["loss"]) == len(history["val_loss"]) == 2
+    best = keras.models.load_model(model_path)
+    images, steering = next(iter(val))
+    assert best.evaluate(images.numpy(), steering.numpy(), verbose=0) == pytest.approx(min(history["val_loss"]), rel=1e-4)
+    for split, values in (("train", history["loss"]), ("eval", history["val_loss"])):
+        curve = pd.read_csv(live_dir / "plots" / "metrics" / split / "loss.tsv", sep="\t")
+        assert curve["step"].tolist() == [0, 1]
+        assert np.allclose(curve["loss"], values)
