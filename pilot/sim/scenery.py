@@ -15,6 +15,7 @@ from pilot.sim.track import Track
 
 TEXTURE_M_PER_PX = 0.1          # ground texture resolution
 MARGIN_M = 70.0                 # ground drawn around the circuit's bounding box
+MAX_TEXTURE_PX = 10000          # 300 MB of texture: larger circuits are refused
 EDGE_LINE_WIDTH_M = 0.25
 EDGE_LINE_INSET_M = 0.35        # from the asphalt's edge to the line's centre
 CURB_WIDTH_M = 0.9              # red/white curbs just outside the asphalt on bends
@@ -94,6 +95,9 @@ def _ground_texture(track: Track, rng: np.random.Generator) -> tuple[np.ndarray,
     high = track.points_m.max(axis=0) + MARGIN_M
     width_px = int(np.ceil((high[0] - low[0]) / TEXTURE_M_PER_PX))
     height_px = int(np.ceil((high[1] - low[1]) / TEXTURE_M_PER_PX))
+    if max(width_px, height_px) > MAX_TEXTURE_PX:
+        raise ValueError(f"a track spanning {high[0] - low[0]:.0f} x {high[1] - low[1]:.0f} m is too large to draw: "
+                         f"keep circuits within {MAX_TEXTURE_PX * TEXTURE_M_PER_PX - 2 * MARGIN_M:.0f} m (shorten length_m)")
 
     def to_px(points: np.ndarray) -> np.ndarray:
         return np.stack([(points[:, 0] - low[0]) / TEXTURE_M_PER_PX, (high[1] - points[:, 1]) / TEXTURE_M_PER_PX], axis=1)

@@ -52,8 +52,8 @@ class Track:
         self.headings_rad = np.arctan2(self._segments[:, 1], self._segments[:, 0])
         turn = np.angle(np.exp(1j * (self.headings_rad - np.roll(self.headings_rad, 1))))
         mean_spacing = 0.5 * (self.segment_lengths_m + np.roll(self.segment_lengths_m, 1))
-        self.curvatures_per_m = turn / mean_spacing
-        # curvature at each point: turn between the segments around it, per unit length
+        self.curvatures_per_m = turn / mean_spacing     # at each point: turn between its segments, per metre
+        self.point_headings_rad = self._point_headings()
 
     @property
     def half_width_m(self) -> float:
@@ -78,13 +78,14 @@ class Track:
         segment = segments[best]
         cross = segment[0] * offsets[best, 1] - segment[1] * offsets[best, 0]
         fraction = float(along[best])
-        curvature = (1 - fraction) * self.curvatures_per_m[index] + fraction * self.curvatures_per_m[(index + 1) % count]
+        following = (index + 1) % count
+        curvature = (1 - fraction) * self.curvatures_per_m[index] + fraction * self.curvatures_per_m[following]
         return TrackPoint(
             index=index,
             s_m=float(self.s_m[index] + fraction * lengths[best]) % self.length_m,
             x_m=float(closest[best, 0]),
             y_m=float(closest[best, 1]),
-            heading_rad=float(self.headings_rad[index]),
+            heading_rad=self._heading_between(index, fraction),
             cross_track_m=float(np.copysign(distances[best], cross)),
             curvature_per_m=float(curvature),
         )
@@ -107,13 +108,19 @@ class Track:
         index = int(np.searchsorted(self.s_m, s, side="right") - 1)
         fraction = (s - self.s_m[index]) / self.segment_lengths_m[index]
         x, y = self.points_m[index] + fraction * self._segments[index]
-        heading = float(self.headings_rad[index])
+        heading = self._heading_between(index, fraction)
         return (float(x - lateral_m * np.sin(heading)), float(y + lateral_m * np.cos(heading)), heading)
 
     def offset_line(self, lateral_m: float) -> np.ndarray:
         """The centre line shifted `lateral_m` to the left (for edge lines and curbs), N x 2."""
-        normals = np.stack([-np.sin(self._point_headings()), np.cos(self._point_headings())], axis=1)
+        normals = np.stack([-np.sin(self.point_headings_rad), np.cos(self.point_headings_rad)], axis=1)
         return self.points_m + lateral_m * normals
+
+    def _heading_between(self, index: int, fraction: float) -> float:
+        """Road direction a fraction of the way along segment `index` (interpolated between its ends)."""
+        start = self.point_headings_rad[index]
+        turn = wrap_angle(self.point_headings_rad[(index + 1) % len(self.points_m)] - start)
+        return wrap_angle(start + fraction * turn)
 
     def _point_headings(self) -> np.ndarray:
         """Heading at each sample (mean of the segments around it)."""

@@ -1,0 +1,64 @@
+"""Track geometry against closed-form results."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from pilot.sim.track import MIN_GAP_M, circle_track, generate_track, wrap_angle
+
+RADIUS_M = 50.0
+
+
+def test_circle_matches_closed_form() -> None:
+    track = circle_track(RADIUS_M, width_m=8.0)
+    assert track.length_m == pytest.approx(2 * math.pi * RADIUS_M, rel=1e-4)
+    assert np.allclose(track.curvatures_per_m, 1 / RADIUS_M, rtol=1e-3)
+    for theta in (0.3, 2.0, 4.5):
+        for rho in (46.0, 50.0, 53.5):                     # counter-clockwise: the centre is to the left
+            point = track.nearest(rho * math.cos(theta), rho * math.sin(theta))
+            assert point.cross_track_m == pytest.approx(RADIUS_M - rho, abs=2e-3)
+            assert point.s_m == pytest.approx(RADIUS_M * theta, abs=2e-2)
+            assert track.progress(rho * math.cos(theta), rho * math.sin(theta)) == pytest.approx(theta / (2 * math.pi), abs=1e-4)
+            road = theta + math.pi / 2
+            assert track.heading_error_rad(rho * math.cos(theta), rho * math.sin(theta), road + 0.2) == pytest.approx(0.2, abs=2e-3)
+
+
+def test_point_at_and_offset_lines_on_a_circle() -> None:
+    track = circle_track(RADIUS_M)
+    x, y, heading = track.point_at(RADIUS_M * math.pi / 2, lateral_m=3.0)      # a quarter lap, 3 m left (inside)
+    assert (x, y) == pytest.approx((0.0, RADIUS_M - 3.0), abs=1e-2)
+    assert wrap_angle(heading - math.pi) == pytest.approx(0.0, abs=1e-2)
+    assert np.allclose(np.hypot(*track.offset_line(-4.0).T), RADIUS_M + 4.0, atol=1e-3)
+
+
+def test_nearest_with_a_hint_agrees_with_the_global_search() -> None:
+    track = generate_track(11)
+    rng = np.random.default_rng(0)
+    for index in rng.integers(0, len(track.points_m), 20):
+        x, y, _ = track.point_at(track.s_m[index] + 0.2, lateral_m=float(rng.uniform(-4, 4)))
+        assert track.nearest(x, y, hint_index=int(index)) == track.nearest(x, y)
+
+
+@pytest.mark.parametrize("seed", [7, 11, 19, 23])
+def test_generated_tracks_respect_their_limits(seed: int) -> None:
+    track = generate_track(seed, length_m=700.0, width_m=8.0, max_curvature_per_m=0.045)
+    assert track.length_m == pytest.approx(700.0, rel=1e-3)
+    assert np.abs(track.curvatures_per_m).max() <= 0.045
+    assert np.abs(track.curvatures_per_m).max() > 0.015             # it has real bends
+    steps = np.hypot(*np.diff(np.vstack([track.points_m, track.points_m[:1]]), axis=0).T)
+    assert steps.max() < 0.51 and steps.min() > 0.49                  # closed and evenly spaced
+    assert abs(np.angle(np.exp(1j * (np.roll(track.headings_rad, -1) - track.headings_rad))).sum()) == pytest.approx(2 * math.pi, abs=1e-6)
+    points = track.points_m[::8]                                     # distant parts stay apart
+    distance = np.hypot(*(points[:, None] - points[None]).transpose(2, 0, 1))
+    along = np.abs(np.subtract.outer(np.arange(len(points)), np.arange(len(points)))) * 4.0
+    along = np.minimum(along, track.length_m - along)
+    assert distance[along > 2 * MIN_GAP_M + 8].min() > MIN_GAP_M - 2
+
+
+def test_a_seed_is_one_track() -> None:
+    assert np.array_equal(generate_track(3).points_m, generate_track(3).points_m)
+    assert not np.allclose(generate_track(3).points_m, generate_track(4).points_m)
+    with pytest.raises(ValueError, match="at least"):
+        generate_track(1, length_m=100.0, max_curvature_per_m=0.045)
