@@ -106,9 +106,11 @@ def _ground_texture(track: Track, rng: np.random.Generator) -> tuple[np.ndarray,
     grass_rgb = np.array([rng.uniform(110, 165), rng.uniform(125, 150), rng.uniform(50, 80)], dtype=np.float32)
     dirt_rgb = np.array([150, 128, 92], dtype=np.float32)
     palette = np.array([grass_rgb, ASPHALT_RGB, LINE_RGB, CURB_RED_RGB, CURB_WHITE_RGB], dtype=np.float32)
-    amount = np.array([18.0, 6.0, 10.0, 8.0, 6.0], dtype=np.float32)
+    amount = np.array([18.0, 6.0, 10.0, 8.0, 6.0], dtype=np.float32)        # tone and grain, per label
+    grain_amount = np.array([26.0, 9.0, 10.0, 8.0, 6.0], dtype=np.float32)
     patches = _smooth_field(rng, (height_px, width_px), 120)[..., 0]
     tone = _smooth_field(rng, (height_px, width_px), 40)[..., 0]
+    clumps = _smooth_field(rng, (height_px, width_px), 3)[..., 0]             # grass tufts, ~0.3 m
     ground = np.empty((height_px, width_px, 3), np.uint8)
     for start in range(0, height_px, 256):                 # in bands: float temporaries stay small
         rows = slice(start, min(height_px, start + 256))
@@ -117,7 +119,8 @@ def _ground_texture(track: Track, rng: np.random.Generator) -> tuple[np.ndarray,
         dirt = np.clip(patches[rows] - 0.6, 0.0, 0.8) * (band_labels == _GRASS)
         image += dirt[..., None] * (dirt_rgb - grass_rgb)   # dry, brown patches off the road
         grain = rng.standard_normal(band_labels.shape, dtype=np.float32)
-        image += ((tone[rows] + grain) * amount[band_labels])[..., None]
+        tufts = 14.0 * clumps[rows] * (band_labels == _GRASS)
+        image += (tone[rows] * amount[band_labels] + grain * grain_amount[band_labels] + tufts)[..., None]
         np.clip(image, 0, 255, out=image)
         ground[rows] = image.astype(np.uint8)
     return ground, float(low[0]), float(high[1]), tuple(int(c) for c in grass_rgb)
