@@ -1,0 +1,119 @@
+"""drive: serve a steering model to the Udacity simulator (press Autonomous to connect).
+
+    python stages/drive.py [MODEL] [--host H] [--port P] [--set-speed MPH]
+                           [--controller pi|seed] [--record DIR]
+    python stages/drive.py video RECORDING_DIR [--out FILE.mp4]
+
+Defaults come from params.yaml's drive section; MODEL is a .keras file from this pipeline
+or a seed notebook's model.h5. Prints where it listens, then one line per second while a
+client drives. SIGINT (Ctrl+C) or SIGTERM stops it within a fraction of a second.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from pilot.control import make_controller
+from pilot.drive_log import DriveRecorder, RecordingError
+from pilot.params import load_params
+from pilot.server import DriveStats, create_app
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def video_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="drive.py video", description="recording -> mp4")
+    parser.add_argument("recording", help="a folder written by --record")
+    parser.add_argument("--out", help="mp4 path (default: RECORDING/drive.mp4)")
+    parser.add_argument("--fps", type=float, help="frames per second (default: as recorded)")
+    args = parser.parse_args(argv)
+    from pilot.video import recording_to_video  # ffmpeg only for this command
+    out = Path(args.out or Path(args.recording) / "drive.mp4")
+    try:
+        count = recording_to_video(args.recording, out, args.fps)
+    except (RecordingError, ValueError) as error:
+        sys.exit(f"drive video: {error}")
+    print(f"drive video: {count} frames -> {out}")
+
+
+def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", nargs="?", default=params["model"], help="a .keras or seed model.h5")
+    parser.add_argument("--host", default=params["host"], help="address to bind (default: local only)")
+    parser.add_argument("--port", type=int, default=params["port"], help="0 picks a free port")
+    parser.add_argument("--set-speed", type=float, metavar="MPH",
+                        help="pi: set speed; seed: speed limit (default: params.yaml)")
+    parser.add_argument("--controller", choices=("pi", "seed"), default=params["controller"])
+    parser.add_argument("--record", metavar="DIR", help="save every frame + drive_log.csv to a new folder")
+    parser.add_argument("--inference", choices=("fast", "seed"), default="fast",
+                        help="seed: the seed's per-frame model.predict, for benchmarks only")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["video"]:
+        return video_main(argv[1:])
+    params = load_params("drive", PROJECT_ROOT / "params.yaml")
+    args = parse_args(argv, params)
+    speed_key = "set_speed_mph" if args.controller == "pi" else "speed_limit_mph"
+    if args.set_speed is not None:
+        params[speed_key] = args.set_speed
+    model_path = Path(args.model)
+    if not model_path.exists() and args.model == params["model"]:
+        model_path = PROJECT_ROOT / model_path      # the default is relative to the project
+    if not model_path.is_file():
+        sys.exit(f"drive: model file {args.model} not found: train one with `dvc repro` "
+                 f"or pass the path of a .keras or seed model.h5.")
+    from pilot.serving import open_listener, serve  # eventlet: start-up code only
+    try:
+        make_controller(args.controller, params)
+        recorder = DriveRecorder(args.record) if args.record else None
+        listener = open_listener(args.host, args.port)
+    except (RecordingError, ValueError, TypeError) as error:
+        sys.exit(f"drive: {error}")
+    except OSError as error:
+        sys.exit(f"drive: cannot listen on {args.host}:{args.port} ({error.strerror or error}): "
+                 f"stop the other server or pass another --port.")
+
+    started_s = time.perf_counter()
+    from pilot.predictor import ModelLoadError, load_predictor  # TensorFlow: after the cheap checks
+    try:
+        predictor = load_predictor(model_path, args.inference)
+    except ModelLoadError as error:
+        sys.exit(f"drive: {error}")
+    print(f"drive: model {model_path} loaded in {time.perf_counter() - started_s:.1f} s "
+          f"({args.inference} inference); controller {args.controller} at {params[speed_key]:g} mph"
+          + (f"; recording to {args.record}" if recorder else ""), flush=True)
+
+    logging.basicConfig(level=logging.WARNING, format="drive: %(message)s")
+    stats = DriveStats()
+    sio, app = create_app(predictor, lambda: make_controller(args.controller, params),
+                          params["max_payload_bytes"], recorder=recorder, stats=stats,
+                          model_name=model_path.name)
+
+    def on_listening(host: str, port: int) -> None:
+        print(f"drive: listening on http://{host}:{port} - open the simulator and press "
+              f"Autonomous (Ctrl+C to stop)", flush=True)
+
+    def on_tick() -> None:
+        line = stats.summary(time.perf_counter())
+        if line:
+            print(f"drive: {line}", flush=True)
+            if recorder:
+                recorder.flush()
+
+    try:
+        serve(sio, app, listener, on_listening, on_tick)
+    finally:
+        if recorder:
+            recorder.close()
+    print(f"drive: stopped after {stats.total_frames} frames "
+          f"({stats.total_malformed} malformed answered safely)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
