@@ -45,8 +45,9 @@ def draw_steering(rgb: np.ndarray, steering: float, throttle: float, speed_mph: 
                   BAR_COLOR, -1)
     text = (f"steer {steering:+.3f} ({steering * MAX_STEERING_DEG:+.1f} deg)  "
             f"throttle {throttle:+.2f}  {speed_mph:4.1f} mph")
-    for color, thickness in (((0, 0, 0), 3), (TEXT_COLOR, 1)):
-        cv2.putText(frame, text, (10, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.5, color, thickness, cv2.LINE_AA)
+    band = frame[:32]
+    band[:] = (band * 0.45).astype(np.uint8)          # darken the sky behind the text
+    cv2.putText(frame, text, (10, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.55, TEXT_COLOR, 1, cv2.LINE_AA)
     return frame
 
 
