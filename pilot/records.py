@@ -38,7 +38,10 @@ def serialize_example(image: np.ndarray, steering: float) -> bytes:
         IMAGE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[image.tobytes()])),
         STEERING_KEY: tf.train.Feature(float_list=tf.train.FloatList(value=[float(steering)])),
     }
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+    example = tf.train.Example(features=tf.train.Features(feature=feature))
+    # Features is a protobuf map: without deterministic=True its key order follows the
+    # process's string hashing, and the same example gives different bytes per run.
+    return example.SerializeToString(deterministic=True)
 
 
 def parse_batch(serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

@@ -13,6 +13,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from pilot.examples import ExampleSpec, Skipped, iter_examples, plan_tasks, resolve_workers
-from pilot.imaging import read_jpeg_rgb
+from pilot.imaging import CROP_ROWS, MODEL_INPUT_SHAPE, read_jpeg_rgb
 from pilot.params import load_params
 
 REQUIRED_COLUMNS = ("center", "left", "right", "steering")
@@ -93,6 +94,26 @@ def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: 
     grids.preprocessing_grid(samples, stored_train, stored_val, plots_dir / "preprocessed.png")
 
 
+def describe(records: ModuleType, params: dict[str, Any], args: argparse.Namespace,
+             splits: dict[str, Any]) -> dict[str, Any]:
+    """The manifest: schema, preprocessing spec, params used (workers aside: no effect), counts."""
+    return {
+        "schema_version": records.SCHEMA_VERSION,
+        "features": {records.IMAGE_KEY: "raw uint8 bytes, shape image_shape (H, W, C), YUV",
+                     records.STEERING_KEY: "float32, normalised -1..1"},
+        "image_shape": list(MODEL_INPUT_SHAPE), "image_dtype": "uint8",
+        "model_input": "float32(image) / 255",
+        "preprocessing": {"decode": "PIL, RGB", "crop_rows": list(CROP_ROWS),
+                          "colour": "cv2.COLOR_RGB2YUV", "blur": "cv2.GaussianBlur 3x3, sigma 0",
+                          "resize": "cv2.resize to 200x66, bilinear", "stored": "uint8, before /255"},
+        "augmentation": {"train": "random camera (equal odds), then pan, zoom, brightness, flip, p=0.5 each",
+                         "val": "centre camera, none"},
+        "params": {key: value for key, value in sorted(params.items()) if key != "workers"},
+        "sources": {"train": str(args.train), "val": str(args.val)},
+        "splits": splits,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, required=True, help="split stage's train.csv")
@@ -102,10 +123,10 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params("augment")
     try:
-        from pilot import imaging, records
-
         workers = resolve_workers(int(params["workers"]))
         train, val = read_frames(args.train), read_frames(args.val)
+        from pilot import records
+
         args.out_dir.mkdir(parents=True, exist_ok=True)
         for old in args.out_dir.glob(f"*{records.SHARD_SUFFIX}"):
             old.unlink()                # shard counts may change with the params
@@ -113,24 +134,12 @@ def main() -> None:
         for frames, split, augment in ((train, "train", True), (val, "val", False)):
             spec = ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]))
             splits[split] = write_split(frames, spec, params, args.out_dir, workers)
-        records.write_manifest(args.out_dir, {
-            "schema_version": records.SCHEMA_VERSION,
-            "features": {records.IMAGE_KEY: "raw uint8 bytes, shape image_shape (H, W, C), YUV",
-                         records.STEERING_KEY: "float32, normalised -1..1"},
-            "image_shape": list(imaging.MODEL_INPUT_SHAPE), "image_dtype": "uint8",
-            "model_input": "float32(image) / 255",
-            "preprocessing": {"decode": "PIL, RGB", "crop_rows": list(imaging.CROP_ROWS),
-                              "colour": "cv2.COLOR_RGB2YUV", "blur": "cv2.GaussianBlur 3x3, sigma 0",
-                              "resize": "cv2.resize to 200x66, bilinear", "stored": "uint8, before /255"},
-            "augmentation": {"train": "random camera (equal odds), then pan, zoom, brightness, flip with p=0.5 each",
-                             "val": "centre camera, none"},
-            "params": {key: value for key, value in sorted(params.items()) if key != "workers"},
-            "sources": {"train": str(args.train), "val": str(args.val)},
-            "splits": splits,
-        })
+        records.write_manifest(args.out_dir, describe(records, params, args, splits))
         write_grids(train, args.out_dir, args.plots_dir, int(params["seed"]))
-    except (FileNotFoundError, ValueError, KeyError) as exc:
+    except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"augment: {exc}")
+    except KeyError as exc:
+        sys.exit(f"augment: params.yaml's augment section lacks {exc}: see the README")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -39,6 +42,19 @@ def test_parse_returns_the_model_input_of_the_stored_bytes():
     assert parsed_image.dtype.name == "float32" and tuple(parsed_image.shape) == MODEL_INPUT_SHAPE
     assert np.array_equal(parsed_image.numpy(), to_model_input(image))
     assert float(steering) == -0.375
+
+
+def test_serialized_bytes_do_not_depend_on_the_process_string_hashing():
+    # Features is a protobuf map; its key order follows PYTHONHASHSEED unless serialised
+    # deterministically (hash seeds 0 and 2 give different orders with this protobuf).
+    code = ("import sys, numpy as np; from pilot.records import serialize_example; "
+            "sys.stdout.buffer.write(serialize_example(np.arange(39600, dtype=np.uint8).reshape(66, 200, 3), 0.25))")
+    outputs = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed, "TF_CPP_MIN_LOG_LEVEL": "3"}).stdout
+        for seed in ("0", "2")
+    }
+    assert len(outputs) == 1
 
 
 def test_serialize_refuses_anything_but_a_preprocessed_uint8_image():
