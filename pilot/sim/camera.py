@@ -52,7 +52,6 @@ class Light:
 def _hood(lateral_m: float) -> tuple[np.ndarray, np.ndarray]:
     """The hood seen from a camera `lateral_m` left of centre: (rgb, mask) for rows HOOD_TOP-4..160."""
     top = HOOD_TOP_ROW_PX - 4
-    rows = HEIGHT_PX - top
     centre = CENTRE_COLUMN_PX + FOCAL_PX * lateral_m / HOOD_DISTANCE_M
     half_width = 150.0
     column = (np.arange(WIDTH_PX) - centre) / half_width
@@ -64,9 +63,7 @@ def _hood(lateral_m: float) -> tuple[np.ndarray, np.ndarray]:
     shade = (0.95 - 0.35 * depth - 0.25 * np.abs(column)[None, :].clip(0, 1))[..., None]
     rgb = base * shade
     rgb += (np.exp(-((row - edge[None, :] - 2.0) ** 2) / 2.0) * 80)[..., None]     # a highlight on the edge
-    rgb = np.clip(rgb, 0, 255).astype(np.uint8)
-    assert rgb.shape[:2] == (rows, WIDTH_PX)
-    return rgb, mask
+    return np.clip(rgb, 0, 255).astype(np.uint8), mask
 
 
 class Renderer:

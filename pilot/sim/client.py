@@ -40,6 +40,7 @@ class DriveSettings:
     decimal_comma: bool = False              # telemetry as a comma-decimal culture writes it
     timeout_s: float = 10.0                  # a server silent this long ends the drive with an error
     manual_steps: int = 0                    # first steps in manual mode (`{}` telemetry, built-in driver)
+    ping_interval_s: float = PING_INTERVAL_S  # the client's own engine pings, in wall time
     light: Light = field(default_factory=Light)
     start_s_m: float = 0.0                   # where on the track the car starts
     start_speed_mph: float = 0.0
@@ -142,7 +143,7 @@ class ClosedLoopClient:
                 if self.episode.progress_laps >= settings.laps or self.episode.steps >= limit_steps:
                     break
                 self._send_telemetry(wire)
-                if time.monotonic() - last_ping >= PING_INTERVAL_S:
+                if time.monotonic() - last_ping >= settings.ping_interval_s:
                     wire.ping()
                     last_ping = time.monotonic()
         metrics = summarise(self.episode.records)

@@ -65,11 +65,12 @@ def test_client_is_deterministic_and_reads_comma_decimals(protocol_server, world
     for comma in (False, True):
         holder: dict = {}
         server = expert_server(protocol_server, track, holder, comma=comma)
-        settings = DriveSettings(port=server.port, laps=0.1, decimal_comma=comma)
+        settings = DriveSettings(port=server.port, laps=0.1, decimal_comma=comma, ping_interval_s=0.0 if comma else 25.0)
         client = ClosedLoopClient(track, settings, renderer, frames_dir=tmp_path / f"frames{comma}")
         holder["client"] = client
         runs.append(client.run())
-    assert [r.__dict__ for r in runs[0].records] == [r.__dict__ for r in runs[1].records]
+    assert [r.__dict__ for r in runs[0].records] == [r.__dict__ for r in runs[1].records]   # pings change nothing
+    assert server.received.count("2") == runs[1].metrics["steps"] - 1      # its own ping after each telemetry
     frames = sorted((tmp_path / "framesTrue").glob("frame_*.jpg"))
     assert len(frames) == runs[1].metrics["steps"] and frames[0].read_bytes()[:2] == b"\xff\xd8"
 
