@@ -96,6 +96,20 @@ def load_steering_model(path: str | Path) -> keras.Model:
     return model
 
 
+def limit_inference_threads(threads: int) -> bool:
+    """Run TensorFlow's ops on `threads` threads; False if TensorFlow has already started.
+
+    One frame of PilotNet is too small to gain from splitting its convolutions, and a
+    single thread answers sooner when other programs (the simulator) share the cores.
+    """
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        return False
+    return True
+
+
 class FastPredictor:
     """One frame in, one steering value out, through a traced tf.function (no model.predict)."""
 

@@ -21,6 +21,7 @@ import logging
 import math
 import re
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 from urllib.parse import urlsplit
@@ -40,6 +41,7 @@ SAFE_STEERING = 0.0
 SAFE_THROTTLE = 0.0
 JPEG_MAGIC = b"\xff\xd8\xff"
 REQUIRED_FIELDS = ("speed", "image")
+LATENCY_WINDOW = 100_000          # latencies kept between two summary lines, at most
 WARNING_INTERVAL_S = 5.0           # at most one malformed-input warning per interval
 TRANSPORT_LIMIT_FACTOR = 4         # above this many times the payload limit, the socket is closed
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -203,7 +205,7 @@ class DriveStats:
     malformed: int = 0
     total_frames: int = 0
     total_malformed: int = 0
-    latencies_s: list[float] = field(default_factory=list)
+    latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
     window_start_s: float | None = None
     last_warning_s: float | None = None
     malformed_since_warning: int = 0
@@ -246,7 +248,7 @@ class DriveStats:
                 f"p99 {p99:.2f} ms | malformed {self.malformed} | manual {self.manual} "
                 f"| total frames {self.total_frames}")
         self.frames = self.manual = self.malformed = 0
-        self.latencies_s = []
+        self.latencies_s.clear()
         self.window_start_s = None
         return line
 
@@ -339,6 +341,7 @@ def create_app(predictor: SteeringPredictor, make_controller: Callable[[], Throt
     """Build the Socket.IO server and the WSGI app (Flask behind python-socketio)."""
     stats = stats if stats is not None else DriveStats()
     clients: dict[str, ClientState] = {}
+    recorders = [recorder] if recorder is not None else []      # emptied if the disk fails
 
     def client_state(sid: str) -> ClientState:
         if sid not in clients:
@@ -380,10 +383,14 @@ def create_app(predictor: SteeringPredictor, make_controller: Callable[[], Throt
         warning = stats.record(reply, latency_s, started_s)
         if warning:
             LOG.warning(warning)
-        if recorder is not None and reply.frame is not None:
+        if recorders and reply.frame is not None:
             frame = reply.frame
-            recorder.write(started_s, frame.jpeg_bytes, frame.steering, frame.throttle,
-                           frame.speed_mph, latency_s * 1000.0)
+            try:
+                recorders[0].write(started_s, frame.jpeg_bytes, frame.steering, frame.throttle,
+                                   frame.speed_mph, latency_s * 1000.0)
+            except OSError as error:
+                LOG.error("recording stopped, driving goes on: %s", error)
+                recorders.clear()
 
     flask_app = flask.Flask("pilot.drive")
 

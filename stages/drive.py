@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> None:
                  f"stop the other server or pass another --port.")
 
     started_s = time.perf_counter()
-    from pilot.predictor import ModelLoadError, load_predictor  # TensorFlow: after the cheap checks
+    from pilot.predictor import ModelLoadError, limit_inference_threads, load_predictor  # TensorFlow
+    if args.inference == "fast":       # the seed path keeps TensorFlow's defaults, as the seed ran
+        limit_inference_threads(params["inference_threads"])
     try:
         predictor = load_predictor(model_path, args.inference)
     except ModelLoadError as error:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import shutil
 
 import keras
 import numpy as np
@@ -10,11 +11,12 @@ import pytest
 from PIL import Image
 
 from pilot.control import PIController, SeedLinearController
+from pilot.drive_log import DriveRecorder
 from pilot.imaging import decode_jpeg_rgb
 from pilot.model import build_pilotnet
 from pilot.predictor import FastPredictor
-from pilot.server import (ClientState, DriveStats, MalformedTelemetry, format_for_client,
-                          handle_telemetry, local_origin, read_client_number)
+from pilot.server import (ClientState, DriveStats, MalformedTelemetry, create_app,
+                          format_for_client, handle_telemetry, local_origin, read_client_number)
 from tests.drive_support import camera_jpeg
 
 SAFE = {"steering_angle": "0.000000", "throttle": "0.000000"}
@@ -184,3 +186,21 @@ def test_cors_accepts_only_pages_from_this_machine():
     assert not local_origin("http://example.com")
     assert not local_origin("http://127.0.0.1.evil.net")
     assert not local_origin("null")
+
+
+def test_handlers_record_frames_and_keep_driving_when_the_disk_fails(predictor, jpeg, tmp_path):
+    """The app's telemetry handler, called as python-socketio calls it (no socket needed)."""
+    stats = DriveStats()
+    recorder = DriveRecorder(tmp_path / "run")
+    sio, _ = create_app(predictor, lambda: PIController(15.0), max_payload_bytes=100_000,
+                        recorder=recorder, stats=stats, async_mode="threading")
+    on_telemetry = sio.handlers["/"]["telemetry"]
+    on_telemetry("sid-1", telemetry(jpeg))
+    recorder.flush()
+    assert (tmp_path / "run" / "IMG" / "frame_000001.jpg").read_bytes() == jpeg
+    shutil.rmtree(tmp_path / "run")                     # the disk goes away mid-drive
+    on_telemetry("sid-1", telemetry(jpeg))
+    on_telemetry("sid-1", telemetry(jpeg))
+    on_telemetry("sid-1", "garbage")
+    assert (stats.total_frames, stats.total_malformed) == (3, 1)
+    assert recorder.frames == 2                          # tried once more, then stopped
