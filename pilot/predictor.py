@@ -122,7 +122,8 @@ class FastPredictor:
             scaled = tf.cast(image_uint8, tf.float32) / 255.0
             return model(scaled, training=False)
 
-        self._steer = steer
+        # the concrete function skips tf.function's per-call dispatch (~0.2 ms of a ~1.2 ms call)
+        self._steer = steer.get_concrete_function()
         self.predict_rgb(np.zeros((160, 320, 3), np.uint8))  # trace + warm up at load
 
     def predict_preprocessed(self, preprocessed: np.ndarray) -> float:

@@ -29,15 +29,17 @@ POLL_S = 0.05           # how often the main loop looks for a stop signal
 
 
 class _NumpyMaskWebSocket(eventlet.websocket.RFC6455WebSocket):
-    """eventlet's RFC 6455 socket with a vectorised unmask (same bytes, ~100x faster)."""
+    """eventlet's RFC 6455 socket, unmasking four bytes at a time with numpy (same bytes)."""
 
     @staticmethod
     def _apply_mask(data: bytes, mask: tuple[int, int, int, int], length: int | None = None,
                     offset: int = 0) -> bytes:
         length = len(data) if length is None else length
-        key = np.roll(np.frombuffer(bytes(mask), np.uint8), -(offset % 4))
-        payload = np.frombuffer(data, np.uint8, count=length)
-        return (payload ^ np.resize(key, length)).tobytes()
+        key = bytes(mask[(offset + i) % 4] for i in range(4))
+        words = length // 4
+        head = np.frombuffer(data, np.uint32, count=words) ^ np.frombuffer(key, np.uint32)[0]
+        tail = bytes(byte ^ key[i] for i, byte in enumerate(data[4 * words:length]))
+        return head.tobytes() + tail
 
 
 class _NumpyMaskWebSocketWSGI(EngineioWebSocketWSGI):
