@@ -12,6 +12,7 @@ import signal
 import socket
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import imageio_ffmpeg
 import keras
@@ -23,7 +24,8 @@ import websocket
 from pilot.imaging import decode_jpeg_rgb, preprocess, to_model_input
 from pilot.model import build_pilotnet
 from pilot.sim.wire import SimulatorWire, WireTimeout, parse_simulator_float, telemetry_packet
-from tests.drive_support import DriveProcess, RawSocket, camera_jpeg, run_drive
+from pilot.server_process import DriveServerProcess
+from tests.drive_support import RawSocket, camera_jpeg, run_drive
 from tests.keras2_h5 import write_keras2_h5
 
 SAFE_FRAME = '42["steer",{"steering_angle":"0.000000","throttle":"0.000000"}]'
@@ -46,19 +48,24 @@ def models(tmp_path_factory):
 def servers(models, tmp_path_factory):
     """Start both servers at once (start-up is mostly TensorFlow's import)."""
     record_dir = tmp_path_factory.mktemp("run") / "recording"
-    main = DriveProcess([str(models["keras"]), "--port", "0"])
-    legacy = DriveProcess([str(models["h5"]), "--port", "0", "--controller", "seed",
-                           "--set-speed", str(SEED_SPEED_LIMIT_MPH), "--record", str(record_dir)])
-    yield {"main": main.wait_until_listening(), "legacy": legacy.wait_until_listening(),
-           "record_dir": record_dir}
+    main = DriveServerProcess(models["keras"])
+    legacy = DriveServerProcess(models["h5"], extra_args=(
+        "--controller", "seed", "--set-speed", str(SEED_SPEED_LIMIT_MPH), "--record", str(record_dir)))
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(DriveServerProcess.start, (main, legacy)))
+    yield {"main": main, "legacy": legacy, "record_dir": record_dir}
     legacy.stop()
-    assert main.stop(signal.SIGINT) == 0, main.output()   # Ctrl+C stops it cleanly
-    assert "stopped after" in main.output()
+    assert main.stop() == 0, output(main)                 # SIGINT, as Ctrl+C: a clean exit
+    assert "stopped after" in output(main)
 
 
 @pytest.fixture(scope="module")
-def server(servers) -> DriveProcess:
+def server(servers) -> DriveServerProcess:
     return servers["main"]
+
+
+def output(server: DriveServerProcess) -> str:
+    return "\n".join(server.output)
 
 
 def expected_steering(model: keras.Model, jpeg: bytes) -> float:
@@ -75,8 +82,8 @@ def assert_steer_strings(event: tuple) -> tuple[float, float]:
 
 
 def test_startup_says_which_model_and_where_it_listens(server, models):
-    assert f"model {models['keras']} loaded" in server.output()
-    assert f"listening on http://127.0.0.1:{server.port}" in server.output()
+    assert f"model {models['keras']} loaded" in output(server)
+    assert f"listening on http://127.0.0.1:{server.port}" in output(server)
 
 
 def test_simulator_client_double_open_then_lock_step(server, models):
@@ -95,9 +102,9 @@ def test_simulator_client_double_open_then_lock_step(server, models):
         with pytest.raises(WireTimeout):                     # exactly one reply per telemetry
             wire.receive_event()
     deadline = time.monotonic() + 3.0
-    while "frames/s" not in server.output() and time.monotonic() < deadline:
+    while "frames/s" not in output(server) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert "frames/s" in server.output() and "p99" in server.output()
+    assert "frames/s" in output(server) and "p99" in output(server)
 
 
 def test_steering_is_the_models_output_with_the_projects_preprocessing(server, models):
@@ -194,7 +201,7 @@ def test_cors_accepts_local_pages_only(server):
 
 def test_seed_h5_model_seed_controller_recording_sigterm_and_video(servers, models, tmp_path):
     legacy, record_dir = servers["legacy"], servers["record_dir"]
-    assert f"model {models['h5']} loaded" in legacy.output()
+    assert f"model {models['h5']} loaded" in output(legacy)
     jpegs = [camera_jpeg(seed) for seed in range(30, 36)]
     speeds_mph = [0.0, 4.0, 8.0, 12.0, 16.0, 24.0]
     with SimulatorWire(legacy.host, legacy.port) as wire:
@@ -205,9 +212,10 @@ def test_seed_h5_model_seed_controller_recording_sigterm_and_video(servers, mode
             assert steering == pytest.approx(expected_steering(models["model"], jpeg), abs=2e-6)
             assert throttle == pytest.approx(max(-1.0, 1.0 - speed / SEED_SPEED_LIMIT_MPH), abs=1e-6)
     started = time.monotonic()
-    assert legacy.stop(signal.SIGTERM) == 0, legacy.output()
+    legacy.process.send_signal(signal.SIGTERM)              # as road_test or a service manager
+    assert legacy.process.wait(timeout=10) == 0, output(legacy)
     assert time.monotonic() - started < 5.0
-    assert "stopped after 6 frames" in legacy.output()
+    assert "stopped after 6 frames" in output(legacy)
 
     with open(record_dir / "drive_log.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
