@@ -11,7 +11,7 @@ Three layers, each testable alone:
   nothing), the client's own engine pings `2` are answered with `3`, and a packet that is
   oversized or unparsable is answered with the safe command instead of being dropped.
 - `create_app`: thin handlers that tie both together with per-second statistics and an
-  optional recorder. Start-up (eventlet, the listening socket) lives in stages/drive.py.
+  optional recorder. Start-up (eventlet, the listening socket) lives in pilot/serving.py.
 """
 from __future__ import annotations
 
@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 from urllib.parse import urlsplit
 
-import engineio
 import flask
 import numpy as np
 import socketio
+from engineio import packet as eio_packet
+from engineio import socket as eio_socket
 
 from pilot.control import ThrottleController
 from pilot.drive_log import DriveRecorder
@@ -255,7 +256,7 @@ class DriveStats:
 
 # ---------------------------------------------------------------- Socket.IO server
 
-class _PingAnsweringSocket(engineio.socket.Socket):
+class _PingAnsweringSocket(eio_socket.Socket):
     """An Engine.IO socket that answers a client's ping `2` with `3`, as Engine.IO 3 did.
 
     Engine.IO 4 servers ping and clients pong; the simulator's client pings too (every
@@ -263,9 +264,9 @@ class _PingAnsweringSocket(engineio.socket.Socket):
     client that waits for its pong happy.
     """
 
-    def receive(self, pkt: engineio.packet.Packet) -> None:
-        if pkt.packet_type == engineio.packet.PING:
-            self.send(engineio.packet.Packet(engineio.packet.PONG, pkt.data))
+    def receive(self, pkt: eio_packet.Packet) -> None:
+        if pkt.packet_type == eio_packet.PING:
+            self.send(eio_packet.Packet(eio_packet.PONG, pkt.data))
         else:
             super().receive(pkt)
 
@@ -286,7 +287,7 @@ class UdacityCompatibleServer(socketio.Server):
 
     def _handle_eio_connect(self, eio_sid: str, environ: dict) -> Any:
         socket = self.eio.sockets.get(eio_sid)
-        if type(socket) is engineio.socket.Socket:
+        if type(socket) is eio_socket.Socket:
             # engineio builds its sockets inline with no class hook; the subclass adds no state
             socket.__class__ = _PingAnsweringSocket
         return super()._handle_eio_connect(eio_sid, environ)

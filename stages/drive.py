@@ -118,4 +118,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:      # Ctrl+C before the server was up (while TensorFlow loads)
+        sys.exit("drive: interrupted before the server started.")
