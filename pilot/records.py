@@ -72,7 +72,11 @@ def shard_files(records_dir: str | Path, split: str) -> list[str]:
 
 
 class ShardWriter:
-    """Writes serialised examples into `num_shards` files of at most `shard_size` examples."""
+    """Writes serialised examples into shards of at most `shard_size` examples.
+
+    Shards are named for the `expected_examples` while writing; on close they are
+    renamed if fewer were written (skipped examples), so "-of-N" always counts the files.
+    """
 
     def __init__(self, out_dir: str | Path, split: str, expected_examples: int, shard_size: int):
         if shard_size < 1:
@@ -94,16 +98,25 @@ class ShardWriter:
     def _open_next(self) -> None:
         if len(self.counts) == self.num_shards:
             raise ValueError(f"more {self.split} examples than the {self.num_shards} shards planned")
-        self.close()
+        self._close_current()
         self._writer = tf.io.TFRecordWriter(
             str(self.out_dir / shard_name(self.split, len(self.counts), self.num_shards))
         )
         self.counts.append(0)
 
-    def close(self) -> None:
+    def _close_current(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+    def close(self) -> None:
+        """Finish the last shard; rename the shards if fewer were written than planned."""
+        self._close_current()
+        if self.counts and len(self.counts) != self.num_shards:
+            for shard in range(len(self.counts)):
+                (self.out_dir / shard_name(self.split, shard, self.num_shards)).rename(
+                    self.out_dir / shard_name(self.split, shard, len(self.counts)))
+            self.num_shards = len(self.counts)
 
     def shards(self) -> list[dict[str, Any]]:
         """[{file, examples}] for the manifest."""

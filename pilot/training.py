@@ -1,11 +1,16 @@
 """Fitting PilotNet on the TFRecord shards: seeding, determinism, callbacks, the fit summary."""
 from __future__ import annotations
 
+import json
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import keras
 import tensorflow as tf
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)            # reproducible-build convention for archive dates
 
 
 def configure_determinism(seed: int, deterministic: bool) -> None:
@@ -84,3 +89,31 @@ def summarize(history: dict[str, list[float]], steps_per_epoch: int, batch_size:
         "examples_per_epoch": steps_per_epoch * batch_size,
     }
 
+
+
+def make_keras_file_reproducible(path: Path) -> None:
+    """Rewrite a saved .keras archive so the same weights always give the same bytes.
+
+    Keras stamps the save time into metadata.json and memory addresses into config.json
+    ("shared_object_id"), and dates the weights member. The times become the zip epoch
+    and the addresses are numbered in order of appearance; what loads is unchanged.
+    """
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    rewritten = []
+    for info, data in members:
+        if info.filename == "metadata.json":
+            metadata = json.loads(data)
+            metadata["date_saved"] = "{:04d}-{:02d}-{:02d}@{:02d}:{:02d}:{:02d}".format(*ZIP_EPOCH)
+            data = json.dumps(metadata).encode()
+        elif info.filename == "config.json":
+            text = data.decode()
+            addresses = dict.fromkeys(re.findall(r'"shared_object_id": (\d+)', text))
+            numbers = {address: str(number) for number, address in enumerate(addresses, 1)}
+            text = re.sub(r'("shared_object_id": )(\d+)', lambda m: m.group(1) + numbers[m.group(2)], text)
+            data = text.encode()
+        rewritten.append((zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH), info.compress_type, data))
+    with zipfile.ZipFile(path, "w") as archive:
+        for info, compress_type, data in rewritten:
+            info.compress_type = compress_type
+            archive.writestr(info, data)

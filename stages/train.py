@@ -14,7 +14,14 @@ from pathlib import Path
 from pilot.model import build_pilotnet
 from pilot.params import load_params
 from pilot.records import make_dataset, read_manifest, shard_files
-from pilot.training import configure_determinism, fit, make_callbacks, resolve_steps_per_epoch, summarize
+from pilot.training import (
+    configure_determinism,
+    fit,
+    make_callbacks,
+    make_keras_file_reproducible,
+    resolve_steps_per_epoch,
+    summarize,
+)
 
 EVAL_BATCH_SIZE = 500
 
@@ -46,6 +53,7 @@ def main() -> None:
         history = fit(model, train_data, val_data, int(params["epochs"]), steps,
                       make_callbacks(args.model, args.live_dir))
         seconds = time.perf_counter() - started
+        make_keras_file_reproducible(args.model)
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"train: {exc}")
     except KeyError as exc:

@@ -78,6 +78,18 @@ def test_shards_are_named_and_filled_in_order(tmp_path):
         shard_files(tmp_path, "val")
 
 
+def test_shards_are_renamed_when_fewer_examples_arrive_than_planned(tmp_path):
+    writer = _write(tmp_path, "train", _images(3), shard_size=2)     # planned for 3: two shards
+    assert writer.num_shards == 2
+    with ShardWriter(tmp_path, "val", expected_examples=5, shard_size=2) as short:   # 3 of 5 arrive
+        for image in _images(3):
+            short.write(serialize_example(image, 0.0))
+    assert [path.rsplit("/", 1)[-1] for path in shard_files(tmp_path, "val")] == [
+        "val-00000-of-00002.tfrecord", "val-00001-of-00002.tfrecord"]
+    assert short.shards() == [{"file": "val-00000-of-00002.tfrecord", "examples": 2},
+                              {"file": "val-00001-of-00002.tfrecord", "examples": 1}]
+
+
 def test_evaluation_dataset_reads_everything_once_in_order(tmp_path):
     images = _images(7)
     _write(tmp_path, "val", images, shard_size=3)

@@ -97,6 +97,7 @@ def test_train_writes_model_metrics_and_curves_and_is_deterministic(runs):
     assert (runs["one"] / "metrics" / "train.json").read_bytes() == (runs["two"] / "metrics" / "train.json").read_bytes()
     weights = [keras.models.load_model(root / "models" / "model.keras").get_weights() for root in runs.values()]
     assert all(np.array_equal(a, b) for a, b in zip(*weights))
+    assert (runs["one"] / "models" / "model.keras").read_bytes() == (runs["two"] / "models" / "model.keras").read_bytes()
 
 
 def test_evaluate_reports_model_and_constant_predictor(runs):

@@ -5,6 +5,9 @@ check runs the train stage in its own process (tests/test_stages_learning.py).
 """
 from __future__ import annotations
 
+import time
+import zipfile
+
 import keras
 import numpy as np
 import pandas as pd
@@ -14,7 +17,14 @@ from pilot.examples import ExampleSpec, iter_examples, plan_tasks
 from pilot.model import build_pilotnet
 from pilot.records import ShardWriter, make_dataset, serialize_example, shard_files
 from pilot.synthetic import write_split_csvs
-from pilot.training import configure_determinism, fit, make_callbacks, resolve_steps_per_epoch, summarize
+from pilot.training import (
+    configure_determinism,
+    fit,
+    make_callbacks,
+    make_keras_file_reproducible,
+    resolve_steps_per_epoch,
+    summarize,
+)
 
 
 def test_steps_per_epoch_defaults_to_one_pass():
@@ -56,3 +66,25 @@ def test_fit_keeps_the_best_model_and_logs_both_curves(tmp_path):
         curve = pd.read_csv(live_dir / "plots" / "metrics" / split / "loss.tsv", sep="\t")
         assert curve["step"].tolist() == [0, 1]
         assert np.allclose(curve["loss"], values)
+
+
+def test_saved_models_with_the_same_weights_are_the_same_bytes(tmp_path):
+    paths = []
+    for name in ("first", "second"):                 # separate objects, saved a second apart
+        keras.backend.clear_session()                 # the same layer names, as in a new process
+        configure_determinism(seed=4, deterministic=False)
+        path = tmp_path / f"{name}.keras"
+        build_pilotnet().save(path)
+        paths.append(path)
+        time.sleep(1.1)
+    assert paths[0].read_bytes() != paths[1].read_bytes()      # Keras stamps time and addresses
+    for path in paths:
+        make_keras_file_reproducible(path)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    with zipfile.ZipFile(paths[0]) as archive:
+        assert sorted(archive.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
+    loaded = keras.models.load_model(paths[0])
+    assert loaded.count_params() == 252_219
+    images = np.random.default_rng(0).random((2, 66, 200, 3), dtype=np.float32)
+    configure_determinism(seed=4, deterministic=False)
+    assert np.array_equal(loaded.predict(images, verbose=0), build_pilotnet().predict(images, verbose=0))
