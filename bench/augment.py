@@ -46,9 +46,10 @@ def main() -> None:
         one = rate(tasks, spec, workers=1)
         cores = resolve_workers(0)
         every = rate(tasks, spec, workers=cores)
-    print(f"augment: {len(tasks)} training examples from {len(frames)} {'recorded' if args.csv else 'synthetic'} frames")
-    print(f"  1 worker : {one:7.1f} images/s  ratio to target {TARGET_PER_WORKER:.0f}/s = {one / TARGET_PER_WORKER:.2f}"
-          f" {'OK' if one >= TARGET_PER_WORKER else 'BELOW TARGET'}")
+    source = "recorded" if args.csv else "synthetic"
+    print(f"augment: {len(tasks)} training examples from {len(frames)} {source} frames")
+    print(f"  1 worker : {one:7.1f} images/s  ratio to target {TARGET_PER_WORKER:.0f}/s = "
+          f"{one / TARGET_PER_WORKER:.2f} {'OK' if one >= TARGET_PER_WORKER else 'BELOW TARGET'}")
     print(f"  {cores} workers: {every:7.1f} images/s  ({every / cores:.1f} per worker, pool start-up included; "
           f"{os.cpu_count()} cores)")
 

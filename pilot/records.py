@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from pilot.imaging import MODEL_INPUT_SHAPE
+from pilot.imaging import CROP_ROWS, MODEL_INPUT_SHAPE
 
 SCHEMA_VERSION = 1
 IMAGE_KEY = "image"          # raw uint8 bytes, MODEL_INPUT_SHAPE, row-major (H, W, C)
@@ -167,6 +167,21 @@ def make_dataset(
     dataset = dataset.batch(batch_size, drop_remainder=training)
     dataset = dataset.map(parse_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def schema_description() -> dict[str, Any]:
+    """The manifest's account of what an example holds and how its image was made."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "features": {IMAGE_KEY: "raw uint8 bytes, shape image_shape (H, W, C), YUV",
+                     STEERING_KEY: "float32, normalised -1..1"},
+        "image_shape": list(MODEL_INPUT_SHAPE),
+        "image_dtype": "uint8",
+        "model_input": "float32(image) / 255",
+        "preprocessing": {"decode": "PIL, RGB", "crop_rows": list(CROP_ROWS), "colour": "cv2.COLOR_RGB2YUV",
+                          "blur": "cv2.GaussianBlur 3x3, sigma 0", "resize": "cv2.resize to 200x66, bilinear",
+                          "stored": "uint8, before /255"},
+    }
 
 
 def write_manifest(records_dir: str | Path, manifest: dict[str, Any]) -> Path:

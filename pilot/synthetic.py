@@ -54,8 +54,8 @@ def write_split_csvs(root: Path, frames: int, seed: int = 0, val_fraction: float
             path = image_dir / f"{camera}_{stamp}.jpg"
             Image.fromarray(road_frame(steering, shift, noise_seed=seed * 100_003 + frame)).save(path, quality=90)
             paths[camera] = str(path)
-        time = (pd.Timestamp("2024-01-01") + pd.Timedelta(milliseconds=100 * frame)).strftime("%Y-%m-%d %H:%M:%S.%f")
-        rows.append({"recording": "synthetic", "time": time[:-3], **paths,
+        taken_at = pd.Timestamp("2024-01-01") + pd.Timedelta(milliseconds=100 * frame)
+        rows.append({"recording": "synthetic", "time": taken_at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], **paths,
                      "steering": steering, "throttle": 0.3, "brake": 0.0, "speed": 15.0})
     table = pd.DataFrame(rows)
     val_count = max(1, int(round(frames * val_fraction)))

@@ -13,7 +13,6 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from pilot.examples import ExampleSpec, Skipped, iter_examples, plan_tasks, resolve_workers
-from pilot.imaging import CROP_ROWS, MODEL_INPUT_SHAPE, read_jpeg_rgb
+from pilot.imaging import read_jpeg_rgb
 from pilot.params import load_params
 
 REQUIRED_COLUMNS = ("center", "left", "right", "steering")
@@ -41,7 +40,9 @@ def read_frames(path: Path) -> pd.DataFrame:
     return frames
 
 
-def write_split(frames: pd.DataFrame, spec: ExampleSpec, params: dict[str, Any], out_dir: Path, workers: int) -> dict[str, Any]:
+def write_split(
+    frames: pd.DataFrame, spec: ExampleSpec, params: dict[str, Any], out_dir: Path, workers: int
+) -> dict[str, Any]:
     """Make and write one split's examples; returns its manifest entry."""
     from pilot.records import ShardWriter, serialize_example
 
@@ -94,18 +95,12 @@ def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: 
     grids.preprocessing_grid(samples, stored_train, stored_val, plots_dir / "preprocessed.png")
 
 
-def describe(records: ModuleType, params: dict[str, Any], args: argparse.Namespace,
-             splits: dict[str, Any]) -> dict[str, Any]:
-    """The manifest: schema, preprocessing spec, params used (workers aside: no effect), counts."""
+def describe(params: dict[str, Any], args: argparse.Namespace, splits: dict[str, Any]) -> dict[str, Any]:
+    """The manifest: schema and preprocessing, params used (workers aside: no effect), counts."""
+    from pilot.records import schema_description
+
     return {
-        "schema_version": records.SCHEMA_VERSION,
-        "features": {records.IMAGE_KEY: "raw uint8 bytes, shape image_shape (H, W, C), YUV",
-                     records.STEERING_KEY: "float32, normalised -1..1"},
-        "image_shape": list(MODEL_INPUT_SHAPE), "image_dtype": "uint8",
-        "model_input": "float32(image) / 255",
-        "preprocessing": {"decode": "PIL, RGB", "crop_rows": list(CROP_ROWS),
-                          "colour": "cv2.COLOR_RGB2YUV", "blur": "cv2.GaussianBlur 3x3, sigma 0",
-                          "resize": "cv2.resize to 200x66, bilinear", "stored": "uint8, before /255"},
+        **schema_description(),
         "augmentation": {"train": "random camera (equal odds), then pan, zoom, brightness, flip, p=0.5 each",
                          "val": "centre camera, none"},
         "params": {key: value for key, value in sorted(params.items()) if key != "workers"},
@@ -134,7 +129,7 @@ def main() -> None:
         for frames, split, augment in ((train, "train", True), (val, "val", False)):
             spec = ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]))
             splits[split] = write_split(frames, spec, params, args.out_dir, workers)
-        records.write_manifest(args.out_dir, describe(records, params, args, splits))
+        records.write_manifest(args.out_dir, describe(params, args, splits))
         write_grids(train, args.out_dir, args.plots_dir, int(params["seed"]))
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"augment: {exc}")

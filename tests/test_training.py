@@ -61,7 +61,8 @@ def test_fit_keeps_the_best_model_and_logs_both_curves(tmp_path):
     assert len(history["loss"]) == len(history["val_loss"]) == 2
     best = keras.models.load_model(model_path)
     images, steering = next(iter(val))
-    assert best.evaluate(images.numpy(), steering.numpy(), verbose=0) == pytest.approx(min(history["val_loss"]), rel=1e-4)
+    best_loss = best.evaluate(images.numpy(), steering.numpy(), verbose=0)
+    assert best_loss == pytest.approx(min(history["val_loss"]), rel=1e-4)
     for split, values in (("train", history["loss"]), ("eval", history["val_loss"])):
         curve = pd.read_csv(live_dir / "plots" / "metrics" / split / "loss.tsv", sep="\t")
         assert curve["step"].tolist() == [0, 1]
