@@ -142,10 +142,14 @@ def _worker_context() -> multiprocessing.context.BaseContext:
 
 
 def resolve_workers(workers: int) -> int:
-    """0 means every core."""
+    """0 means every core this process may run on."""
     if workers < 0:
         raise ValueError(f"workers must be 0 (all cores) or more, got {workers}")
-    return workers or os.cpu_count() or 1
+    if workers:
+        return workers
+    if hasattr(os, "sched_getaffinity"):          # honours taskset/cgroup CPU sets (Linux)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def iter_examples(

@@ -1,11 +1,13 @@
 """Examples from split frames: planning, per-index seeding, skipping, worker independence."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from pilot.examples import ExampleSpec, Skipped, iter_examples, make_example, plan_tasks
+from pilot.examples import ExampleSpec, Skipped, iter_examples, make_example, plan_tasks, resolve_workers
 from pilot.imaging import preprocess, read_jpeg_rgb
 from pilot.synthetic import write_split_csvs
 
@@ -66,3 +68,10 @@ def test_one_or_two_worker_processes_give_the_same_examples_in_the_same_order(fr
     two = list(iter_examples(tasks, _spec(), workers=2))
     assert [e.index for e in one] == [t.index for t in tasks] == [e.index for e in two]
     assert all(np.array_equal(a.image, b.image) and a.steering == b.steering for a, b in zip(one, two))
+
+
+def test_zero_workers_means_every_core_this_process_may_use():
+    assert resolve_workers(0) == len(os.sched_getaffinity(0))
+    assert resolve_workers(3) == 3
+    with pytest.raises(ValueError, match="workers"):
+        resolve_workers(-1)
