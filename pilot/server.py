@@ -19,7 +19,6 @@ import base64
 import binascii
 import logging
 import math
-import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from engineio import packet as eio_packet
 from engineio import socket as eio_socket
 
 from pilot.control import ThrottleController
+from pilot.culture_numbers import read_culture_number
 from pilot.drive_log import DriveRecorder
 from pilot.imaging import CAMERA_HEIGHT_PX, CAMERA_WIDTH_PX, decode_jpeg_rgb
 
@@ -46,8 +46,6 @@ LATENCY_WINDOW = 100_000          # latencies kept between two summary lines, at
 WARNING_INTERVAL_S = 5.0           # at most one malformed-input warning per interval
 TRANSPORT_LIMIT_FACTOR = 4         # above this many times the payload limit, the socket is closed
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'")   # group separators some cultures use
 
 
 class SteeringPredictor(Protocol):
@@ -61,35 +59,14 @@ class MalformedTelemetry(ValueError):
 # ---------------------------------------------------------------- numbers in the client's culture
 
 def read_client_number(text: object) -> tuple[float, str | None]:
-    """Read a simulator number string; return (value, decimal mark: "," "." or None).
+    """Read a simulator number string in any culture; return (value, decimal mark).
 
-    Accepts C# N4 output in any culture: "12.3456", "12,3456", "1,234.5000",
-    "1.234,5000", "1 234,5000", a Unicode minus. With both separators the last one is
-    the decimal mark; a lone separator that appears once is the decimal mark (N4 always
-    writes decimals). Raises MalformedTelemetry for a non-string, for text that is not a
-    number, and for NaN or infinities.
+    See pilot.culture_numbers.read_culture_number; raises MalformedTelemetry instead.
     """
-    if not isinstance(text, str):
-        raise MalformedTelemetry(f"a number arrived as {type(text).__name__}, not as a string")
-    body = text.strip().translate(_SPACES).replace("\u2212", "-")
-    comma, dot = body.rfind(","), body.rfind(".")
-    mark: str | None = None
-    if comma >= 0 and dot >= 0:
-        mark = "," if comma > dot else "."
-        group = "." if mark == "," else ","
-        body = body.replace(group, "")
-    elif comma >= 0 or dot >= 0:
-        separator = "," if comma >= 0 else "."
-        if body.count(separator) == 1:
-            mark = separator
-        else:
-            body = body.replace(separator, "")
-    if mark == ",":
-        body = body.replace(",", ".")
-    value = float(body) if _NUMBER.fullmatch(body) else math.nan
-    if not math.isfinite(value):
-        raise MalformedTelemetry(f"{text[:20]!r} is not a finite number")
-    return value, mark
+    try:
+        return read_culture_number(text)
+    except ValueError as error:
+        raise MalformedTelemetry(str(error)) from None
 
 
 def format_for_client(value: float, decimal_comma: bool) -> str:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import base64
 import json
 import math
-import re
 from typing import Any
 
 import websocket
 
+from pilot.culture_numbers import read_culture_number
+
 SOCKET_PATH = "/socket.io/?EIO=4&transport=websocket"
-_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 class WireError(ConnectionError):
@@ -47,28 +47,11 @@ def format_n4(value: float, decimal_comma: bool = False) -> str:
 
 
 def parse_simulator_float(text: str) -> float:
-    """Read a number the way a drive server must read the simulator's strings.
+    """Read a number the way a drive server must read the simulator's strings ("0.12", "0,12", ...).
 
-    Accepts "0.12" and "0,12" (a comma-decimal culture), group separators ("1,234.5",
-    "1.234,5"), exponents ("7.8E-05") and a sign. With both separators present the
-    last one is the decimal mark; a lone separator that appears once is the decimal mark.
-    Raises ValueError for anything else, including NaN and infinities.
+    See pilot.culture_numbers.read_culture_number; raises ValueError for anything else.
     """
-    if not isinstance(text, str):
-        raise ValueError(f"expected a string, got {type(text).__name__}")
-    body = text.strip()
-    has_comma, has_dot = "," in body, "." in body
-    if has_comma and has_dot:
-        decimal_mark = "," if body.rfind(",") > body.rfind(".") else "."
-        group_mark = "." if decimal_mark == "," else ","
-        body = body.replace(group_mark, "").replace(decimal_mark, ".")
-    elif has_comma:
-        body = body.replace(",", ".") if body.count(",") == 1 else body.replace(",", "")
-    elif has_dot and body.count(".") > 1:
-        body = body.replace(".", "")
-    if not _PLAIN_NUMBER.fullmatch(body):
-        raise ValueError(f"not a number: {text!r}")
-    return float(body)
+    return read_culture_number(text)[0]
 
 
 def telemetry_packet(steering_deg: float, throttle: float, speed_mph: float,
