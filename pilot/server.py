@@ -83,6 +83,7 @@ class ClientState:
     controller: ThrottleController
     decimal_comma: bool = False
     last_frame_s: float | None = None
+    frame_dt_s: float | None = None   # fixed controller dt (a simulator stepping fixed time); None: clock
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def handle_telemetry(data: object, client: ClientState, predictor: SteeringPredi
     `{}` (manual mode) -> `manual`; a valid frame -> `steer` with the model's steering
     clipped to -1..1 and the controller's throttle, in the client's decimal form; anything
     else -> the safe command with the reason. `now_s` is a monotonic clock for the
-    controller's dt. Never raises for bad input.
+    controller's dt, unless the client has a fixed `frame_dt_s`. Never raises for bad input.
     """
     if isinstance(data, dict) and not data:
         return Reply("manual", {})
@@ -164,7 +165,10 @@ def handle_telemetry(data: object, client: ClientState, predictor: SteeringPredi
     if not math.isfinite(raw_steering):
         return safe_reply("the model returned a non-finite steering value", client.decimal_comma)
     steering = min(1.0, max(-1.0, raw_steering))
-    dt_s = 0.0 if client.last_frame_s is None else now_s - client.last_frame_s
+    if client.frame_dt_s is not None:
+        dt_s = client.frame_dt_s
+    else:
+        dt_s = 0.0 if client.last_frame_s is None else now_s - client.last_frame_s
     client.last_frame_s = now_s
     throttle = client.controller.step(speed_mph, steering, dt_s)
     return Reply(
@@ -315,15 +319,20 @@ def create_app(predictor: SteeringPredictor, make_controller: Callable[[], Throt
                max_payload_bytes: int, recorder: DriveRecorder | None = None,
                stats: DriveStats | None = None, model_name: str = "",
                async_mode: str = "eventlet",
-               clock: Callable[[], float] = time.perf_counter) -> tuple[socketio.Server, Any]:
-    """Build the Socket.IO server and the WSGI app (Flask behind python-socketio)."""
+               clock: Callable[[], float] = time.perf_counter,
+               frame_dt_s: float | None = None) -> tuple[socketio.Server, Any]:
+    """Build the Socket.IO server and the WSGI app (Flask behind python-socketio).
+
+    `frame_dt_s`: the controller's time step per frame for a simulator that advances a fixed
+    time per reply (the headless one); None times frames with `clock`, as the real one needs.
+    """
     stats = stats if stats is not None else DriveStats()
     clients: dict[str, ClientState] = {}
     recorders = [recorder] if recorder is not None else []      # emptied if the disk fails
 
     def client_state(sid: str) -> ClientState:
         if sid not in clients:
-            clients[sid] = ClientState(controller=make_controller())
+            clients[sid] = ClientState(controller=make_controller(), frame_dt_s=frame_dt_s)
         return clients[sid]
 
     def answer_unreadable(sid: str, reason: str) -> None:

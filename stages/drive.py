@@ -48,6 +48,9 @@ def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
                         help="pi: set speed; seed: speed limit (default: params.yaml)")
     parser.add_argument("--controller", choices=("pi", "seed"), default=params["controller"])
     parser.add_argument("--record", metavar="DIR", help="save every frame + drive_log.csv to a new folder")
+    parser.add_argument("--frame-dt", type=float, metavar="S",
+                        help="controller time per frame for a simulator that steps a fixed time per reply "
+                             "(the headless one); default: the wall clock, as the real simulator needs")
     parser.add_argument("--inference", choices=("fast", "seed"), default="fast",
                         help="seed: the seed's per-frame model.predict, for benchmarks only")
     return parser.parse_args(argv)
@@ -59,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
         return video_main(argv[1:])
     params = load_params("drive", PROJECT_ROOT / "params.yaml")
     args = parse_args(argv, params)
+    if args.frame_dt is not None and not args.frame_dt > 0:
+        sys.exit(f"drive: --frame-dt must be a positive number of seconds, got {args.frame_dt}.")
     speed_key = "set_speed_mph" if args.controller == "pi" else "speed_limit_mph"
     if args.set_speed is not None:
         params[speed_key] = args.set_speed
@@ -95,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     stats = DriveStats()
     sio, app = create_app(predictor, lambda: make_controller(args.controller, params),
                           params["max_payload_bytes"], recorder=recorder, stats=stats,
-                          model_name=model_path.name)
+                          model_name=model_path.name, frame_dt_s=args.frame_dt)
 
     def on_listening(host: str, port: int) -> None:
         print(f"drive: listening on http://{host}:{port} - open the simulator and press "

@@ -76,7 +76,8 @@ def main() -> None:
 
     report, drives = {}, {}
     try:
-        with drive_server(model_path) as server:
+        # the headless simulator advances step_s per reply: the throttle controller must count the same time
+        with drive_server(model_path, extra_args=("--frame-dt", str(params["step_s"]))) as server:
             for name, seed in tracks.items():
                 frames_dir = work_dir / name / "frames"
                 track, result = drive_track(name, seed, shape, params, server.port, frames_dir)

@@ -250,6 +250,7 @@ def test_user_errors_get_one_sentence_and_a_non_zero_exit(models, tmp_path):
     wrong = keras.Sequential([keras.Input((160, 320, 3)), keras.layers.Flatten(), keras.layers.Dense(1)])
     wrong.save(tmp_path / "camera_sized.keras")
     cases.append((run_drive([str(tmp_path / "camera_sized.keras"), "--port", "0"]), "66x200x3"))
+    cases.append((run_drive([str(models["keras"]), "--frame-dt", "0"]), "--frame-dt must be a positive"))
     for done, phrase in cases:
         assert done.returncode != 0
         assert "Traceback" not in done.stderr

@@ -96,6 +96,16 @@ def test_the_controller_gets_the_time_between_frames(predictor, jpeg):
     assert controller.integral_mph_s == pytest.approx((target_mph - 5.0) * 0.2)
 
 
+def test_a_fixed_frame_time_replaces_the_clock(predictor, jpeg):
+    """The headless simulator steps 0.1 s per reply however fast the replies come."""
+    controller = PIController(set_speed_mph=15.0, kp=0.0, ki=0.1)
+    client = ClientState(controller, frame_dt_s=0.1)
+    for now_s in (10.0, 10.004, 10.009):
+        reply = handle_telemetry(telemetry(jpeg, speed="5.0000"), client, predictor, now_s=now_s)
+    target_mph = controller.target_speed_mph(reply.frame.steering)
+    assert controller.integral_mph_s == pytest.approx((target_mph - 5.0) * 0.3)
+
+
 def test_comma_decimal_client_is_read_and_answered_in_its_own_form(predictor, jpeg):
     client = ClientState(SeedLinearController(speed_limit_mph=10.0))
     data = telemetry(jpeg, speed="2,5000", steering="-3,1250", throttle="0,4000")
