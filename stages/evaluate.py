@@ -7,7 +7,6 @@ steering bin (CSV plots).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pilot.evaluation import constant_baseline, error_by_bin, regression_metrics
+from pilot.metrics_file import write_metrics
 from pilot.params import load_params
 from pilot.records import make_dataset, read_manifest, shard_files
 
@@ -61,8 +61,7 @@ def main() -> None:
         "constant_baseline": {**baseline, "value": train_mean},
         "mse_ratio_to_baseline": model_metrics["mse"] / baseline["mse"] if baseline["mse"] > 0 else None,
     }
-    args.metrics.parent.mkdir(parents=True, exist_ok=True)
-    args.metrics.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    write_metrics(args.metrics, metrics)
     args.plots_dir.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({"true_steering": y_true, "predicted_steering": y_pred}).to_csv(
         args.plots_dir / "predictions.csv", index=False, float_format="%.5f")

@@ -6,12 +6,12 @@ metrics/ingest.json (rows read, kept and dropped by reason, per recording).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from pilot.metrics_file import write_metrics
 from pilot.params import load_params
 from pilot.recording import CANONICAL_COLUMNS, DROP_REASONS, RecordingError, read_recording
 
@@ -58,9 +58,8 @@ def main() -> None:
         sys.exit("ingest: no usable row in any recording: see the reasons above and check the recordings.")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(frames, columns=list(CANONICAL_COLUMNS)).to_csv(args.out, index=False)
-    Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
     report = {**totals(summaries), "recordings": summaries}
-    Path(args.metrics).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_metrics(args.metrics, report)
     print(f"ingest: wrote {len(frames)} frames to {args.out}")
 
 

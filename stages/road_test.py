@@ -8,7 +8,6 @@ path on each track map, cross-track error over distance, a saliency grid and a s
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pilot.imaging import preprocess, read_jpeg_rgb, to_model_input
+from pilot.metrics_file import write_metrics
 from pilot.params import load_params
 from pilot.road_plots import path_on_track_map, saliency_grid
 from pilot.server_process import ServerStartError, drive_server
@@ -104,8 +104,7 @@ def main() -> None:
     else:                                   # the out must exist for DVC; an empty file says 'switched off'
         out_video.parent.mkdir(parents=True, exist_ok=True)
         out_video.write_bytes(b"")
-    Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.metrics).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_metrics(args.metrics, report)
 
 
 if __name__ == "__main__":

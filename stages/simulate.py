@@ -8,7 +8,6 @@ metrics JSON about the drive. Same params, same bytes.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import time
@@ -18,6 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from pilot.metrics_file import write_metrics
 from pilot.params import load_params
 from pilot.sim.contact_sheet import contact_sheet, save_png
 from pilot.sim.expert import DriftSettings
@@ -84,8 +84,7 @@ def main() -> None:
     save_png(contact_sheet(samples.rows()), sheet_path)
     summary.update(track_seeds=list(settings.track_seeds),
                    laps_per_track=settings.laps_per_track, simulated_s=round(summary["frames"] * settings.step_s, 1))
-    Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.metrics).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_metrics(args.metrics, summary)
     print(f"simulate: {summary['frames']} frames x 3 cameras on tracks {list(settings.track_seeds)} "
           f"in {seconds:.1f} s, {summary['interventions']} interventions -> {out_dir}")
 

@@ -5,13 +5,13 @@ Side cameras are expanded later (augment), so a frame and its side views stay on
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from pilot.dataset import histogram_table, leaked_fraction, read_frames, validation_mask
+from pilot.metrics_file import write_metrics
 from pilot.params import load_params
 
 HISTOGRAM_EDGES = np.linspace(-1.0, 1.0, 26)   # 25 bins over the whole steering range
@@ -47,8 +47,7 @@ def main() -> None:
     metrics = {"strategy": params["strategy"], "train_frames": len(train), "val_frames": len(val),
                "val_fraction": round(len(val) / len(frames), 4),
                "val_frames_next_to_train": round(leak, 4)}
-    Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.metrics).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    write_metrics(args.metrics, metrics)
     print(f"split ({params['strategy']}): {len(train)} train, {len(val)} validation frames; "
           f"{leak:.0%} of validation frames sit next to a training frame")
 

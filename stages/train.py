@@ -6,11 +6,11 @@ writes the final and best losses to a metrics file.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
+from pilot.metrics_file import write_metrics
 from pilot.model import build_pilotnet
 from pilot.params import load_params
 from pilot.records import make_dataset, read_manifest, shard_files
@@ -59,8 +59,7 @@ def main() -> None:
     except KeyError as exc:
         sys.exit(f"train: params.yaml's train section or the manifest lacks {exc}: see the README")
     summary = summarize(history, steps, batch_size)
-    args.metrics.parent.mkdir(parents=True, exist_ok=True)
-    args.metrics.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_metrics(args.metrics, summary)
     images = int(params["epochs"]) * steps * batch_size
     print(f"trained in {seconds:.0f} s ({images / seconds:.0f} img/s including validation); "
           f"best val_loss {summary['best_val_loss']:.5f} at epoch {summary['best_epoch']}, "

@@ -10,12 +10,12 @@ camera's JPEGs. The track is the one params.yaml's `simulate.track` shape gives 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import yaml
 
+from pilot.metrics_file import write_metrics
 from pilot.sim.camera import Light
 from pilot.sim.client import DriveSettings, drive
 from pilot.sim.metrics import write_trajectory_csv
@@ -57,7 +57,7 @@ def main() -> None:
     except (TypeError, ValueError) as error:
         sys.exit(f"drive: {error}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "metrics.json").write_text(json.dumps(result.metrics, indent=2) + "\n", encoding="utf-8")
+    write_metrics(out_dir / "metrics.json", result.metrics)
     write_trajectory_csv(result.records, out_dir / "trajectory.csv")
     m = result.metrics
     print(f"drive: {m['laps']} laps in {m['elapsed_s']:.0f} s simulated, {m['interventions']} interventions, "
