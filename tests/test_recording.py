@@ -5,7 +5,9 @@ import pytest
 
 from pilot.recording import (DROP_REASONS, RecordingError, file_name_of, frame_time_of, parse_values,
                              read_recording, split_fields, RowRejected)
-from tests.recordings import format_csharp, road_jpeg, straight_values, write_recording
+from pilot.sim.recorder import format_csharp_float
+from tests.drive_support import camera_jpeg
+from tests.recordings import straight_values, write_recording
 
 
 @pytest.mark.parametrize("path_style", ["windows", "posix", "relative"])
@@ -33,7 +35,7 @@ def test_windows_path_with_spaces_and_comma_in_folder_name():
 def test_csharp_numbers_with_exponent():
     values, recovered = parse_values(["7.843922E-05", "0", "0", "22.14829"])
     assert values == (7.843922e-05, 0.0, 0.0, 22.14829) and not recovered
-    assert format_csharp(7.843922e-05) == "7.843922E-05"
+    assert format_csharp_float(7.843922e-05) == "7.843922E-05"
 
 
 def test_comma_decimal_row_recovered_when_one_reading_fits():
@@ -70,7 +72,7 @@ def test_every_bad_row_is_dropped_with_its_reason(tmp_path):
     write_recording(folder, straight_values(12))
     good = (folder / "driving_log.csv").read_text().splitlines()
     (folder / "IMG" / "center_2019_02_20_12_24_27_539.jpg").unlink()                 # row 4: missing
-    (folder / "IMG" / "left_2019_02_20_12_24_27_639.jpg").write_bytes(road_jpeg(1)[:300])  # row 5: truncated
+    (folder / "IMG" / "left_2019_02_20_12_24_27_639.jpg").write_bytes(camera_jpeg(1)[:300])  # row 5: truncated
     (folder / "IMG" / "right_2019_02_20_12_24_27_739.jpg").write_bytes(b"not a jpeg")     # row 6: not a JPEG
     lines = good + [
         good[0],                                              # exact duplicate
@@ -113,7 +115,7 @@ def test_comma_decimal_recording_is_recovered(tmp_path):
 def test_wrongly_sized_image_is_dropped(tmp_path):
     folder = tmp_path / "small"
     write_recording(folder, straight_values(2))
-    (folder / "IMG" / "center_2019_02_20_12_24_27_239.jpg").write_bytes(road_jpeg(0, width=64, height=32))
+    (folder / "IMG" / "center_2019_02_20_12_24_27_239.jpg").write_bytes(camera_jpeg(0, size=(64, 32)))
     readout = read_recording(folder, repo_root=tmp_path)
     assert len(readout.rows) == 1 and readout.dropped["bad_image"] == 1
 
