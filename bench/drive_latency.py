@@ -15,10 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,21 +24,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pilot.control import PIController  # noqa: E402
-from pilot.model import build_pilotnet  # noqa: E402
-from pilot.predictor import FastPredictor, SeedStylePredictor  # noqa: E402
-from pilot.server import ClientState, handle_telemetry  # noqa: E402
+from pilot.drive.control import PIController  # noqa: E402
+from pilot.learn.model import build_pilotnet  # noqa: E402
+from pilot.drive.predictor import FastPredictor, SeedStylePredictor  # noqa: E402
+from pilot.drive.process import DriveServerProcess  # noqa: E402
+from pilot.drive.telemetry import ClientState, handle_telemetry  # noqa: E402
 from pilot.sim.camera import Renderer, encode_jpeg  # noqa: E402
 from pilot.sim.episode import start_state  # noqa: E402
 from pilot.sim.track import generate_track  # noqa: E402
-from pilot.sim.wire import SimulatorWire, format_n4  # noqa: E402
+from pilot.sim.wire import SimulatorWire  # noqa: E402
+from pilot.udacity.numbers import format_n4  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 P50_TARGET_MS = 4.0
 P99_TARGET_MS = 10.0
 RATIO_TARGET = 20.0
 WARMUP_FRAMES = 20
-LISTENING = re.compile(r"listening on http://([\d.]+):(\d+)")
 
 
 def camera_frames(count: int) -> list[bytes]:
@@ -51,26 +47,6 @@ def camera_frames(count: int) -> list[bytes]:
     renderer = Renderer(track)
     return [encode_jpeg(renderer.render(start_state(track, s_m=track.length_m * i / count)))
             for i in range(count)]
-
-
-def start_server(model_path: Path, inference: str) -> tuple[subprocess.Popen, int]:
-    process = subprocess.Popen(
-        [sys.executable, "stages/drive.py", str(model_path), "--port", "0", "--inference", inference],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert process.stdout is not None
-    for line in process.stdout:
-        match = LISTENING.search(line)
-        if match:
-            return process, int(match.group(2))
-    raise RuntimeError(f"drive.py --inference {inference} exited before listening")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def round_trips_ms(wire: SimulatorWire, frames: list[bytes]) -> list[float]:
@@ -120,11 +96,13 @@ def main() -> None:
         model = build_pilotnet()
         model_path = Path(scratch) / "model.keras"
         model.save(model_path)
-        servers = {name: start_server(model_path, inference) for name, inference in
-                   (("this server", "fast"), ("seed-style", "seed"))}
+        servers = {name: DriveServerProcess(model_path, extra_args=("--inference", inference))
+                   for name, inference in (("this server", "fast"), ("seed-style", "seed"))}
         try:
-            wires = {name: SimulatorWire("127.0.0.1", port, timeout_s=30.0)
-                     for name, (_, port) in servers.items()}
+            for server in servers.values():
+                server.start()
+            wires = {name: SimulatorWire("127.0.0.1", server.port, timeout_s=30.0)
+                     for name, server in servers.items()}
             for wire in wires.values():
                 wire.connect()
                 round_trips_ms(wire, frames[:WARMUP_FRAMES])
@@ -135,8 +113,8 @@ def main() -> None:
             for wire in wires.values():
                 wire.close()
         finally:
-            for process, _ in servers.values():
-                stop_server(process)
+            for server in servers.values():
+                server.stop()
 
     print(f"\nround trip, simulator-like client, {args.frames} frames each, lock-step, "
           f"alternating blocks of {args.block}:")

@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pilot.params import load_params
+from pilot.stage_io import load_params
 from pilot.sim.camera import CAMERAS, Light, Renderer, encode_jpeg
 from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import Expert

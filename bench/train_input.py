@@ -20,10 +20,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from pilot.examples import ExampleSpec, iter_examples, plan_tasks, resolve_workers  # noqa: E402
-from pilot.model import build_pilotnet  # noqa: E402
-from pilot.records import ShardWriter, make_dataset, serialize_example, shard_files  # noqa: E402
-from pilot.synthetic import write_split_csvs  # noqa: E402
+from pilot.data.examples import ExampleSpec, iter_examples, plan_tasks, resolve_workers  # noqa: E402
+from pilot.learn.model import build_pilotnet  # noqa: E402
+from pilot.data.records import ShardWriter, make_dataset, serialize_example, shard_files  # noqa: E402
+from pilot.data.synthetic import write_split_csvs  # noqa: E402
 
 TARGET_RATIO = 0.90
 COPIES_PER_FRAME = 10

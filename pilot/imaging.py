@@ -11,8 +11,6 @@ import cv2
 import numpy as np
 from PIL import Image
 
-CAMERA_HEIGHT_PX = 160
-CAMERA_WIDTH_PX = 320
 CROP_ROWS = (60, 135)            # the seed keeps rows 60:135 (drops sky and hood)
 BLUR_KERNEL = (3, 3)             # Gaussian, sigma derived from the kernel (sigma=0)
 MODEL_HEIGHT_PX = 66

@@ -19,32 +19,21 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from pilot.examples import ExampleSpec, Skipped, iter_examples, plan_tasks, resolve_workers
+from pilot.data.examples import ExampleSpec, Skipped, iter_examples, plan_tasks, resolve_workers
+from pilot.data.frames import FRAME_COLUMNS, read_frames
 from pilot.imaging import read_jpeg_rgb
-from pilot.params import load_params
+from pilot.stage_io import load_params
 
-REQUIRED_COLUMNS = ("center", "left", "right", "steering")
+REQUIRED_COLUMNS = (*FRAME_COLUMNS, "center", "left", "right")   # augment reads the cameras too
 GRID_FRAMES = 4
 SKIP_REASONS_KEPT = 5
-
-
-def read_frames(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: run the split stage first (dvc repro split)")
-    frames = pd.read_csv(path)
-    missing = [column for column in REQUIRED_COLUMNS if column not in frames.columns]
-    if missing:
-        raise ValueError(f"{path} lacks the columns {missing}: re-run the split stage")
-    if frames.empty:
-        raise ValueError(f"{path} has no frames: record more driving or check the balance/split params")
-    return frames
 
 
 def write_split(
     frames: pd.DataFrame, spec: ExampleSpec, params: dict[str, Any], out_dir: Path, workers: int
 ) -> dict[str, Any]:
     """Make and write one split's examples; returns its manifest entry."""
-    from pilot.records import ShardWriter, serialize_example
+    from pilot.data.records import ShardWriter, serialize_example
 
     copies = params["copies_per_frame"] if spec.augment else 1
     tasks = plan_tasks(frames, copies, shuffle_seed=params["seed"] if spec.augment else None)
@@ -77,8 +66,8 @@ def write_split(
 
 def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: int) -> None:
     """The seed's step 10-14 pictures, on frames spread over the steering range."""
-    from pilot import grids
-    from pilot.records import read_raw_examples, shard_files
+    from pilot.data import grids
+    from pilot.data.records import read_raw_examples, shard_files
 
     picks = frames.sort_values("steering").iloc[np.linspace(0, len(frames) - 1, GRID_FRAMES).astype(int)]
     samples = []
@@ -97,7 +86,7 @@ def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: 
 
 def describe(params: dict[str, Any], args: argparse.Namespace, splits: dict[str, Any]) -> dict[str, Any]:
     """The manifest: schema and preprocessing, params used (workers aside: no effect), counts."""
-    from pilot.records import schema_description
+    from pilot.data.records import schema_description
 
     return {
         **schema_description(),
@@ -119,8 +108,8 @@ def main() -> None:
     params = load_params("augment")
     try:
         workers = resolve_workers(int(params["workers"]))
-        train, val = read_frames(args.train), read_frames(args.val)
-        from pilot import records
+        train, val = (read_frames(path, "split", REQUIRED_COLUMNS) for path in (args.train, args.val))
+        from pilot.data import records
 
         args.out_dir.mkdir(parents=True, exist_ok=True)
         for old in args.out_dir.glob(f"*{records.SHARD_SUFFIX}"):

@@ -8,8 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from pilot.dataset import balance_mask, histogram_table, read_frames, steering_bin_edges
-from pilot.params import load_params
+from pilot.data.frames import balance_mask, histogram_table, read_frames, steering_bin_edges
+from pilot.stage_io import load_params
 
 
 def main() -> None:

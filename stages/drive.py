@@ -16,10 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-from pilot.control import make_controller
-from pilot.drive_log import DriveRecorder, RecordingError
-from pilot.params import load_params
-from pilot.server import DriveStats, create_app
+from pilot.drive.control import make_controller
+from pilot.drive.record import DriveRecorder, DriveRecordError
+from pilot.stage_io import load_params
+from pilot.drive.app import create_app
+from pilot.drive.telemetry import DriveStats
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,11 +31,11 @@ def video_main(argv: list[str]) -> None:
     parser.add_argument("--out", help="mp4 path (default: RECORDING/drive.mp4)")
     parser.add_argument("--fps", type=float, help="frames per second (default: as recorded)")
     args = parser.parse_args(argv)
-    from pilot.video import recording_to_video  # ffmpeg only for this command
+    from pilot.drive.video import recording_to_video  # ffmpeg only for this command
     out = Path(args.out or Path(args.recording) / "drive.mp4")
     try:
         count = recording_to_video(args.recording, out, args.fps)
-    except (RecordingError, ValueError) as error:
+    except (DriveRecordError, ValueError) as error:
         sys.exit(f"drive video: {error}")
     print(f"drive video: {count} frames -> {out}")
 
@@ -73,19 +74,19 @@ def main(argv: list[str] | None = None) -> None:
     if not model_path.is_file():
         sys.exit(f"drive: model file {args.model} not found: train one with `dvc repro` "
                  f"or pass the path of a .keras or seed model.h5.")
-    from pilot.serving import open_listener, serve  # eventlet: start-up code only
+    from pilot.drive.serve import open_listener, serve  # eventlet: start-up code only
     try:
         make_controller(args.controller, params)
         recorder = DriveRecorder(args.record) if args.record else None
         listener = open_listener(args.host, args.port)
-    except (RecordingError, ValueError, TypeError) as error:
+    except (DriveRecordError, ValueError, TypeError) as error:
         sys.exit(f"drive: {error}")
     except OSError as error:
         sys.exit(f"drive: cannot listen on {args.host}:{args.port} ({error.strerror or error}): "
                  f"stop the other server or pass another --port.")
 
     started_s = time.perf_counter()
-    from pilot.predictor import ModelLoadError, limit_inference_threads, load_predictor  # TensorFlow
+    from pilot.drive.predictor import ModelLoadError, limit_inference_threads, load_predictor  # TensorFlow
     if args.inference == "fast":       # the seed path keeps TensorFlow's defaults, as the seed ran
         limit_inference_threads(params["inference_threads"])
     try:

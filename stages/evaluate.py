@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pilot.evaluation import constant_baseline, error_by_bin, regression_metrics
-from pilot.metrics_file import write_metrics
-from pilot.params import load_params
-from pilot.records import make_dataset, read_manifest, shard_files
+from pilot.data.records import make_dataset, read_manifest, shard_files
+from pilot.learn.evaluation import constant_baseline, error_by_bin, regression_metrics
+from pilot.stage_io import load_params, write_metrics
 
 BATCH_SIZE = 500
 

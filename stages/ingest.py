@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pilot.metrics_file import write_metrics
-from pilot.params import load_params
-from pilot.recording import CANONICAL_COLUMNS, DROP_REASONS, RecordingError, read_recording
+from pilot.stage_io import load_params, write_metrics
+from pilot.udacity.log_reader import CANONICAL_COLUMNS, DROP_REASONS, RecordingError, read_recording
 
 LINES_SHOWN_PER_REASON = 5
 
@@ -32,14 +31,14 @@ def main() -> None:
     parser.add_argument("--metrics", required=True, help="counts by reason (JSON)")
     args = parser.parse_args()
     params = load_params("ingest")
-    sources = params.get("sources") or []
+    sources = params["sources"] or []
     if not sources:
         sys.exit("ingest.sources in params.yaml is empty: list at least one recording folder.")
 
     frames, summaries = [], {}
     for source in sources:
         try:
-            readout = read_recording(source, check_images=params.get("check_images", True))
+            readout = read_recording(source, check_images=params["check_images"])
         except RecordingError as error:
             sys.exit(f"ingest: {error}")
         if readout.name in summaries:

@@ -15,12 +15,11 @@ import numpy as np
 import pandas as pd
 
 from pilot.imaging import preprocess, read_jpeg_rgb, to_model_input
-from pilot.metrics_file import write_metrics
-from pilot.params import load_params
-from pilot.road_plots import path_on_track_map, saliency_grid
-from pilot.server_process import ServerStartError, drive_server
+from pilot.stage_io import load_params, write_metrics
+from pilot.sim.road_plots import path_on_track_map, saliency_grid
+from pilot.drive.process import ServerStartError, drive_server
 from pilot.sim.camera import Light
-from pilot.sim.client import DriveSettings, drive
+from pilot.sim.client import ClosedLoopSettings, drive
 from pilot.sim.metrics import write_trajectory_csv
 from pilot.sim.track import generate_track
 from pilot.sim.wire import WireError
@@ -28,8 +27,8 @@ from pilot.sim.wire import WireError
 
 def drive_track(name: str, seed: int, shape: dict, params: dict, port: int, frames_dir: Path | None) -> tuple:
     track = generate_track(seed, **shape)
-    settings = DriveSettings(port=port, step_s=params["step_s"], laps=params["laps"],
-                             max_time_s=params.get("max_time_s"), light=Light(params.get("brightness", 1.0)))
+    settings = ClosedLoopSettings(port=port, step_s=params["step_s"], laps=params["laps"],
+                             max_time_s=params["max_time_s"], light=Light(params["brightness"]))
     result = drive(track, settings, frames_dir=frames_dir)
     m = result.metrics
     print(f"road_test: {name} track (seed {seed}): autonomy {m['autonomy_pct']:.1f} %, "
@@ -40,8 +39,8 @@ def drive_track(name: str, seed: int, shape: dict, params: dict, port: int, fram
 
 def explain(model_path: Path, frames_dir: Path, records: list, count: int, out: Path) -> None:
     """Saliency for `count` frames spread over the drive."""
-    from pilot.predictor import load_steering_model   # TensorFlow only for this step
-    from pilot.saliency import visual_backprop
+    from pilot.drive.predictor import load_steering_model   # TensorFlow only for this step
+    from pilot.learn.saliency import visual_backprop
     files = sorted(frames_dir.glob("frame_*.jpg"))
     picks = [files[i] for i in np.linspace(0, len(files) - 1, min(count, len(files))).astype(int)]
     frames = [read_jpeg_rgb(str(p)) for p in picks]
@@ -52,7 +51,7 @@ def explain(model_path: Path, frames_dir: Path, records: list, count: int, out: 
 
 
 def video(frames_dir: Path, records: list, seconds: float, step_s: float, out: Path) -> int:
-    from pilot.video import write_steering_video   # ffmpeg only for this step
+    from pilot.drive.video import write_steering_video   # ffmpeg only for this step
     files = sorted(frames_dir.glob("frame_*.jpg"))[: int(seconds / step_s)]
     frames = ((read_jpeg_rgb(str(p)), r.steering, r.throttle, r.speed_mph) for p, r in zip(files, records))
     return write_steering_video(frames, out, fps=1.0 / step_s)
@@ -65,11 +64,17 @@ def main() -> None:
     parser.add_argument("--plots-dir", required=True, help="track maps, cross-track CSVs, saliency")
     parser.add_argument("--video", required=True, help="mp4 of the training-track drive")
     parser.add_argument("--work-dir", default="data/road_test", help="frames and trajectories")
+    parser.add_argument("--training-track-seed", type=int, required=True,
+                        help="the track the recording began on (dvc.yaml passes simulate.track_seed)")
+    parser.add_argument("--track-length-m", type=float, required=True, help="circuit length (simulate.track)")
+    parser.add_argument("--track-width-m", type=float, required=True, help="road width (simulate.track)")
+    parser.add_argument("--track-max-curvature-per-m", type=float, required=True,
+                        help="tightest bend (simulate.track)")
     args = parser.parse_args()
     params = load_params("road_test")
-    simulate = load_params("simulate")          # the training track is the one simulate recorded
-    shape = simulate.get("track", {})
-    tracks = {"training": simulate["track_seed"], "unseen": params["unseen_track_seed"]}
+    shape = {"length_m": args.track_length_m, "width_m": args.track_width_m,
+             "max_curvature_per_m": args.track_max_curvature_per_m}
+    tracks = {"training": args.training_track_seed, "unseen": params["unseen_track_seed"]}
     model_path, plots_dir, work_dir = Path(args.model), Path(args.plots_dir), Path(args.work_dir)
     if not model_path.is_file():
         sys.exit(f"road_test: {model_path} not found: run `dvc repro train` first.")
@@ -98,7 +103,7 @@ def main() -> None:
     training, records = work_dir / "training", drives["training"].records
     explain(model_path, training / "frames", records, params["saliency_frames"], plots_dir / "saliency.png")
     out_video = Path(args.video)
-    if params.get("video", True):
+    if params["video"]:
         count = video(training / "frames", records, params["video_seconds"], params["step_s"], out_video)
         print(f"road_test: {count} frames of video -> {out_video}")
     else:                                   # the out must exist for DVC; an empty file says 'switched off'

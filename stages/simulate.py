@@ -17,32 +17,31 @@ from typing import Any
 
 from tqdm import tqdm
 
-from pilot.metrics_file import write_metrics
-from pilot.params import load_params
+from pilot.stage_io import load_params, write_metrics
 from pilot.sim.contact_sheet import contact_sheet, save_png
 from pilot.sim.expert import DriftSettings
-from pilot.sim.recorder import RecordingWriter
+from pilot.udacity.log_writer import RecordingWriter
 from pilot.sim.session import SessionSettings, record_session
-from pilot.sim.track import DEFAULT_LENGTH_M
+from pilot.udacity.simulator import mph_to_mps
 
 TRACK_KEYS = ("length_m", "width_m", "max_curvature_per_m")
 
 
 def session_settings(params: dict[str, Any]) -> SessionSettings:
     """SessionSettings from the `simulate` params section (ValueError with one sentence if wrong)."""
-    track = dict(params.get("track") or {})
+    track = dict(params["track"])
     unknown = sorted(set(track) - set(TRACK_KEYS))
     if unknown:
         raise ValueError(f"simulate.track has unknown keys {unknown}: use {', '.join(TRACK_KEYS)}")
-    seeds = [int(params["track_seed"])] + [int(s) for s in params.get("extra_track_seeds") or []]
-    laps = float(params.get("laps", 1))
-    step_s = float(params.get("step_s", 0.1))
+    seeds = [int(params["track_seed"])] + [int(s) for s in params["extra_track_seeds"] or []]
+    laps = float(params["laps"])
+    step_s = float(params["step_s"])
     if laps <= 0 or step_s <= 0:
         raise ValueError("simulate.laps and simulate.step_s must be positive")
     return SessionSettings(
         track_seeds=tuple(seeds), laps_per_track=laps, step_s=step_s,
-        set_speed_mph=float(params.get("set_speed_mph", 17.0)),
-        brightness=tuple(params.get("brightness", (0.55, 1.25))), warmth=tuple(params.get("warmth", (-0.3, 0.8))),
+        set_speed_mph=float(params["set_speed_mph"]),
+        brightness=tuple(params["brightness"]), warmth=tuple(params["warmth"]),
         track_params=track, drift=DriftSettings())
 
 
@@ -61,16 +60,16 @@ def main() -> None:
     params = load_params("simulate")
     try:
         settings = session_settings(params)
-        start_time = datetime.fromisoformat(str(params.get("start_time", "2026-11-21 12:00:00")))
+        start_time = datetime.fromisoformat(str(params["start_time"]))
         out_dir = Path(args.out)
         clear_recording(out_dir)
-        writer = RecordingWriter(out_dir, start_time, params.get("path_style", "windows"))
+        writer = RecordingWriter(out_dir, start_time, params["path_style"])
     except (KeyError, TypeError, ValueError) as error:
         sys.exit(f"simulate: bad params.yaml simulate section: {error}")
 
-    length_m = float(settings.track_params.get("length_m", DEFAULT_LENGTH_M))
+    length_m = float(params["track"]["length_m"])
     expected = int(len(settings.track_seeds) * settings.laps_per_track * length_m
-                   / (settings.set_speed_mph * 0.44704) / settings.step_s * 1.04)
+                   / mph_to_mps(settings.set_speed_mph) / settings.step_s * 1.04)
     started = time.perf_counter()
     try:
         with writer, tqdm(total=expected, desc="simulate", unit="frame") as bar:

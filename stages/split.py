@@ -10,9 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pilot.dataset import histogram_table, leaked_fraction, read_frames, validation_mask
-from pilot.metrics_file import write_metrics
-from pilot.params import load_params
+from pilot.data.frames import histogram_table, leaked_fraction, read_frames, validation_mask
+from pilot.stage_io import load_params, write_metrics
 
 HISTOGRAM_EDGES = np.linspace(-1.0, 1.0, 26)   # 25 bins over the whole steering range
 
@@ -28,7 +27,7 @@ def main() -> None:
     try:
         frames = read_frames(args.log, made_by="balance")
         is_val = validation_mask(frames, params["strategy"], params["val_fraction"], params["seed"],
-                                 block_seconds=params.get("block_seconds", 5.0))
+                                 block_seconds=params["block_seconds"])
     except (FileNotFoundError, ValueError) as error:
         sys.exit(f"split: {error}")
     if is_val.all() or not is_val.any():

@@ -10,11 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from pilot.metrics_file import write_metrics
-from pilot.model import build_pilotnet
-from pilot.params import load_params
-from pilot.records import make_dataset, read_manifest, shard_files
-from pilot.training import (
+from pilot.data.records import make_dataset, read_manifest, shard_files
+from pilot.learn.model import build_pilotnet
+from pilot.stage_io import load_params, write_metrics
+from pilot.learn.training import (
     configure_determinism,
     fit,
     make_callbacks,

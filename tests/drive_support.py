@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import websocket
 from PIL import Image
+
+from tests.stage_runner import run_stage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,9 +37,7 @@ def camera_jpeg(seed: int, size: tuple[int, int] = (320, 160), quality: int = 85
 
 def run_drive(args: list[str], timeout_s: float = 120.0) -> subprocess.CompletedProcess:
     """Run drive.py to completion (error cases, the video command)."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, "stages/drive.py", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout_s)
+    return run_stage("drive.py", args, REPO_ROOT, timeout_s=timeout_s)
 
 
 class RawSocket:

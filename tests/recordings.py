@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pilot.sim.recorder import format_csharp_float, frame_stamp
+from pilot.udacity.log_writer import frame_stamp
+from pilot.udacity.numbers import format_csharp_float
 from tests.drive_support import camera_jpeg
 
 START = datetime(2019, 2, 20, 12, 24, 27, 239000)

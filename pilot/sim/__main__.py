@@ -13,22 +13,19 @@ import argparse
 import sys
 from pathlib import Path
 
-import yaml
-
-from pilot.metrics_file import write_metrics
+from pilot.stage_io import load_params, write_metrics
 from pilot.sim.camera import Light
-from pilot.sim.client import DriveSettings, drive
+from pilot.sim.client import ClosedLoopSettings, drive
 from pilot.sim.metrics import write_trajectory_csv
 from pilot.sim.track import generate_track
 from pilot.sim.wire import WireError
 
 
 def track_shape(params_path: Path) -> dict:
-    """params.yaml's simulate.track (length_m, width_m, max_curvature_per_m), or {} for the defaults."""
+    """params.yaml's simulate.track (length_m, width_m, max_curvature_per_m); without a params.yaml, {} (the defaults)."""
     if not params_path.is_file():
         return {}
-    params = yaml.safe_load(params_path.read_text(encoding="utf-8")) or {}
-    return dict((params.get("simulate") or {}).get("track") or {})
+    return dict(load_params("simulate", params_path)["track"])
 
 
 def main() -> None:
@@ -49,7 +46,7 @@ def main() -> None:
     out_dir = Path(args.out_dir)
     try:
         track = generate_track(args.track_seed, **track_shape(Path(args.params)))
-        settings = DriveSettings(host=args.host, port=args.port, step_s=args.step_s, laps=args.laps,
+        settings = ClosedLoopSettings(host=args.host, port=args.port, step_s=args.step_s, laps=args.laps,
                                  decimal_comma=args.decimal_comma, light=Light(args.brightness))
         result = drive(track, settings, frames_dir=out_dir / "frames" if args.frames else None)
     except WireError as error:

@@ -17,9 +17,8 @@ import numpy as np
 from pilot.sim.scenery import PANORAMA_WIDTH_PX, Scenery, build_scenery
 from pilot.sim.track import Track
 from pilot.sim.vehicle import VehicleState
+from pilot.udacity.simulator import CAMERAS, IMAGE_HEIGHT_PX as HEIGHT_PX, IMAGE_WIDTH_PX as WIDTH_PX
 
-WIDTH_PX = 320
-HEIGHT_PX = 160
 FOCAL_PX = 160.0                      # 90 degree horizontal field of view
 CENTRE_COLUMN_PX = 159.5
 CENTRE_ROW_PX = 79.5
@@ -31,7 +30,7 @@ HOOD_TOP_ROW_PX = 136                 # the hood's highest row in the centre cam
 HOOD_DISTANCE_M = 2.0                 # hood's apparent distance (sets its sideways shift in side cameras)
 HAZE_DISTANCE_M = 110.0               # distance at which haze covers 63 % of the ground colour
 JPEG_QUALITY = 75                     # Unity's EncodeToJPG default, as the simulator writes
-CAMERAS = {"center": 0.0, "left": SIDE_OFFSET_M, "right": -SIDE_OFFSET_M}   # metres to the left
+CAMERA_OFFSETS_M = dict(zip(CAMERAS, (0.0, SIDE_OFFSET_M, -SIDE_OFFSET_M)))   # metres to the left
 PITCH_RAD = math.atan((CENTRE_ROW_PX - HORIZON_ROW_PX) / FOCAL_PX)
 GROUND_FIRST_ROW = int(math.floor(HORIZON_ROW_PX)) + 2     # rows above come from the panorama
 
@@ -85,7 +84,7 @@ class Renderer:
         self._haze_rows = int(np.count_nonzero(haze > 0.04))
         self._haze = haze[: self._haze_rows].astype(np.float32)[:, None, None]
         self._haze_colour = np.array(s.distant_rgb, np.float32)
-        self._hoods = {name: _hood(lateral) for name, lateral in CAMERAS.items()}
+        self._hoods = {name: _hood(lateral) for name, lateral in CAMERA_OFFSETS_M.items()}
 
     def ground_homography(self, x_m: float, y_m: float, yaw_rad: float) -> np.ndarray:
         """Map from output pixels (rows from GROUND_FIRST_ROW) to ground-texture pixels."""
@@ -102,7 +101,7 @@ class Renderer:
 
     def render(self, state: VehicleState, camera: str = "center", light: Light = Light()) -> np.ndarray:
         """A 160x320x3 uint8 RGB frame from the named camera ('center', 'left', 'right')."""
-        lateral_m = CAMERAS[camera]
+        lateral_m = CAMERA_OFFSETS_M[camera]
         x_m, y_m = state.point_ahead(MOUNT_FORWARD_M, lateral_m)
         frame = np.empty((HEIGHT_PX, WIDTH_PX, 3), np.uint8)
         columns = np.round(state.yaw_rad / (2 * np.pi) * PANORAMA_WIDTH_PX + self._azimuth_columns).astype(np.intp)

@@ -21,15 +21,17 @@ from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import Expert
 from pilot.sim.metrics import StepRecord, summarise
 from pilot.sim.track import Track
-from pilot.sim.vehicle import MAX_STEER_DEG, MPS_PER_MPH, Controls, VehicleState, clamp_controls
-from pilot.sim.wire import SimulatorWire, WireError, parse_simulator_float
+from pilot.sim.vehicle import Controls, VehicleState, clamp_controls
+from pilot.udacity.simulator import MAX_STEER_DEG, mph_to_mps
+from pilot.sim.wire import SimulatorWire, WireError
+from pilot.udacity.numbers import read_culture_number
 
 PING_INTERVAL_S = 25.0               # the simulator's own engine pings, in wall time
 SLOWEST_EXPECTED_MPS = 2.5           # default time limit: laps at this average speed
 
 
 @dataclass(frozen=True)
-class DriveSettings:
+class ClosedLoopSettings:
     """How a closed-loop drive runs (the road test's params)."""
 
     host: str = "127.0.0.1"
@@ -64,7 +66,7 @@ def read_steer(data: dict[str, Any] | None) -> Controls:
             raise WireError(f"steer.{key} is a JSON {type(data[key]).__name__}: the simulator reads only "
                             "strings (float.Parse) and would stop the car; send it as a string")
         try:
-            values.append(parse_simulator_float(data[key]))
+            values.append(read_culture_number(data[key])[0])
         except ValueError as exc:
             raise WireError(f"steer.{key} is not a number the simulator can read: {data[key]!r}") from exc
     return clamp_controls(values[0], values[1])
@@ -73,7 +75,7 @@ def read_steer(data: dict[str, Any] | None) -> Controls:
 class ClosedLoopClient:
     """Drives one track against a drive server; `run()` returns the metrics and trajectory."""
 
-    def __init__(self, track: Track, settings: DriveSettings = DriveSettings(), renderer: Renderer | None = None,
+    def __init__(self, track: Track, settings: ClosedLoopSettings = ClosedLoopSettings(), renderer: Renderer | None = None,
                  frames_dir: str | Path | None = None, on_step: Callable[[Episode], None] | None = None) -> None:
         self.track = track
         self.settings = settings
@@ -82,7 +84,7 @@ class ClosedLoopClient:
         self.on_step = on_step
         self.telemetry_states: list[VehicleState | None] = []   # state behind each telemetry sent (None: manual)
         self.controls = Controls()
-        start = start_state(track, settings.start_s_m, settings.start_speed_mph * MPS_PER_MPH)
+        start = start_state(track, settings.start_s_m, mph_to_mps(settings.start_speed_mph))
         self.episode = Episode(track, start, settings.step_s)
         self._manual_driver = Expert(track) if settings.manual_steps else None
         self._jpeg: bytes | None = None
@@ -152,7 +154,7 @@ class ClosedLoopClient:
         return DriveResult(metrics, self.episode.records)
 
 
-def drive(track: Track, settings: DriveSettings = DriveSettings(), renderer: Renderer | None = None,
+def drive(track: Track, settings: ClosedLoopSettings = ClosedLoopSettings(), renderer: Renderer | None = None,
           frames_dir: str | Path | None = None) -> DriveResult:
     """Drive `track` against the server at settings.host:port; see ClosedLoopClient."""
     return ClosedLoopClient(track, settings, renderer, frames_dir).run()

@@ -14,12 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from pilot.sim.track import Track
-from pilot.sim.vehicle import MAX_STEER_DEG, MPS_PER_MPH, WHEELBASE_M, Controls, VehicleState
+from pilot.drive.control import PIController
+from pilot.sim.vehicle import WHEELBASE_M, Controls, VehicleState
+from pilot.udacity.simulator import MAX_STEER_DEG, mps_to_mph
 
 LOOKAHEAD_M = 9.0             # pure-pursuit look-ahead: 1 m off centre -> ~0.15 steering
 SPEED_GAIN_PER_MPH = 0.08     # throttle per mph of speed error
 SPEED_INTEGRAL_GAIN = 0.02    # throttle per mph*s of accumulated error
 BRAKE_MARGIN_MPH = 1.5        # brake only when this much too fast
+INTEGRAL_LIMIT_MPH_S = 20.0   # bound on the accumulated speed error
 
 
 def pure_pursuit_steering(track: Track, state: VehicleState, lateral_m: float = 0.0,
@@ -36,20 +39,24 @@ def pure_pursuit_steering(track: Track, state: VehicleState, lateral_m: float = 
     return max(-1.0, min(1.0, -angle_deg / MAX_STEER_DEG))
 
 
-class SpeedController:
-    """PI throttle towards a set speed; brakes only when clearly too fast."""
+class ExpertSpeed:
+    """The expert's throttle and brake: the drive server's PI controller, tuned for the expert.
+
+    Plain integration bounded at +-20 mph*s (no conditional anti-windup), throttle 0..1, no bend
+    slowdown; it brakes only when clearly too fast.
+    """
 
     def __init__(self, set_speed_mph: float) -> None:
-        self.set_speed_mph = set_speed_mph
-        self.integral_mph_s = 0.0
+        self.pi = PIController(set_speed_mph, kp=SPEED_GAIN_PER_MPH, ki=SPEED_INTEGRAL_GAIN,
+                               throttle_min=0.0, throttle_max=1.0, bend_slowdown=0.0, min_bend_fraction=1.0,
+                               integral_limit_mph_s=INTEGRAL_LIMIT_MPH_S, anti_windup=False)
 
     def update(self, speed_mph: float, dt_s: float) -> tuple[float, float]:
         """(throttle 0..1, brake 0..1) for the current speed."""
-        error = self.set_speed_mph - speed_mph
-        self.integral_mph_s = min(20.0, max(-20.0, self.integral_mph_s + error * dt_s))
-        throttle = SPEED_GAIN_PER_MPH * error + SPEED_INTEGRAL_GAIN * self.integral_mph_s
+        throttle = self.pi.step(speed_mph, 0.0, dt_s)
+        error = self.pi.set_speed_mph - speed_mph
         brake = min(1.0, 0.1 * (-error - BRAKE_MARGIN_MPH)) if error < -BRAKE_MARGIN_MPH else 0.0
-        return min(1.0, max(0.0, throttle)), brake
+        return throttle, brake
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,7 @@ class Expert:
                  drift: DriftSchedule | None = None) -> None:
         self.track = track
         self.lookahead_m = lookahead_m
-        self.speed = SpeedController(set_speed_mph)
+        self.speed = ExpertSpeed(set_speed_mph)
         self.drift = drift
         self._hint: int | None = None
 
@@ -126,7 +133,7 @@ class Expert:
     def command(self, state: VehicleState, dt_s: float) -> ExpertCommand:
         """One control period: clean label, and the executed (possibly drifting) command."""
         label_steering = self.clean_steering(state)
-        throttle, brake = self.speed.update(state.speed_mps / MPS_PER_MPH, dt_s)
+        throttle, brake = self.speed.update(mps_to_mph(state.speed_mps), dt_s)
         label = Controls(label_steering, throttle, brake)
         if self.drift is None:
             return ExpertCommand(label, label)

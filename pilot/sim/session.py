@@ -12,11 +12,12 @@ from typing import Callable
 
 import numpy as np
 
-from pilot.sim.camera import CAMERAS, Light, Renderer, encode_jpeg
+from pilot.sim.camera import Light, Renderer, encode_jpeg
 from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import DriftSchedule, DriftSettings, Expert
-from pilot.sim.recorder import RecordingWriter
+from pilot.udacity.log_writer import RecordingWriter
 from pilot.sim.track import generate_track
+from pilot.udacity.simulator import CAMERAS
 
 
 @dataclass(frozen=True)

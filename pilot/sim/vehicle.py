@@ -11,11 +11,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from pilot.udacity.simulator import MAX_SPEED_MPH, MAX_STEER_DEG, mph_to_mps, mps_to_mph
+
 WHEELBASE_M = 2.6
 TRACK_WIDTH_M = 1.6               # between the left and right wheels
-MAX_STEER_DEG = 25.0              # steering 1.0 is this many degrees, as in the simulator
-MAX_SPEED_MPH = 30.0              # the simulator's cap
-MPS_PER_MPH = 0.44704
 MAX_ACCEL_MPS2 = 4.0              # full throttle from standstill
 MAX_BRAKE_MPS2 = 8.0              # full brake
 DRAG_PER_M = 0.012                # quadratic drag: deceleration = DRAG_PER_M * v^2
@@ -46,7 +45,7 @@ class VehicleState:
 
     @property
     def speed_mph(self) -> float:
-        return self.speed_mps / MPS_PER_MPH
+        return mps_to_mph(self.speed_mps)
 
     def point_ahead(self, distance_m: float, left_m: float = 0.0) -> tuple[float, float]:
         """A point `distance_m` ahead of the rear axle and `left_m` to its left."""
@@ -86,7 +85,7 @@ def step(state: VehicleState, controls: Controls, dt_s: float) -> VehicleState:
     speed = state.speed_mps
     accel = (controls.throttle * MAX_ACCEL_MPS2 - controls.brake * MAX_BRAKE_MPS2
              - DRAG_PER_M * speed * speed - (ROLLING_MPS2 if speed > 0.0 else 0.0))
-    new_speed = min(MAX_SPEED_MPH * MPS_PER_MPH, max(0.0, speed + accel * dt_s))
+    new_speed = min(mph_to_mps(MAX_SPEED_MPH), max(0.0, speed + accel * dt_s))
     distance = 0.5 * (speed + new_speed) * dt_s
     # steering is positive to the right, yaw counter-clockwise: a right turn lowers yaw
     curvature = -math.tan(math.radians(controls.steering_deg)) / WHEELBASE_M

@@ -4,19 +4,18 @@ The simulator is a raw WebSocket client of a drive server: it opens
 `ws://host:port/socket.io/?EIO=4&transport=websocket`, never sends the Socket.IO
 namespace connect `40`, emits `42["telemetry",{...}]` with every value an N4-formatted
 string in its machine's culture, answers server pings `2` with `3`, and sends its own
-engine pings `2` (see /work/shared/udacity-simulator.md §1). `SimulatorWire` does exactly
+engine pings `2` every 25 s. `SimulatorWire` does exactly
 that and nothing more; the closed loop (physics, lock-step) lives in `client.py`.
 """
 from __future__ import annotations
 
 import base64
 import json
-import math
 from typing import Any
 
 import websocket
 
-from pilot.culture_numbers import read_culture_number
+from pilot.udacity.numbers import format_n4
 
 SOCKET_PATH = "/socket.io/?EIO=4&transport=websocket"
 
@@ -27,31 +26,6 @@ class WireError(ConnectionError):
 
 class WireTimeout(WireError):
     """The drive server sent nothing within the wire's timeout."""
-
-
-def format_n4(value: float, decimal_comma: bool = False) -> str:
-    """C#'s `value.ToString("N4")`: 4 decimals, group separators, in an en-US or de-DE culture.
-
-    `format_n4(-1.23456) == "-1.2346"`, `format_n4(1234.5) == "1,234.5000"`,
-    `format_n4(12.3, decimal_comma=True) == "12,3000"`. A value that rounds to zero is
-    written without a minus sign, as Unity's Mono runtime does.
-    """
-    if not math.isfinite(value):
-        raise ValueError(f"cannot format {value!r} as N4: the simulator only sends finite numbers")
-    text = f"{value:,.4f}"
-    if text.startswith("-") and float(text[1:].replace(",", "")) == 0.0:
-        text = text[1:]
-    if decimal_comma:
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
-
-
-def parse_simulator_float(text: str) -> float:
-    """Read a number the way a drive server must read the simulator's strings ("0.12", "0,12", ...).
-
-    See pilot.culture_numbers.read_culture_number; raises ValueError for anything else.
-    """
-    return read_culture_number(text)[0]
 
 
 def telemetry_packet(steering_deg: float, throttle: float, speed_mph: float,
@@ -147,6 +121,18 @@ class SimulatorWire:
                 if body.startswith("/"):      # an event for another namespace: not ours
                     continue
                 return parse_event(body.lstrip("0123456789"))  # drop an ack id if any
+            self._handle_engine_packet(message)
+
+    def next_message(self) -> str:
+        """The next raw message that is not a server ping (those are answered).
+
+        Messages arrive in the order the server sent them, so `ping()` then `next_message() == "3"`
+        proves nothing else was in flight, without waiting for a timeout.
+        """
+        while True:
+            message = self._recv_text()
+            if not message.startswith("2"):
+                return message
             self._handle_engine_packet(message)
 
     def close(self) -> None:

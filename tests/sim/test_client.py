@@ -6,10 +6,11 @@ import json
 import pytest
 
 from pilot.sim.camera import Renderer
-from pilot.sim.client import ClosedLoopClient, DriveSettings, read_steer
-from pilot.sim.expert import SpeedController, pure_pursuit_steering
+from pilot.sim.client import ClosedLoopClient, ClosedLoopSettings, read_steer
+from pilot.sim.expert import ExpertSpeed, pure_pursuit_steering
 from pilot.sim.track import generate_track
-from pilot.sim.wire import WireError, format_n4
+from pilot.sim.wire import WireError
+from pilot.udacity.numbers import format_n4
 
 from .conftest import steer_packet
 
@@ -22,7 +23,7 @@ def world():
 
 def expert_server(protocol_server, track, holder: dict, comma: bool = False, steering_override=None):
     """Answers each telemetry with the expert's steering for the state behind it (FIFO, so deterministic)."""
-    speed = SpeedController(15.0)
+    speed = ExpertSpeed(15.0)
     count = {"telemetry": 0}
 
     def reply(data: dict) -> list[str]:
@@ -45,7 +46,7 @@ def test_client_laps_with_full_autonomy_behind_the_expert(protocol_server, world
     track, renderer = world
     holder: dict = {}
     server = expert_server(protocol_server, track, holder)
-    client = ClosedLoopClient(track, DriveSettings(port=server.port, laps=1.0, manual_steps=3), renderer)
+    client = ClosedLoopClient(track, ClosedLoopSettings(port=server.port, laps=1.0, manual_steps=3), renderer)
     holder["client"] = client
     result = client.run()
     metrics = result.metrics
@@ -65,7 +66,7 @@ def test_client_is_deterministic_and_reads_comma_decimals(protocol_server, world
     for comma in (False, True):
         holder: dict = {}
         server = expert_server(protocol_server, track, holder, comma=comma)
-        settings = DriveSettings(port=server.port, laps=0.1, decimal_comma=comma, ping_interval_s=0.0 if comma else 25.0)
+        settings = ClosedLoopSettings(port=server.port, laps=0.1, decimal_comma=comma, ping_interval_s=0.0 if comma else 25.0)
         client = ClosedLoopClient(track, settings, renderer, frames_dir=tmp_path / f"frames{comma}")
         holder["client"] = client
         runs.append(client.run())
@@ -79,7 +80,7 @@ def test_leaving_the_road_is_an_intervention(protocol_server, world) -> None:
     track, renderer = world
     holder: dict = {}
     server = expert_server(protocol_server, track, holder, steering_override=1.0)   # full right lock, always
-    client = ClosedLoopClient(track, DriveSettings(port=server.port, laps=1.0, max_time_s=30.0), renderer)
+    client = ClosedLoopClient(track, ClosedLoopSettings(port=server.port, laps=1.0, max_time_s=30.0), renderer)
     holder["client"] = client
     result = client.run()
     metrics = result.metrics

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from pilot.sim.wire import (SOCKET_PATH, SimulatorWire, WireError, WireTimeout, format_n4,
-                            parse_event, parse_simulator_float)
+from pilot.sim.wire import SOCKET_PATH, SimulatorWire, WireError, WireTimeout, parse_event
+from pilot.udacity.numbers import format_n4, read_culture_number
 
 from .conftest import steer_packet
 
@@ -28,13 +28,13 @@ def test_format_n4_matches_csharp(value: float, comma: bool, text: str) -> None:
     ("7,843922E-05", 7.843922e-05), ("+.5", 0.5), ("1.234.567", 1234567.0),
 ])
 def test_parse_simulator_float_reads_both_cultures(text: str, value: float) -> None:
-    assert parse_simulator_float(text) == pytest.approx(value)
+    assert read_culture_number(text)[0] == pytest.approx(value)
 
 
 @pytest.mark.parametrize("text", ["", "abc", "nan", "inf", "1_000", "1.2.3,4,5", "--1"])
 def test_parse_simulator_float_rejects_garbage(text: str) -> None:
     with pytest.raises(ValueError):
-        parse_simulator_float(text)
+        read_culture_number(text)[0]
 
 
 def test_parse_event_accepts_only_the_simulators_shapes() -> None:

@@ -1,0 +1,168 @@
+"""Turn split frames into model examples (camera, augmentation, preprocessing), in parallel.
+
+Every example has an index; its random choices come from a Generator seeded with
+(seed, split, index) and nothing else, so the bytes do not depend on which worker
+process makes it or how many there are. Workers never import TensorFlow: the
+caller serialises what they return.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pilot.data.augment import (
+    AugmentationDraw,
+    apply_augmentation,
+    camera_steering,
+    choose_camera,
+    draw_augmentation,
+)
+from pilot.imaging import preprocess, read_jpeg_rgb
+
+SPLIT_CODES = {"train": 0, "val": 1}     # part of each example's seed
+TASKS_PER_CHUNK = 32                     # worker round trips are per chunk, not per image
+
+
+@dataclass(frozen=True)
+class ExampleTask:
+    """One example to make: which frame, and the index that seeds its random choices."""
+
+    index: int
+    frame: int
+    center: str
+    left: str
+    right: str
+    steering: float
+
+
+@dataclass(frozen=True)
+class ExampleSpec:
+    """How examples of one split are made."""
+
+    split: str
+    seed: int
+    augment: bool                    # train: random camera + the seed's augmentations
+    steering_correction: float
+    image_root: str = "."            # image paths in the split CSV are relative to this
+
+
+@dataclass(frozen=True)
+class Example:
+    index: int
+    frame: int
+    image: np.ndarray                # uint8 (66, 200, 3) YUV, the seed's preprocessing
+    steering: float
+    camera: str
+    draw: AugmentationDraw
+
+
+@dataclass(frozen=True)
+class Skipped:
+    index: int
+    frame: int
+    reason: str
+
+
+def example_rng(seed: int, split: str, index: int) -> np.random.Generator:
+    """The Generator for one example: a function of (seed, split, index) only."""
+    return np.random.default_rng([seed, SPLIT_CODES[split], index])
+
+
+def plan_tasks(frames: pd.DataFrame, copies_per_frame: int, shuffle_seed: int | None) -> list[ExampleTask]:
+    """copies_per_frame tasks per frame; written in a seeded random order when shuffle_seed is set.
+
+    Example index = frame * copies_per_frame + copy, so an example's content does not
+    depend on the order it is written in.
+    """
+    if copies_per_frame < 1:
+        raise ValueError(f"copies_per_frame must be at least 1, got {copies_per_frame}")
+    tasks = [
+        ExampleTask(
+            index=frame * copies_per_frame + copy,
+            frame=frame,
+            center=str(row.center),
+            left=str(row.left),
+            right=str(row.right),
+            steering=float(row.steering),
+        )
+        for frame, row in enumerate(frames.itertuples(index=False))
+        for copy in range(copies_per_frame)
+    ]
+    if shuffle_seed is not None:
+        order = np.random.default_rng(shuffle_seed).permutation(len(tasks))
+        tasks = [tasks[i] for i in order]
+    return tasks
+
+
+def make_example(task: ExampleTask, spec: ExampleSpec) -> Example | Skipped:
+    """Read the chosen camera's JPEG (RGB), augment if training, apply the seed's preprocessing."""
+    rng = example_rng(spec.seed, spec.split, task.index)
+    camera = choose_camera(rng) if spec.augment else "center"
+    path = Path(spec.image_root) / getattr(task, camera)
+    try:
+        rgb = read_jpeg_rgb(str(path))
+    except (OSError, ValueError) as exc:
+        return Skipped(task.index, task.frame, f"{path}: {exc}")
+    steering = camera_steering(task.steering, camera, spec.steering_correction)
+    draw = AugmentationDraw()
+    if spec.augment:
+        draw = draw_augmentation(rng)
+        rgb, steering = apply_augmentation(rgb, steering, draw)
+    try:
+        image = preprocess(rgb)
+    except ValueError as exc:
+        return Skipped(task.index, task.frame, f"{path}: {exc}")
+    return Example(task.index, task.frame, image, float(steering), camera, draw)
+
+
+def _make_chunk(args: tuple[Sequence[ExampleTask], ExampleSpec]) -> list[Example | Skipped]:
+    tasks, spec = args
+    return [make_example(task, spec) for task in tasks]
+
+
+def _init_worker() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)             # parallelism comes from processes; keep each one single-threaded
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Spawned workers start clean: no threads, TensorFlow state or OpenCV pools inherited.
+
+    A spawned worker re-imports the caller's __main__ module: a stage script that
+    starts workers keeps its TensorFlow imports inside main() so workers stay light.
+    """
+    return multiprocessing.get_context("spawn")
+
+
+def resolve_workers(workers: int) -> int:
+    """0 means every core this process may run on."""
+    if workers < 0:
+        raise ValueError(f"workers must be 0 (all cores) or more, got {workers}")
+    if workers:
+        return workers
+    if hasattr(os, "sched_getaffinity"):          # honours taskset/cgroup CPU sets (Linux)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def iter_examples(
+    tasks: Sequence[ExampleTask], spec: ExampleSpec, workers: int
+) -> Iterator[Example | Skipped]:
+    """Make every task's example, in task order, using `workers` processes (1: this process)."""
+    chunks = [
+        (tasks[start:start + TASKS_PER_CHUNK], spec) for start in range(0, len(tasks), TASKS_PER_CHUNK)
+    ]
+    if workers <= 1:
+        for chunk in chunks:
+            yield from _make_chunk(chunk)
+        return
+    with _worker_context().Pool(workers, initializer=_init_worker) as pool:
+        for results in pool.imap(_make_chunk, chunks):
+            yield from results

@@ -1,0 +1,216 @@
+"""The TFRecord schema in one place: serialise, parse, shard, read back, and the manifest.
+
+An example is the seed's preprocessed image stored as raw uint8 bytes (66x200x3 YUV,
+4x smaller than float32) and its steering (-1..1, float32). The reader divides by
+255 in float32, which is `pilot.imaging.to_model_input`: the model's input contract.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from pilot.imaging import CROP_ROWS, MODEL_INPUT_SHAPE
+
+SCHEMA_VERSION = 1
+IMAGE_KEY = "image"          # raw uint8 bytes, MODEL_INPUT_SHAPE, row-major (H, W, C)
+STEERING_KEY = "steering"    # float32, normalised -1..1
+FEATURE_SPEC = {
+    IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
+    STEERING_KEY: tf.io.FixedLenFeature([], tf.float32),
+}
+MANIFEST_NAME = "manifest.json"
+SHARD_SUFFIX = ".tfrecord"
+READ_CYCLE_LENGTH = 4        # shards read at once by the interleave
+
+
+def serialize_example(image: np.ndarray, steering: float) -> bytes:
+    """One preprocessed uint8 image and its steering -> a serialised tf.train.Example."""
+    if image.dtype != np.uint8 or image.shape != MODEL_INPUT_SHAPE:
+        raise ValueError(f"expected uint8 {MODEL_INPUT_SHAPE}, got {image.dtype} {image.shape}")
+    feature = {
+        IMAGE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[image.tobytes()])),
+        STEERING_KEY: tf.train.Feature(float_list=tf.train.FloatList(value=[float(steering)])),
+    }
+    example = tf.train.Example(features=tf.train.Features(feature=feature))
+    # Features is a protobuf map: without deterministic=True its key order follows the
+    # process's string hashing, and the same example gives different bytes per run.
+    return example.SerializeToString(deterministic=True)
+
+
+def parse_batch(serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """A batch of serialised examples -> (float32 images in [0, 1], float32 steering)."""
+    parsed = tf.io.parse_example(serialized, FEATURE_SPEC)
+    pixels = tf.io.decode_raw(parsed[IMAGE_KEY], tf.uint8)
+    images = tf.reshape(pixels, (-1, *MODEL_INPUT_SHAPE))
+    return tf.math.divide(tf.cast(images, tf.float32), tf.constant(255.0, tf.float32)), parsed[STEERING_KEY]
+
+
+def parse_example(serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """One serialised example -> (float32 image (66, 200, 3) in [0, 1], float32 steering)."""
+    images, steering = parse_batch(tf.expand_dims(serialized, 0))
+    return images[0], steering[0]
+
+
+def shard_name(split: str, shard: int, num_shards: int) -> str:
+    """train-00003-of-00016.tfrecord"""
+    return f"{split}-{shard:05d}-of-{num_shards:05d}{SHARD_SUFFIX}"
+
+
+def shard_files(records_dir: str | Path, split: str) -> list[str]:
+    """The split's shard paths, sorted; raises FileNotFoundError if there are none."""
+    files = sorted(str(path) for path in Path(records_dir).glob(f"{split}-*-of-*{SHARD_SUFFIX}"))
+    if not files:
+        raise FileNotFoundError(f"no {split} shards in {records_dir}: run the augment stage first")
+    return files
+
+
+class ShardWriter:
+    """Writes serialised examples into shards of at most `shard_size` examples.
+
+    Shards are named for the `expected_examples` while writing; on close they are
+    renamed if fewer were written (skipped examples), so "-of-N" always counts the files.
+    """
+
+    def __init__(self, out_dir: str | Path, split: str, expected_examples: int, shard_size: int):
+        if shard_size < 1:
+            raise ValueError(f"shard_size must be at least 1, got {shard_size}")
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.split = split
+        self.shard_size = shard_size
+        self.num_shards = max(1, math.ceil(expected_examples / shard_size))
+        self.counts: list[int] = []
+        self._writer: tf.io.TFRecordWriter | None = None
+
+    def write(self, serialized: bytes) -> None:
+        if self._writer is None or self.counts[-1] == self.shard_size:
+            self._open_next()
+        self._writer.write(serialized)
+        self.counts[-1] += 1
+
+    def _open_next(self) -> None:
+        if len(self.counts) == self.num_shards:
+            raise ValueError(f"more {self.split} examples than the {self.num_shards} shards planned")
+        self._close_current()
+        self._writer = tf.io.TFRecordWriter(
+            str(self.out_dir / shard_name(self.split, len(self.counts), self.num_shards))
+        )
+        self.counts.append(0)
+
+    def _close_current(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def close(self) -> None:
+        """Finish the last shard; rename the shards if fewer were written than planned."""
+        self._close_current()
+        if self.counts and len(self.counts) != self.num_shards:
+            for shard in range(len(self.counts)):
+                (self.out_dir / shard_name(self.split, shard, self.num_shards)).rename(
+                    self.out_dir / shard_name(self.split, shard, len(self.counts)))
+            self.num_shards = len(self.counts)
+
+    def shards(self) -> list[dict[str, Any]]:
+        """[{file, examples}] for the manifest."""
+        return [
+            {"file": shard_name(self.split, i, self.num_shards), "examples": count}
+            for i, count in enumerate(self.counts)
+        ]
+
+    def __enter__(self) -> ShardWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def make_dataset(
+    files: Sequence[str],
+    batch_size: int,
+    training: bool,
+    shuffle_buffer: int = 4000,
+    seed: int | None = None,
+    examples: int | None = None,
+) -> tf.data.Dataset:
+    """Read -> (shuffle, repeat: training only) -> batch -> parse -> prefetch.
+
+    Training reads shards in parallel (interleaved, in a shuffled shard order), repeats
+    forever (give fit a steps_per_epoch) and reshuffles on every pass; evaluation reads
+    every example once, in file order. Examples are parsed a batch at a time (one
+    vectorised parse instead of one per example). `examples` (the manifest's count) tells
+    Keras how long an evaluation pass is; reading a different number is an error.
+    """
+    if not files:
+        raise ValueError("make_dataset needs at least one TFRecord file")
+    if training:
+        dataset = tf.data.Dataset.from_tensor_slices(list(files))
+        dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.interleave(
+            tf.data.TFRecordDataset,
+            cycle_length=min(len(files), READ_CYCLE_LENGTH),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+    else:
+        dataset = tf.data.TFRecordDataset(list(files))
+        if examples is not None:
+            dataset = dataset.apply(tf.data.experimental.assert_cardinality(examples))
+    dataset = dataset.batch(batch_size, drop_remainder=training)
+    dataset = dataset.map(parse_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def schema_description() -> dict[str, Any]:
+    """The manifest's account of what an example holds and how its image was made."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "features": {IMAGE_KEY: "raw uint8 bytes, shape image_shape (H, W, C), YUV",
+                     STEERING_KEY: "float32, normalised -1..1"},
+        "image_shape": list(MODEL_INPUT_SHAPE),
+        "image_dtype": "uint8",
+        "model_input": "float32(image) / 255",
+        "preprocessing": {"decode": "PIL, RGB", "crop_rows": list(CROP_ROWS), "colour": "cv2.COLOR_RGB2YUV",
+                          "blur": "cv2.GaussianBlur 3x3, sigma 0", "resize": "cv2.resize to 200x66, bilinear",
+                          "stored": "uint8, before /255"},
+    }
+
+
+def write_manifest(records_dir: str | Path, manifest: dict[str, Any]) -> Path:
+    path = Path(records_dir) / MANIFEST_NAME
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def read_manifest(records_dir: str | Path) -> dict[str, Any]:
+    """The augment stage's manifest; FileNotFoundError / ValueError with a sentence if unusable."""
+    path = Path(records_dir) / MANIFEST_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run the augment stage first")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(
+            f"{path} has schema version {manifest.get('schema_version')}, this code reads "
+            f"{SCHEMA_VERSION}: re-run the augment stage"
+        )
+    return manifest
+
+
+def read_raw_examples(files: Sequence[str], limit: int | None = None) -> list[tuple[np.ndarray, float]]:
+    """The stored (uint8 image, steering) pairs, in file order: for checks and sample grids."""
+    dataset = tf.data.TFRecordDataset(list(files))
+    if limit is not None:
+        dataset = dataset.take(limit)
+    examples = []
+    for serialized in dataset:
+        parsed = tf.io.parse_single_example(serialized, FEATURE_SPEC)
+        pixels = tf.io.decode_raw(parsed[IMAGE_KEY], tf.uint8).numpy()
+        examples.append((pixels.reshape(MODEL_INPUT_SHAPE), float(parsed[STEERING_KEY].numpy())))
+    return examples

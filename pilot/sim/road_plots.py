@@ -1,0 +1,66 @@
+"""Pictures of a road test: the car's path on the track map, and what the network looks at."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pilot.figures import plt, save_figure
+from pilot.imaging import CROP_ROWS
+from pilot.sim.metrics import StepRecord
+from pilot.sim.track import Track
+
+DPI = 90
+
+
+def path_on_track_map(track: Track, records: list[StepRecord], title: str, path: str | Path) -> Path:
+    """Top-down map: road edges, the car's path coloured by |cross-track error|, interventions as red X."""
+    figure, axes = plt.subplots(figsize=(7, 7))
+    for lateral in (-track.half_width_m, track.half_width_m):
+        edge = track.offset_line(lateral)
+        axes.plot(*np.vstack([edge, edge[:1]]).T, color="0.25", linewidth=1.2)
+    centre = track.offset_line(0.0)
+    axes.plot(*np.vstack([centre, centre[:1]]).T, color="0.6", linewidth=0.6, linestyle="--")
+    x = np.array([r.x_m for r in records])
+    y = np.array([r.y_m for r in records])
+    error = np.abs([r.cross_track_m for r in records])
+    points = axes.scatter(x, y, c=error, cmap="viridis", s=3, vmin=0, vmax=track.half_width_m)
+    figure.colorbar(points, ax=axes, shrink=0.7, label="|cross-track error| (m)")
+    hits = [r for r in records if r.intervention]
+    if hits:
+        axes.scatter([r.x_m for r in hits], [r.y_m for r in hits], marker="x", color="red", s=90,
+                     linewidths=2.5, label=f"interventions ({len(hits)})", zorder=5)
+        axes.legend(loc="upper right")
+    axes.scatter([x[0]], [y[0]], marker="o", color="black", s=30, zorder=6)
+    axes.set_aspect("equal")
+    axes.set_xlabel("x (m)")
+    axes.set_ylabel("y (m)")
+    axes.set_title(title)
+    return save_figure(figure, path, DPI)
+
+
+def yuv_to_rgb(preprocessed: np.ndarray) -> np.ndarray:
+    """A preprocessed (YUV uint8) model input, back in colours a person can read."""
+    return cv2.cvtColor(preprocessed, cv2.COLOR_YUV2RGB)
+
+
+def saliency_grid(frames: list[np.ndarray], model_inputs: np.ndarray, masks: np.ndarray,
+                  steering: list[float], path: str | Path) -> Path:
+    """One row per frame: the camera frame (crop marked), the model's input, the saliency overlay."""
+    rows = len(frames)
+    figure, axes = plt.subplots(rows, 3, figsize=(13, 2.3 * rows), squeeze=False)
+    for row, (frame, model_input, mask, steer) in enumerate(zip(frames, model_inputs, masks, steering)):
+        camera = frame.copy()
+        cv2.rectangle(camera, (0, CROP_ROWS[0]), (camera.shape[1] - 1, CROP_ROWS[1]), (255, 255, 0), 1)
+        shown = yuv_to_rgb(model_input)
+        heat = (plt.get_cmap("inferno")(mask)[..., :3] * 255).astype(np.uint8)
+        overlay = cv2.addWeighted(shown, 0.45, heat, 0.55, 0)
+        for col, (image, label) in enumerate([(camera, f"camera, steering {steer:+.3f}"),
+                                              (shown, "model input (66x200)"),
+                                              (overlay, "VisualBackProp saliency")]):
+            axes[row][col].imshow(image)
+            axes[row][col].set_title(label, fontsize=9)
+            axes[row][col].axis("off")
+    return save_figure(figure, path, DPI)
+

@@ -1,0 +1,77 @@
+"""Examples from split frames: planning, per-index seeding, skipping, worker independence."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pilot.data.examples import ExampleSpec, Skipped, iter_examples, make_example, plan_tasks, resolve_workers
+from pilot.imaging import preprocess, read_jpeg_rgb
+from pilot.data.synthetic import write_split_csvs
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory) -> pd.DataFrame:
+    train_csv, _ = write_split_csvs(tmp_path_factory.mktemp("recording"), frames=8, seed=3)
+    return pd.read_csv(train_csv)
+
+
+def _spec(split: str = "train", augment: bool = True) -> ExampleSpec:
+    return ExampleSpec(split, seed=5, augment=augment, steering_correction=0.15)
+
+
+def test_plan_indexes_copies_and_shuffles_reproducibly(frames):
+    tasks = plan_tasks(frames, copies_per_frame=3, shuffle_seed=None)
+    assert [t.index for t in tasks] == list(range(3 * len(frames)))
+    assert [t.frame for t in tasks[:6]] == [0, 0, 0, 1, 1, 1]
+    shuffled = plan_tasks(frames, copies_per_frame=3, shuffle_seed=9)
+    assert shuffled == plan_tasks(frames, copies_per_frame=3, shuffle_seed=9)
+    assert sorted(shuffled, key=lambda t: t.index) == tasks and shuffled != tasks
+    with pytest.raises(ValueError, match="copies_per_frame"):
+        plan_tasks(frames, copies_per_frame=0, shuffle_seed=None)
+
+
+def test_validation_examples_are_the_plain_centre_image(frames):
+    task = plan_tasks(frames, 1, None)[2]
+    example = make_example(task, _spec("val", augment=False))
+    assert example.camera == "center" and example.steering == task.steering
+    assert np.array_equal(example.image, preprocess(read_jpeg_rgb(task.center)))
+
+
+def test_training_examples_depend_only_on_seed_split_and_index(frames):
+    tasks = plan_tasks(frames, 4, None)
+    examples = [make_example(task, _spec()) for task in tasks]
+    again = make_example(tasks[5], _spec())
+    assert np.array_equal(again.image, examples[5].image) and again.steering == examples[5].steering
+    assert len({e.image.tobytes() for e in examples}) == len(examples)      # copies differ
+    for task, example in zip(tasks, examples):
+        expected = task.steering + {"center": 0.0, "left": 0.15, "right": -0.15}[example.camera]
+        assert example.steering == pytest.approx(-expected if example.draw.flip else expected)
+    assert make_example(tasks[5], ExampleSpec("train", 6, True, 0.15)).image.tobytes() != again.image.tobytes()
+
+
+def test_unreadable_images_are_skipped_with_the_path(frames, tmp_path):
+    task = plan_tasks(frames, 1, None)[0]
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    result = make_example(task.__class__(**{**task.__dict__, "center": str(broken)}), _spec("val", False))
+    assert isinstance(result, Skipped) and "broken.jpg" in result.reason
+    missing = make_example(task.__class__(**{**task.__dict__, "center": "nowhere.jpg"}), _spec("val", False))
+    assert isinstance(missing, Skipped) and "nowhere.jpg" in missing.reason
+
+
+def test_one_or_two_worker_processes_give_the_same_examples_in_the_same_order(frames):
+    tasks = plan_tasks(frames, 5, shuffle_seed=2)                # 40 tasks: two chunks of 32 and 8
+    one = list(iter_examples(tasks, _spec(), workers=1))
+    two = list(iter_examples(tasks, _spec(), workers=2))
+    assert [e.index for e in one] == [t.index for t in tasks] == [e.index for e in two]
+    assert all(np.array_equal(a.image, b.image) and a.steering == b.steering for a, b in zip(one, two))
+
+
+def test_zero_workers_means_every_core_this_process_may_use():
+    assert resolve_workers(0) == len(os.sched_getaffinity(0))
+    assert resolve_workers(3) == 3
+    with pytest.raises(ValueError, match="workers"):
+        resolve_workers(-1)

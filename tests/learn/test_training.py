@@ -1,0 +1,106 @@
+"""Fitting helpers: schedule, summary, best checkpoint and DVCLive curves on a tiny real fit.
+
+Op determinism is process-wide and cannot be undone, so the same-seed-same-model
+check runs the train stage in its own process (tests/test_stages_learning.py).
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from pilot.data.examples import ExampleSpec, iter_examples, plan_tasks
+from pilot.learn.model import build_pilotnet
+from pilot.data.records import ShardWriter, make_dataset, serialize_example, shard_files
+from pilot.data.synthetic import write_split_csvs
+from pilot.learn.training import (
+    configure_determinism,
+    fit,
+    make_callbacks,
+    make_keras_file_reproducible,
+    resolve_steps_per_epoch,
+    summarize,
+)
+
+
+def test_steps_per_epoch_defaults_to_one_pass():
+    assert resolve_steps_per_epoch(1050, 100, None) == 10
+    assert resolve_steps_per_epoch(1050, 100, 3) == 3
+    with pytest.raises(ValueError, match="cannot fill one batch"):
+        resolve_steps_per_epoch(50, 100, None)
+    with pytest.raises(ValueError, match="at least 1"):
+        resolve_steps_per_epoch(1050, 100, 0)
+
+
+def test_summary_reports_the_best_epoch_one_based():
+    history = {"loss": [0.5, 0.3, 0.2], "val_loss": [0.4, 0.1, 0.2]}
+    assert summarize(history, steps_per_epoch=7, batch_size=10) == {
+        "loss": 0.2, "val_loss": 0.2, "best_val_loss": 0.1, "best_epoch": 2, "epochs": 3,
+        "steps_per_epoch": 7, "examples_per_epoch": 70}
+
+
+def test_fit_keeps_the_best_model_and_logs_both_curves(tmp_path):
+    frames = pd.read_csv(write_split_csvs(tmp_path / "recording", frames=10, seed=4)[0])
+    for split, augment, copies in (("train", True, 3), ("val", False, 1)):
+        tasks = plan_tasks(frames, copies, shuffle_seed=1)
+        with ShardWriter(tmp_path / "records", split, len(tasks), shard_size=16) as writer:
+            for example in iter_examples(tasks, ExampleSpec(split, 1, augment, 0.15), workers=1):
+                writer.write(serialize_example(example.image, example.steering))
+    configure_determinism(seed=2, deterministic=False)
+    model = build_pilotnet(1e-3)
+    assert model.count_params() == 252_219
+    train = make_dataset(shard_files(tmp_path / "records", "train"), 10, training=True, shuffle_buffer=30, seed=2)
+    val = make_dataset(shard_files(tmp_path / "records", "val"), 10, training=False, examples=len(frames))
+    model_path, live_dir = tmp_path / "models" / "model.keras", tmp_path / "dvclive"
+    history = fit(model, train, val, epochs=2, steps_per_epoch=2,
+                  callbacks=make_callbacks(model_path, live_dir), verbose=0)
+    assert len(history["loss"]) == len(history["val_loss"]) == 2
+    best = keras.models.load_model(model_path)
+    images, steering = next(iter(val))
+    best_loss = best.evaluate(images.numpy(), steering.numpy(), verbose=0)
+    assert best_loss == pytest.approx(min(history["val_loss"]), rel=1e-4)
+    for split, values in (("train", history["loss"]), ("eval", history["val_loss"])):
+        curve = pd.read_csv(live_dir / "plots" / "metrics" / split / "loss.tsv", sep="\t")
+        assert curve["step"].tolist() == [0, 1]
+        assert np.allclose(curve["loss"], values)
+
+
+def restamp_as_saved_later(path) -> None:
+    """Rewrite a .keras archive with another save time in metadata.json and the members' dates."""
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w") as archive:
+        for info, data in members:
+            if info.filename == "metadata.json":
+                metadata = json.loads(data)
+                metadata["date_saved"] = "2031-01-02@03:04:05"
+                data = json.dumps(metadata).encode()
+            stamped = zipfile.ZipInfo(info.filename, date_time=(2031, 1, 2, 3, 4, 6))
+            stamped.compress_type = info.compress_type
+            archive.writestr(stamped, data)
+
+
+def test_saved_models_with_the_same_weights_are_the_same_bytes(tmp_path):
+    paths = []
+    for name in ("first", "second"):                 # separate objects, as in two processes
+        keras.backend.clear_session()                 # the same layer names, as in a new process
+        configure_determinism(seed=4, deterministic=False)
+        path = tmp_path / f"{name}.keras"
+        build_pilotnet().save(path)
+        paths.append(path)
+    restamp_as_saved_later(paths[1])                  # as if saved at another time, without waiting
+    assert paths[0].read_bytes() != paths[1].read_bytes()      # Keras stamps time and addresses
+    for path in paths:
+        make_keras_file_reproducible(path)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    with zipfile.ZipFile(paths[0]) as archive:
+        assert sorted(archive.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
+    loaded = keras.models.load_model(paths[0])
+    assert loaded.count_params() == 252_219
+    images = np.random.default_rng(0).random((2, 66, 200, 3), dtype=np.float32)
+    configure_determinism(seed=4, deterministic=False)
+    assert np.array_equal(loaded.predict(images, verbose=0), build_pilotnet().predict(images, verbose=0))

@@ -1,0 +1,83 @@
+"""road_test: a real drive server process, the headless simulator's client, and cleanup."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pilot.learn.model import build_pilotnet
+from pilot.drive.process import DriveServerProcess, ServerStartError
+from tests.stage_runner import copy_project, run_stage, set_params
+
+
+def drive_processes(model_path: Path) -> list[int]:
+    """PIDs of processes whose command line names `model_path` (a drive server serving it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if "drive.py" in command and str(model_path) in command:
+                found.append(int(entry.name))
+    return found
+
+
+TRACK_ARGS = ("--training-track-seed", "7", "--track-length-m", "700", "--track-width-m", "8",
+              "--track-max-curvature-per-m", "0.045")
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "model.keras"
+    build_pilotnet().save(path)
+    return path
+
+
+@pytest.mark.slow
+def test_road_test_drives_both_tracks_and_leaves_no_server_behind(tmp_path, tiny_model):
+    root = copy_project(tmp_path / "project", with_dvc=False)
+    set_params(root, "road_test", max_time_s=3.0, video_seconds=1.0, saliency_frames=2)
+    result = run_stage("road_test.py", ["--model", str(tiny_model), "--metrics", "metrics/drive.json",
+                                        "--plots-dir", "plots/road_test", "--video", "plots/road_test/drive.mp4",
+                                        "--work-dir", "data/road_test", *TRACK_ARGS], root)
+    assert result.returncode == 0, result.stderr
+    assert drive_processes(tiny_model) == []
+
+    report = json.loads((root / "metrics/drive.json").read_text())
+    assert set(report) == {"training", "unseen"}
+    for name, metrics in report.items():
+        assert metrics["elapsed_s"] == pytest.approx(3.0, abs=0.15)
+        assert {"interventions", "laps", "mean_abs_cross_track_m", "max_abs_cross_track_m",
+                "mean_speed_mph"} <= set(metrics)
+        assert (root / f"plots/road_test/path_{name}.png").stat().st_size > 10_000
+        assert (root / f"plots/road_test/cross_track_{name}.csv").read_text().startswith("distance_m,cross_track_m")
+    assert report["training"]["track_seed"] != report["unseen"]["track_seed"]
+    assert (root / "plots/road_test/saliency.png").stat().st_size > 10_000
+    assert (root / "plots/road_test/drive.mp4").read_bytes()[4:8] == b"ftyp"
+
+
+def test_missing_model_is_one_sentence(tmp_path):
+    root = copy_project(tmp_path / "project", with_dvc=False)
+    result = run_stage("road_test.py", ["--model", "models/none.keras", "--metrics", "m.json",
+                                        "--plots-dir", "p", "--video", "p/v.mp4", *TRACK_ARGS], root)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "run `dvc repro train` first" in result.stderr
+
+
+def test_a_server_that_cannot_start_is_reported_and_reaped(tmp_path):
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a model")
+    server = DriveServerProcess(broken)
+    with pytest.raises(ServerStartError, match="did not start"):
+        server.start(timeout_s=120)
+    assert server.process.poll() is not None
+
+
+def test_saliency_masks_are_normalised_per_image():
+    from pilot.learn.saliency import visual_backprop
+    images = np.random.default_rng(0).random((2, 66, 200, 3)).astype(np.float32)
+    masks = visual_backprop(build_pilotnet(), images)
+    assert masks.shape == (2, 66, 200)
+    assert np.allclose(masks.min(axis=(1, 2)), 0) and np.allclose(masks.max(axis=(1, 2)), 1)

@@ -1,0 +1,66 @@
+"""The simulate stage end to end: the script with small params, and a real `dvc repro simulate`."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+
+from pilot.udacity.log_reader import read_recording
+from tests.stage_runner import run, run_stage, write_params
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def small_params(folder: Path, **overrides) -> None:
+    """The project's params.yaml with a short recording (one track, a tenth of a lap)."""
+    write_params(folder, simulate={"laps": 0.08, "extra_track_seeds": [], **overrides})
+
+
+def run_simulate(folder: Path) -> subprocess.CompletedProcess:
+    return run_stage("simulate.py", ["--out", "data/raw/sim", "--contact-sheet", "plots/sheet.png",
+                                     "--metrics", "metrics/simulate.json"], folder)
+
+
+def test_stage_writes_recording_contact_sheet_and_metrics(tmp_path: Path) -> None:
+    small_params(tmp_path)
+    done = run_simulate(tmp_path)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((tmp_path / "metrics" / "simulate.json").read_text())
+    assert metrics["interventions"] == 0 and metrics["track_seeds"] == [7]
+    lines = (tmp_path / "data/raw/sim/driving_log.csv").read_text().splitlines()
+    assert len(lines) == metrics["frames"] and lines[0].startswith("C:\\Users\\sim\\Desktop\\sim run\\IMG\\center_")
+    assert len(list((tmp_path / "data/raw/sim/IMG").glob("*.jpg"))) == 3 * metrics["frames"]
+    sheet = cv2.imread(str(tmp_path / "plots" / "sheet.png"))
+    assert sheet.shape[0] > 4 * 160 and sheet.shape[1] > 3 * 320     # 4 rows x 3 cameras
+    previous = (tmp_path / "data/raw/sim/driving_log.csv").read_bytes()
+    assert run_simulate(tmp_path).returncode == 0                       # a re-run replaces, byte for byte
+    assert (tmp_path / "data/raw/sim/driving_log.csv").read_bytes() == previous
+
+
+@pytest.mark.parametrize("override, words", [({"path_style": "mac"}, "path_style"),
+                                             ({"track": {"lenght_m": 700}}, "unknown keys")])
+def test_bad_params_give_one_sentence_and_a_non_zero_exit(tmp_path: Path, override: dict, words: str) -> None:
+    small_params(tmp_path, **override)
+    done = run_simulate(tmp_path)
+    assert done.returncode != 0 and words in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_dvc_repro_simulate_gives_a_recording_ingest_reads_whole(tmp_path: Path) -> None:
+    shutil.copy(REPO / "dvc.yaml", tmp_path)
+    shutil.copytree(REPO / "pilot", tmp_path / "pilot", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "stages").mkdir()
+    shutil.copy(REPO / "stages" / "simulate.py", tmp_path / "stages")
+    small_params(tmp_path)
+    dvc = [sys.executable, "-m", "dvc"]
+    run(dvc + ["init", "--no-scm", "-q"], tmp_path)
+    run(dvc + ["config", "core.analytics", "false"], tmp_path)
+    run(dvc + ["repro", "simulate"], tmp_path)
+    readout = read_recording(tmp_path / "data/raw/sim", repo_root=tmp_path)
+    assert readout.rows_read > 20 and len(readout.rows) == readout.rows_read
+    assert (tmp_path / "plots/simulate/contact_sheet.png").is_file()
