@@ -134,7 +134,8 @@ class ViewSynthesiser:
         """The view from a camera at `target_camera_m`, turned by `target_yaw_rad`, made from `source_rgb`."""
         rig = self.rig
         if source_rgb.shape[:2] != (rig.height_px, rig.width_px):
-            raise ValueError(f"expected a {rig.width_px}x{rig.height_px} frame, got {source_rgb.shape[1]}x{source_rgb.shape[0]}")
+            height_px, width_px = source_rgb.shape[:2]
+            raise ValueError(f"expected a {rig.width_px}x{rig.height_px} frame, got {width_px}x{height_px}")
         shift_m = math.hypot(target_camera_m[0] - source_camera_m[0], target_camera_m[1] - source_camera_m[1])
         if shift_m == 0.0 and target_yaw_rad == 0.0:
             return source_rgb.copy()

@@ -22,9 +22,11 @@ from pilot.sim.track import generate_track
 from pilot.sim.vehicle import WHEELBASE_M, VehicleState
 
 HEADLESS_RIG = CameraRig(
-    focal_px=sim_camera.FOCAL_PX, centre_column_px=sim_camera.CENTRE_COLUMN_PX, centre_row_px=sim_camera.CENTRE_ROW_PX,
-    height_m=sim_camera.CAMERA_HEIGHT_M, pitch_deg=math.degrees(sim_camera.PITCH_RAD), yaw_deg=0.0, roll_deg=0.0,
-    cameras=(("center", sim_camera.MOUNT_FORWARD_M, 0.0), ("left", sim_camera.MOUNT_FORWARD_M, sim_camera.SIDE_OFFSET_M),
+    focal_px=sim_camera.FOCAL_PX, centre_column_px=sim_camera.CENTRE_COLUMN_PX,
+    centre_row_px=sim_camera.CENTRE_ROW_PX, height_m=sim_camera.CAMERA_HEIGHT_M,
+    pitch_deg=math.degrees(sim_camera.PITCH_RAD), yaw_deg=0.0, roll_deg=0.0,
+    cameras=(("center", sim_camera.MOUNT_FORWARD_M, 0.0),
+             ("left", sim_camera.MOUNT_FORWARD_M, sim_camera.SIDE_OFFSET_M),
              ("right", sim_camera.MOUNT_FORWARD_M, -sim_camera.SIDE_OFFSET_M)))
 HEADLESS_CAR = CarGeometry(wheelbase_m=WHEELBASE_M, rear_axle_behind_root_m=0.0)   # the sim's state is the rear axle
 

@@ -25,11 +25,12 @@ def pinhole_pixel(rig: CameraRig, camera_m: tuple[float, float], car_yaw_rad: fl
     return rig.centre_column_px + rig.focal_px * right / depth, rig.centre_row_px + rig.focal_px * down / depth
 
 
-def direction_pixel(rig: CameraRig, car_yaw_rad: float, azimuth_rad: float, elevation_rad: float) -> tuple[float, float]:
+def direction_pixel(rig: CameraRig, car_yaw_rad: float, azimuth_rad: float,
+                    elevation_rad: float) -> tuple[float, float]:
     """Where a level rig's camera sees a point at infinity (azimuth to the left, elevation up), by hand."""
     far_m = 1e9
-    point = (far_m * math.cos(elevation_rad) * math.cos(azimuth_rad), far_m * math.cos(elevation_rad) * math.sin(azimuth_rad),
-             far_m * math.sin(elevation_rad))
+    point = (far_m * math.cos(elevation_rad) * math.cos(azimuth_rad),
+             far_m * math.cos(elevation_rad) * math.sin(azimuth_rad), far_m * math.sin(elevation_rad))
     return pinhole_pixel(rig, (0.0, 0.0), car_yaw_rad, point)
 
 
@@ -77,7 +78,7 @@ def test_a_point_at_infinity_moves_only_with_yaw(shift_m: float, yaw_deg: float)
     for azimuth_deg, elevation_deg in ((0.0, 5.0), (20.0, 2.0), (-30.0, 10.0)):
         azimuth, elevation = math.radians(azimuth_deg), math.radians(elevation_deg)
         seen_from_source = direction_pixel(LEVEL_RIG, 0.0, azimuth, elevation)
-        seen_from_target = direction_pixel(LEVEL_RIG, yaw, azimuth, elevation)      # a shift changes nothing at infinity
+        seen_from_target = direction_pixel(LEVEL_RIG, yaw, azimuth, elevation)   # a shift: nothing at infinity
         assert apply_homography(homography, *seen_from_target) == pytest.approx(seen_from_source, abs=1e-6)
         if yaw_deg == 0.0:
             assert seen_from_target == pytest.approx(seen_from_source, abs=1e-9)
@@ -88,7 +89,8 @@ def test_a_point_at_infinity_moves_only_with_yaw(shift_m: float, yaw_deg: float)
     spot = (np.exp(-((columns - u) ** 2 + (rows - v) ** 2) / 8.0) * 250).astype(np.uint8)
     view = synthesise_view(np.repeat(spot[..., None], 3, axis=2), CENTRE, (CENTRE[0], CENTRE[1] + shift_m), yaw,
                            LEVEL_RIG)[..., 0].astype(float)
-    assert ((view * columns).sum() / view.sum(), (view * rows).sum() / view.sum()) == pytest.approx(expected, abs=0.5)
+    centroid = ((view * columns).sum() / view.sum(), (view * rows).sum() / view.sum())
+    assert centroid == pytest.approx(expected, abs=0.5)
 
 
 def test_no_move_gives_the_source_frame_back() -> None:
@@ -98,7 +100,8 @@ def test_no_move_gives_the_source_frame_back() -> None:
 
 def test_the_simulators_mount_tilts_and_turns_the_horizon() -> None:
     level_rows = np.argmax(~sky_mask(LEVEL_RIG), axis=0)        # first ground row in each column
-    assert np.all(level_rows == level_rows[0]) and abs(level_rows[0] - (79.5 - 138.564 * math.tan(math.radians(9.5)))) < 1
+    assert np.all(level_rows == level_rows[0])
+    assert abs(level_rows[0] - (79.5 - 138.564 * math.tan(math.radians(9.5)))) < 1
     rig = CameraRig()                                           # §4: rolled 1.2 deg (top to the left)
     rows = np.argmax(~sky_mask(rig), axis=0)
     assert rows[-1] - rows[0] == pytest.approx(319 * math.tan(math.radians(1.2)), abs=1.0)   # the right side lower
