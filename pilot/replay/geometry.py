@@ -23,11 +23,12 @@ import cv2
 import numpy as np
 
 from pilot.imaging import CAMERA_HEIGHT_PX, CAMERA_WIDTH_PX
+from pilot.recording import CAMERAS
 
 VERTICAL_FOV_DEG = 60.0
 SIMULATOR_FOCAL_PX = 0.5 * CAMERA_HEIGHT_PX / math.tan(math.radians(0.5 * VERTICAL_FOV_DEG))   # 138.56
 # (name, metres ahead of the car's root, metres left of it): CarWaypointBased.prefab's cameras
-SIMULATOR_CAMERAS_M = (("center", 1.0, 0.0), ("left", 0.984, 0.806), ("right", 0.999, -0.825))
+SIMULATOR_CAMERAS_M = tuple(zip(CAMERAS, (1.0, 0.984, 0.999), (0.0, 0.806, -0.825)))
 ROAD_NORMAL = np.array([0.0, 0.0, 1.0])
 # car frame (x ahead, y left, z up) -> Unity's axes (x right, y up, z ahead)
 _CAR_TO_UNITY = np.array([[0.0, -1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
