@@ -4,6 +4,7 @@ The expert drives a generated track with no drift; each frame keeps the expert's
 and speed (what a recording keeps) and the true rear-axle pose (what it does not), and
 the three cameras are rendered on demand. The rig and car below describe the headless
 simulator's own camera and wheelbase, so the replay's geometry matches the renderer's.
+`CopyHuman` is a stand-in model that answers the recorded steering.
 """
 from __future__ import annotations
 
@@ -72,3 +73,17 @@ def expert_drive(track_seed: int = 7, frames: int = 150, step_s: float = 0.1, sp
         episode.advance(command)
     assert episode.interventions == 0
     return Drive(Renderer(track), np.arange(frames) * step_s, np.array(steering), np.array(speed), states)
+
+
+class CopyHuman:
+    """A 'model' that answers the recorded steering, `lead_frames` ahead (to cancel a latency)."""
+
+    def __init__(self, steering: np.ndarray, lead_frames: int = 0) -> None:
+        self.steering, self.lead_frames, self.calls = steering, lead_frames, 0
+        self.inputs: list[np.ndarray] = []
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        self.inputs.append(batch)
+        answer = self.steering[min(self.calls + self.lead_frames, len(self.steering) - 1)]
+        self.calls += 1
+        return np.array([[answer]], dtype=np.float32)

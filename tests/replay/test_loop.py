@@ -13,23 +13,9 @@ from pilot.replay.reference import CarGeometry
 from pilot.replay.result import autonomy_percent, overall_summary
 from pilot.sim import camera as sim_camera
 from pilot.sim.vehicle import VehicleState
-from tests.replay.drives import HEADLESS_CAR, HEADLESS_RIG, Drive, expert_drive
+from tests.replay.drives import HEADLESS_CAR, HEADLESS_RIG, CopyHuman, Drive, expert_drive
 
 IDEAL = ReplaySettings(latency_s=0.0, steering_rate_per_s=None)
-
-
-class CopyHuman:
-    """A 'model' that answers the recorded steering, `lead_frames` ahead (to cancel a latency)."""
-
-    def __init__(self, steering: np.ndarray, lead_frames: int = 0) -> None:
-        self.steering, self.lead_frames, self.calls = steering, lead_frames, 0
-        self.inputs: list[np.ndarray] = []
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        self.inputs.append(batch)
-        answer = self.steering[min(self.calls + self.lead_frames, len(self.steering) - 1)]
-        self.calls += 1
-        return np.array([[answer]], dtype=np.float32)
 
 
 def always_zero(batch: np.ndarray) -> np.ndarray:
