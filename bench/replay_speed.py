@@ -4,9 +4,11 @@ Target (issue 11): at least 100 frames/s, the model's call excluded (here a mode
 always answers 0, so the car drifts and nearly every view is warped, often from a side
 camera). The recording is the headless simulator's expert, rendered and JPEG-encoded
 in memory; the replay uses the real simulator's rig (§4: roll and yaw included).
-Measured side by side in one run, with OpenCV held to one thread and the process to one core:
+Measured side by side in one run, with OpenCV held to one thread and the process to one core;
+--with-model adds the whole loop with an (untrained) PilotNet called one frame at a time
+through a traced tf.function on one TensorFlow thread, as a replay stage would:
 
-    .venv/bin/python bench/replay_speed.py [--frames 300]
+    .venv/bin/python bench/replay_speed.py [--frames 300] [--with-model]
 """
 from __future__ import annotations
 
@@ -51,6 +53,21 @@ def always_zero(batch: np.ndarray) -> np.ndarray:
     return np.zeros(len(batch), dtype=np.float32)
 
 
+def traced_pilotnet():
+    """PilotNet behind a concrete tf.function: one (1, 66, 200, 3) float batch per call."""
+    import tensorflow as tf
+
+    from pilot.imaging import MODEL_INPUT_SHAPE
+    from pilot.model import build_pilotnet
+    from pilot.predictor import limit_inference_threads
+
+    limit_inference_threads(1)
+    model = build_pilotnet()
+    steer = tf.function(lambda batch: model(batch, training=False),
+                        input_signature=[tf.TensorSpec((1, *MODEL_INPUT_SHAPE), tf.float32)]).get_concrete_function()
+    return lambda batch: steer(tf.convert_to_tensor(batch)).numpy()
+
+
 def per_second(count: int, run) -> float:
     started = time.perf_counter()
     run()
@@ -60,6 +77,7 @@ def per_second(count: int, run) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--with-model", action="store_true", help="also time the loop with a real PilotNet call")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     if hasattr(os, "sched_setaffinity"):
@@ -81,6 +99,14 @@ def main() -> None:
     synthesis_only = per_second(count, lambda: [synthesise_view(frame, (1.0, 0.0), (0.99, 0.4), math.radians(3.0), rig)
                                                 for frame in frames])
     preprocess_only = per_second(count, lambda: [preprocess(frame) for frame in frames])
+    with_model = None
+    if args.with_model:
+        pilotnet = traced_pilotnet()
+        replay_recording("bench", time_s, steering, speed_mph, lambda index, camera: decoded[(index, camera)],
+                         pilotnet, rig)                                                     # warm up
+        with_model = per_second(count, lambda: replay_recording(
+            "bench", time_s, steering, speed_mph, lambda index, camera: decode_jpeg_rgb(jpegs[(index, camera)]),
+            pilotnet, rig))
     replayed = replay_recording("bench", time_s, steering, speed_mph, lambda index, camera: decoded[(index, camera)],
                                 always_zero, rig)
     used = {camera: sum(record.camera == camera for record in replayed.records) for camera in cameras}
@@ -89,6 +115,8 @@ def main() -> None:
     print(f"  with JPEG decoding : {with_decoding:7.1f} frames/s  ratio to target {TARGET_PER_S:.0f}/s = "
           f"{with_decoding / TARGET_PER_S:.2f} {'OK' if with_decoding >= TARGET_PER_S else 'BELOW TARGET'}")
     print(f"  frames decoded     : {decoded_already:7.1f} frames/s")
+    if with_model is not None:
+        print(f"  with decoding and PilotNet (untrained, one frame per call): {with_model:7.1f} frames/s")
     print(f"  parts: decode {decode_only:.0f}/s, synthesis {synthesis_only:.0f}/s, preprocess {preprocess_only:.0f}/s")
 
 
