@@ -25,6 +25,7 @@ from pilot.replay.reference import MAX_GAP_S, CarGeometry, ReferencePath, contig
 from pilot.replay.result import INTERVENTION_COST_S, FrameRecord, RecordingReplay
 
 MIN_STRETCH_S = 3.0                # shorter stretches are left out: too little road to drift off
+MIN_SPEED_MPH = 2.0                # slower frames are standing, not driving: they are not replayed
 VIEW_CAMERA = "center"             # the camera the model drives with
 SteeringModel = Callable[[np.ndarray], object]     # (N, 66, 200, 3) float32 in [0, 1] -> N steering values
 FrameSource = Callable[[int, str], np.ndarray]     # (frame index in the recording, camera name) -> RGB uint8
@@ -46,6 +47,7 @@ class ReplaySettings:
     intervention_cost_s: float = INTERVENTION_COST_S
     max_gap_s: float = MAX_GAP_S             # a longer pause between frames starts a new stretch
     min_stretch_s: float = MIN_STRETCH_S
+    min_speed_mph: float = MIN_SPEED_MPH     # slower frames are not driving: they split stretches, do not count
     physics_step_s: float = 0.02             # the simulator's fixed step
 
     def heading_limit_rad(self, car: CarGeometry) -> float:
@@ -175,23 +177,19 @@ def replay_recording(name: str, time_s: np.ndarray, steering: np.ndarray, speed_
                      settings: ReplaySettings = ReplaySettings(), on_frame: FrameHook | None = None) -> RecordingReplay:
     """Replay every long-enough contiguous stretch of one recording (frames in time order).
 
-    Raises ReplayTooShort (one sentence) when no stretch is at least settings.min_stretch_s long.
+    Frames slower than settings.min_speed_mph are standing, not driving: they are not replayed and
+    split stretches. Raises ReplayTooShort (one sentence) when no stretch is settings.min_stretch_s long.
     """
     time_s = np.asarray(time_s, dtype=np.float64)
-    stretches = contiguous_stretches(time_s, settings.max_gap_s)
+    moving = np.asarray(speed_mph, dtype=np.float64) >= settings.min_speed_mph
+    stretches = contiguous_stretches(time_s, settings.max_gap_s, moving)
     durations = [float(time_s[part.stop - 1] - time_s[part.start]) for part in stretches]
     kept = [part for part, duration in zip(stretches, durations) if duration >= settings.min_stretch_s]
     if not kept:
-        longest = max(range(len(stretches)), key=durations.__getitem__) if stretches else None
-        found = (f"{durations[longest]:.1f} s ({stretches[longest].stop - stretches[longest].start} frames)"
-                 if longest is not None else "no frames")
-        raise ReplayTooShort(
-            f"recording '{name}' cannot be replayed: its longest run of frames at most {settings.max_gap_s:g} s apart "
-            f"is {found}, and replay needs {settings.min_stretch_s:g} s, because the model's car starts each run on "
-            f"the recorded path and needs road to drift {settings.max_offset_m:g} m off it; record a longer drive.")
+        raise ReplayTooShort(too_short_sentence(name, stretches, durations, settings))
     synthesiser = synthesiser_for(rig)
     replay = RecordingReplay(name=name, stretches=len(kept), skipped_stretches=len(stretches) - len(kept),
-                             skipped_frames=sum(part.stop - part.start for part in stretches if part not in kept))
+                             skipped_frames=len(time_s) - sum(part.stop - part.start for part in kept))
     for number, part in enumerate(kept):
         path = reference_path(time_s[part], np.asarray(steering)[part], np.asarray(speed_mph)[part], car)
         replay.records += replay_stretch(path, frames, part.start, model, synthesiser, car, settings, number,
@@ -199,3 +197,16 @@ def replay_recording(name: str, time_s: np.ndarray, steering: np.ndarray, speed_
         replay.elapsed_s += path.elapsed_s
         replay.distance_m += float(path.distance_m[-1])
     return replay
+
+
+def too_short_sentence(name: str, stretches: list[slice], durations: list[float], settings: ReplaySettings) -> str:
+    """Why a recording cannot be replayed, in one sentence that says what replay needs and why."""
+    need = (f"replay needs {settings.min_stretch_s:g} s, because the model's car starts each run on the recorded path "
+            f"and needs road to drift {settings.max_offset_m:g} m off it; record a longer drive.")
+    if not stretches:
+        return (f"recording '{name}' cannot be replayed: the car never drives at {settings.min_speed_mph:g} mph or more "
+                f"in it, and {need}")
+    longest = max(range(len(stretches)), key=durations.__getitem__)
+    frames = stretches[longest].stop - stretches[longest].start
+    return (f"recording '{name}' cannot be replayed: its longest run of frames at most {settings.max_gap_s:g} s apart "
+            f"at {settings.min_speed_mph:g} mph or more is {durations[longest]:.1f} s ({frames} frames), and {need}")

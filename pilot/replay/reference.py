@@ -69,12 +69,27 @@ def frame_seconds(times: Sequence[str]) -> np.ndarray:
     return (stamps - stamps[0]).astype(np.int64) / 1000.0
 
 
-def contiguous_stretches(time_s: np.ndarray, max_gap_s: float = MAX_GAP_S) -> list[slice]:
-    """Runs of frames with no pause longer than max_gap_s and time always moving forward."""
-    steps = np.diff(np.asarray(time_s, dtype=np.float64))
-    breaks = np.flatnonzero((steps > max_gap_s) | (steps <= 0.0)) + 1
-    edges = [0, *breaks.tolist(), len(time_s)]
-    return [slice(start, stop) for start, stop in zip(edges[:-1], edges[1:]) if stop > start]
+def contiguous_stretches(time_s: np.ndarray, max_gap_s: float = MAX_GAP_S,
+                         moving: np.ndarray | None = None) -> list[slice]:
+    """Runs of frames with no pause longer than max_gap_s, time always moving forward, and (if given)
+    every frame `moving`; frames that are not moving belong to no stretch."""
+    time_s = np.asarray(time_s, dtype=np.float64)
+    keep = np.ones(len(time_s), dtype=bool) if moving is None else np.asarray(moving, dtype=bool)
+    stretches: list[slice] = []
+    start: int | None = None
+    for index in range(len(time_s)):
+        if not keep[index]:
+            if start is not None:
+                stretches.append(slice(start, index))
+            start = None
+        elif start is None:
+            start = index
+        elif not 0.0 < time_s[index] - time_s[index - 1] <= max_gap_s:
+            stretches.append(slice(start, index))
+            start = index
+    if start is not None:
+        stretches.append(slice(start, len(time_s)))
+    return stretches
 
 
 def reference_path(time_s: np.ndarray, steering: np.ndarray, speed_mph: np.ndarray,

@@ -41,7 +41,7 @@ class RecordingReplay:
     distance_m: float = 0.0
     stretches: int = 0
     skipped_stretches: int = 0        # too short to replay
-    skipped_frames: int = 0
+    skipped_frames: int = 0           # standing, or in a stretch too short to replay
 
     @property
     def interventions(self) -> int:
@@ -75,5 +75,5 @@ def _summary(records: list[FrameRecord], elapsed_s: float, distance_m: float, st
         "distance_m": round(distance_m, 2),
         "stretches": stretches,
         "stretches_too_short": skipped_stretches,
-        "frames_in_stretches_too_short": skipped_frames,
+        "frames_not_replayed": skipped_frames,          # standing, or in a stretch too short
     }

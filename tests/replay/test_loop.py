@@ -76,25 +76,32 @@ def test_a_recording_too_short_to_replay_gets_one_sentence(curvy_drive: Drive) -
     time_s = np.cumsum([0.0, 0.076, 0.069, 0.079, 0.084, 0.147, 0.14, 0.069, 0.087, 0.138, 0.086, 0.15, 0.143, 0.157,
                         0.142, 0.149, 0.068])                 # the real sample's 17 frames: 1.8 s
     count = len(time_s)
-    with pytest.raises(ReplayTooShort) as caught:
-        replay_recording("my run", time_s, np.zeros(count), np.full(count, 0.001), curvy_drive.frame, always_zero,
-                         HEADLESS_RIG, HEADLESS_CAR)
-    message = str(caught.value)
-    assert "\n" not in message and message.count(". ") == 0 and message.endswith(".")
-    assert "'my run'" in message and "1.8 s (17 frames)" in message and "needs 3 s" in message
+    for speed_mph, expected in ((12.0, "its longest run of frames at most 0.5 s apart at 2 mph or more is 1.8 s "
+                                       "(17 frames), and replay needs 3 s"),
+                                (0.001, "the car never drives at 2 mph or more in it, and replay needs 3 s")):
+        with pytest.raises(ReplayTooShort) as caught:
+            replay_recording("my run", time_s, np.zeros(count), np.full(count, speed_mph), curvy_drive.frame,
+                             always_zero, HEADLESS_RIG, HEADLESS_CAR)
+        message = str(caught.value)
+        assert "\n" not in message and message.count(". ") == 0 and message.endswith(".")
+        assert message.startswith("recording 'my run' cannot be replayed: ") and expected in message
 
 
-def test_stretches_too_short_are_left_out_and_counted(curvy_drive: Drive) -> None:
+def test_stretches_too_short_and_standing_frames_are_left_out_and_counted(curvy_drive: Drive) -> None:
     time_s = curvy_drive.time_s.copy()
     time_s[120:] += 5.0                                         # a pause: frames 120..149 are a 2.9 s stretch
-    result = replay_recording("paused", time_s, curvy_drive.steering, curvy_drive.speed_mph, curvy_drive.frame,
-                              CopyHuman(curvy_drive.steering), HEADLESS_RIG, HEADLESS_CAR, IDEAL)
+    speed_mph = curvy_drive.speed_mph.copy()
+    speed_mph[50:55] = 1.0                                      # standing: frames 50..54 split the first stretch
+    result = replay_recording("paused", time_s, curvy_drive.steering, speed_mph, curvy_drive.frame,
+                              CopyHuman(np.delete(curvy_drive.steering[:120], range(50, 55))), HEADLESS_RIG,
+                              HEADLESS_CAR, IDEAL)
     summary = result.summary()
-    assert summary["frames_replayed"] == 120 and summary["stretches"] == 1
-    assert summary["stretches_too_short"] == 1 and summary["frames_in_stretches_too_short"] == 30
-    assert summary["elapsed_s"] == pytest.approx(11.9)
+    assert summary["frames_replayed"] == 115 and summary["stretches"] == 2
+    assert summary["stretches_too_short"] == 1 and summary["frames_not_replayed"] == 35
+    assert summary["elapsed_s"] == pytest.approx(4.9 + 6.4) and summary["interventions"] == 0
+    assert [record.stretch for record in result.records] == [0] * 50 + [1] * 65
     overall = overall_summary([result, result])
-    assert overall["frames_replayed"] == 240 and overall["elapsed_s"] == pytest.approx(23.8)
+    assert overall["frames_replayed"] == 230 and overall["elapsed_s"] == pytest.approx(22.6)
 
 
 def test_the_virtual_car_follows_the_bicycle_model_in_closed_form() -> None:

@@ -20,6 +20,9 @@ def test_stretches_split_at_pauses_and_where_time_goes_back() -> None:
     time_s = np.array([0.0, 0.07, 0.14, 0.9, 0.97, 0.97, 1.04, 1.0, 1.1])
     parts = contiguous_stretches(time_s, max_gap_s=0.5)
     assert [(part.start, part.stop) for part in parts] == [(0, 3), (3, 5), (5, 7), (7, 9)]
+    moving = np.array([True, False, True, True, True, True, True, True, False])
+    parts = contiguous_stretches(time_s, max_gap_s=0.5, moving=moving)
+    assert [(part.start, part.stop) for part in parts] == [(0, 1), (2, 3), (3, 5), (5, 7), (7, 8)]
 
 
 def test_constant_steering_drives_the_circle_of_the_bicycle_model() -> None:
