@@ -204,8 +204,8 @@ def too_short_sentence(name: str, stretches: list[slice], durations: list[float]
     need = (f"replay needs {settings.min_stretch_s:g} s, because the model's car starts each run on the recorded path "
             f"and needs road to drift {settings.max_offset_m:g} m off it; record a longer drive.")
     if not stretches:
-        return (f"recording '{name}' cannot be replayed: the car never drives at {settings.min_speed_mph:g} mph or more "
-                f"in it, and {need}")
+        return (f"recording '{name}' cannot be replayed: the car never drives at {settings.min_speed_mph:g} mph "
+                f"or more in it, and {need}")
     longest = max(range(len(stretches)), key=durations.__getitem__)
     frames = stretches[longest].stop - stretches[longest].start
     return (f"recording '{name}' cannot be replayed: its longest run of frames at most {settings.max_gap_s:g} s apart "
