@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from pilot.sim import camera as sim_camera
 from pilot.sim.camera import Renderer
 from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import Expert
-from pilot.sim.track import generate_track
+from pilot.sim.track import Track, generate_track
 from pilot.sim.vehicle import WHEELBASE_M, VehicleState
 
 HEADLESS_RIG = CameraRig(
@@ -34,14 +35,19 @@ HEADLESS_CAR = CarGeometry(wheelbase_m=WHEELBASE_M, rear_axle_behind_root_m=0.0)
 
 @dataclass
 class Drive:
-    """A recorded drive: what the log holds, the true poses, and the renderer for the frames."""
+    """A recorded drive: what the log holds, the true poses, and the track to render the frames on."""
 
-    renderer: Renderer
+    track: Track
     time_s: np.ndarray
     steering: np.ndarray
     speed_mph: np.ndarray
     states: list[VehicleState]
     rendered: dict[tuple[int, str], np.ndarray] = field(default_factory=dict)
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        """Built on first use (about a second)."""
+        return Renderer(self.track)
 
     def frame(self, index: int, camera: str) -> np.ndarray:
         """The recorded camera's frame (rendered once, then kept)."""
@@ -72,7 +78,7 @@ def expert_drive(track_seed: int = 7, frames: int = 150, step_s: float = 0.1, sp
         speed.append(state.speed_mph)
         episode.advance(command)
     assert episode.interventions == 0
-    return Drive(Renderer(track), np.arange(frames) * step_s, np.array(steering), np.array(speed), states)
+    return Drive(track, np.arange(frames) * step_s, np.array(steering), np.array(speed), states)
 
 
 class CopyHuman:
