@@ -1,0 +1,118 @@
+"""The reference path: where the recorded car went, rebuilt from its steering, speed and frame times.
+
+The simulator does not log the car's pose (udacity-simulator.md §4), so the path is
+integrated through a kinematic bicycle model with the car's geometry: the rear axle moves
+along the car's heading on an arc of curvature -tan(steering * 25 deg) / wheelbase
+(steering > 0 turns right, curvature > 0 turns left). Each frame's steering is held
+until the next frame, as a drive server's command is; the distance between two frames
+is their mean speed times the time between their file-name stamps.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from pilot.sim.vehicle import MAX_STEER_DEG, MPS_PER_MPH
+
+WHEELBASE_M = 2.87                  # the simulator's car: axles 1.27 m ahead of and 1.60 m behind the root
+REAR_AXLE_BEHIND_ROOT_M = 1.60
+MAX_GAP_S = 0.5                     # a longer pause between two frames starts a new stretch
+
+
+@dataclass(frozen=True)
+class CarGeometry:
+    """What the bicycle model needs: the wheelbase, where the rear axle sits, the steering's range."""
+
+    wheelbase_m: float = WHEELBASE_M
+    rear_axle_behind_root_m: float = REAR_AXLE_BEHIND_ROOT_M
+    max_steer_deg: float = MAX_STEER_DEG
+
+    def curvature_per_m(self, steering: float) -> float:
+        """Curvature of the rear axle's path at a steering of -1..1 (positive: turning left)."""
+        clamped = min(1.0, max(-1.0, steering))
+        return -math.tan(math.radians(clamped * self.max_steer_deg)) / self.wheelbase_m
+
+    @property
+    def min_turn_radius_m(self) -> float:
+        """Radius of the rear axle's circle at full lock."""
+        return self.wheelbase_m / math.tan(math.radians(self.max_steer_deg))
+
+
+@dataclass(frozen=True)
+class ReferencePath:
+    """Per frame of one stretch: time, distance driven, rear-axle pose and the held curvature."""
+
+    time_s: np.ndarray            # since the stretch's first frame
+    distance_m: np.ndarray        # along the path, 0 at the first frame
+    x_m: np.ndarray               # rear axle, in the first frame's car frame (x ahead, y left)
+    y_m: np.ndarray
+    heading_rad: np.ndarray       # counter-clockwise from the first frame's heading
+    steering: np.ndarray          # the human's, -1..1
+    curvature_per_m: np.ndarray   # held from this frame to the next
+
+    def __len__(self) -> int:
+        return len(self.time_s)
+
+    @property
+    def elapsed_s(self) -> float:
+        return float(self.time_s[-1] - self.time_s[0])
+
+
+def frame_seconds(times: Sequence[str]) -> np.ndarray:
+    """Canonical frame times ('2019-02-20 12:24:27.239', from the image names) -> seconds since the first."""
+    stamps = np.array(list(times), dtype="datetime64[ms]")
+    if stamps.size == 0:
+        return np.zeros(0)
+    return (stamps - stamps[0]).astype(np.int64) / 1000.0
+
+
+def contiguous_stretches(time_s: np.ndarray, max_gap_s: float = MAX_GAP_S,
+                         moving: np.ndarray | None = None) -> list[slice]:
+    """Runs of frames with no pause longer than max_gap_s, time always moving forward, and (if given)
+    every frame `moving`; frames that are not moving belong to no stretch."""
+    time_s = np.asarray(time_s, dtype=np.float64)
+    keep = np.ones(len(time_s), dtype=bool) if moving is None else np.asarray(moving, dtype=bool)
+    stretches: list[slice] = []
+    start: int | None = None
+    for index in range(len(time_s)):
+        if not keep[index]:
+            if start is not None:
+                stretches.append(slice(start, index))
+            start = None
+        elif start is None:
+            start = index
+        elif not 0.0 < time_s[index] - time_s[index - 1] <= max_gap_s:
+            stretches.append(slice(start, index))
+            start = index
+    if start is not None:
+        stretches.append(slice(start, len(time_s)))
+    return stretches
+
+
+def reference_path(time_s: np.ndarray, steering: np.ndarray, speed_mph: np.ndarray,
+                   car: CarGeometry = CarGeometry()) -> ReferencePath:
+    """Integrate one stretch's recorded steering and speed into the rear axle's path (exact arcs)."""
+    time_s = np.asarray(time_s, dtype=np.float64)
+    steering = np.asarray(steering, dtype=np.float64)
+    speed_mps = np.asarray(speed_mph, dtype=np.float64) * MPS_PER_MPH
+    if not len(time_s) == len(steering) == len(speed_mps):
+        raise ValueError("time, steering and speed must have one value per frame")
+    curvature = np.array([car.curvature_per_m(value) for value in steering])
+    steps_m = 0.5 * (speed_mps[1:] + speed_mps[:-1]) * np.diff(time_s)
+    count = len(time_s)
+    x, y, heading = np.zeros(count), np.zeros(count), np.zeros(count)
+    for index, step_m in enumerate(steps_m):
+        turn = curvature[index] * step_m
+        yaw = heading[index]
+        if abs(turn) < 1e-12:
+            x[index + 1] = x[index] + step_m * math.cos(yaw)
+            y[index + 1] = y[index] + step_m * math.sin(yaw)
+        else:
+            x[index + 1] = x[index] + (math.sin(yaw + turn) - math.sin(yaw)) / curvature[index]
+            y[index + 1] = y[index] - (math.cos(yaw + turn) - math.cos(yaw)) / curvature[index]
+        heading[index + 1] = yaw + turn
+    distance = np.concatenate([[0.0], np.cumsum(steps_m)])
+    return ReferencePath(time_s - time_s[0], distance, x, y, heading, steering, curvature)
