@@ -58,8 +58,8 @@ def traced_pilotnet():
     import tensorflow as tf
 
     from pilot.imaging import MODEL_INPUT_SHAPE
-    from pilot.model import build_pilotnet
-    from pilot.predictor import limit_inference_threads
+    from pilot.learn.model import build_pilotnet
+    from pilot.drive.predictor import limit_inference_threads
 
     limit_inference_threads(1)
     model = build_pilotnet()

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pilot.imaging import read_jpeg_rgb
-from pilot.recording import CAMERAS
+from pilot.udacity.simulator import CAMERAS
 from pilot.replay.geometry import CameraRig
 from pilot.replay.loop import FrameHook, FrameSource, ReplaySettings, ReplayTooShort, SteeringModel, replay_recording
 from pilot.replay.reference import CarGeometry, frame_seconds

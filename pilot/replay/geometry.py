@@ -22,11 +22,11 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from pilot.imaging import CAMERA_HEIGHT_PX, CAMERA_WIDTH_PX
-from pilot.recording import CAMERAS
+from pilot.udacity.simulator import IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
+from pilot.udacity.simulator import CAMERAS
 
 VERTICAL_FOV_DEG = 60.0
-SIMULATOR_FOCAL_PX = 0.5 * CAMERA_HEIGHT_PX / math.tan(math.radians(0.5 * VERTICAL_FOV_DEG))   # 138.56
+SIMULATOR_FOCAL_PX = 0.5 * IMAGE_HEIGHT_PX / math.tan(math.radians(0.5 * VERTICAL_FOV_DEG))   # 138.56
 # (name, metres ahead of the car's root, metres left of it): CarWaypointBased.prefab's cameras
 SIMULATOR_CAMERAS_M = tuple(zip(CAMERAS, (1.0, 0.984, 0.999), (0.0, 0.806, -0.825)))
 ROAD_NORMAL = np.array([0.0, 0.0, 1.0])
@@ -45,11 +45,11 @@ class CameraRig:
     of the car's root, metres left of it).
     """
 
-    width_px: int = CAMERA_WIDTH_PX
-    height_px: int = CAMERA_HEIGHT_PX
+    width_px: int = IMAGE_WIDTH_PX
+    height_px: int = IMAGE_HEIGHT_PX
     focal_px: float = SIMULATOR_FOCAL_PX
-    centre_column_px: float = 0.5 * CAMERA_WIDTH_PX - 0.5
-    centre_row_px: float = 0.5 * CAMERA_HEIGHT_PX - 0.5
+    centre_column_px: float = 0.5 * IMAGE_WIDTH_PX - 0.5
+    centre_row_px: float = 0.5 * IMAGE_HEIGHT_PX - 0.5
     height_m: float = 1.2
     pitch_deg: float = 9.5
     yaw_deg: float = 0.72

@@ -5,14 +5,11 @@ from pathlib import Path
 
 import cv2
 import imageio_ffmpeg
-import matplotlib
 import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
-
-from pilot.replay.result import FrameRecord  # noqa: E402
-from pilot.sim.vehicle import MAX_STEER_DEG  # noqa: E402
+from pilot.figures import plt, save_figure
+from pilot.replay.result import FrameRecord
+from pilot.udacity.simulator import MAX_STEER_DEG
 
 UPSCALE = 2                         # 320x160 views -> 640x320 video, readable text
 HUMAN_RGB = (255, 255, 255)
@@ -44,12 +41,7 @@ def offset_plot(records: list[FrameRecord], title: str, path: str | Path, max_of
     steering_axes.set_ylabel("steering (+ right)")
     steering_axes.set_xlabel("distance along the recorded drive (m)")
     steering_axes.legend(loc="upper right", fontsize=8)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.tight_layout()
-    figure.savefig(path, dpi=90)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=90)
 
 
 def _with_breaks(records: list[FrameRecord], values: list[float]) -> np.ndarray:

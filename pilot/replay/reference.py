@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from pilot.sim.vehicle import MAX_STEER_DEG, MPS_PER_MPH
+from pilot.udacity.simulator import MAX_STEER_DEG, MPS_PER_MPH
 
 WHEELBASE_M = 2.87                  # the simulator's car: axles 1.27 m ahead of and 1.60 m behind the root
 REAR_AXLE_BEHIND_ROOT_M = 1.60

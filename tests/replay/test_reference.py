@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pilot.replay.reference import CarGeometry, contiguous_stretches, frame_seconds, reference_path
-from pilot.sim.vehicle import MPS_PER_MPH
+from pilot.udacity.simulator import MPS_PER_MPH
 from tests.replay.drives import HEADLESS_CAR, expert_drive
 
 
