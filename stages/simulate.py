@@ -22,6 +22,7 @@ from pilot.sim.contact_sheet import contact_sheet, save_png
 from pilot.sim.expert import DriftSettings
 from pilot.udacity.log_writer import RecordingWriter
 from pilot.sim.session import SessionSettings, record_session
+from pilot.sim.vehicle import CarPhysics
 from pilot.udacity.simulator import mph_to_mps
 
 TRACK_KEYS = ("length_m", "width_m", "max_curvature_per_m")
@@ -42,7 +43,7 @@ def session_settings(params: dict[str, Any]) -> SessionSettings:
         track_seeds=tuple(seeds), laps_per_track=laps, step_s=step_s,
         set_speed_mph=float(params["set_speed_mph"]),
         brightness=tuple(params["brightness"]), warmth=tuple(params["warmth"]),
-        track_params=track, drift=DriftSettings())
+        track_params=track, drift=DriftSettings(), physics=CarPhysics.from_params(params["physics"]))
 
 
 def clear_recording(out_dir: Path) -> None:

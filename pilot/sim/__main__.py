@@ -35,7 +35,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=4567)
     parser.add_argument("--track-seed", type=int, default=7, help="which circuit (7 is the default training track)")
     parser.add_argument("--laps", type=float, default=1.0)
-    parser.add_argument("--step-s", type=float, default=0.1, help="physics advanced per server reply")
+    parser.add_argument("--latency-s", type=float, default=0.1,
+                        help="a frame's command acts this long after the frame (0: at once)")
     parser.add_argument("--brightness", type=float, default=1.0, help="light: 1 = midday")
     parser.add_argument("--decimal-comma", action="store_true", help="send '12,3456' like a de-DE machine")
     parser.add_argument("--out-dir", default="runs/drive", help="metrics.json, trajectory.csv, frames/")
@@ -46,7 +47,7 @@ def main() -> None:
     out_dir = Path(args.out_dir)
     try:
         track = generate_track(args.track_seed, **track_shape(Path(args.params)))
-        settings = ClosedLoopSettings(host=args.host, port=args.port, step_s=args.step_s, laps=args.laps,
+        settings = ClosedLoopSettings(host=args.host, port=args.port, latency_s=args.latency_s, laps=args.laps,
                                  decimal_comma=args.decimal_comma, light=Light(args.brightness))
         result = drive(track, settings, frames_dir=out_dir / "frames" if args.frames else None)
     except WireError as error:

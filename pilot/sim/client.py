@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from pilot.sim.camera import Light, Renderer, encode_jpeg
 from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import Expert
 from pilot.sim.metrics import StepRecord, summarise
 from pilot.sim.track import Track
-from pilot.sim.vehicle import Controls, VehicleState, clamp_controls
+from pilot.sim.vehicle import CarPhysics, Controls, VehicleState, clamp_controls
 from pilot.udacity.simulator import MAX_STEER_DEG, mph_to_mps
 from pilot.sim.wire import SimulatorWire, WireError
 from pilot.udacity.numbers import read_culture_number
@@ -36,7 +38,9 @@ class ClosedLoopSettings:
 
     host: str = "127.0.0.1"
     port: int = 4567
-    step_s: float = 0.1                      # physics advanced per reply
+    latency_s: float | None = 0.1            # a frame's command acts this long after the frame; None: measured
+    render_period_s: float = 1.0 / 30.0      # a reply is applied at the simulator's next rendered frame
+    physics: CarPhysics = field(default_factory=CarPhysics)
     laps: float = 1.0                        # stop after this many laps ...
     max_time_s: float | None = None          # ... or this much simulated time (default: laps at 2.5 m/s)
     decimal_comma: bool = False              # telemetry as a comma-decimal culture writes it
@@ -83,9 +87,10 @@ class ClosedLoopClient:
         self.frames_dir = Path(frames_dir) if frames_dir is not None else None
         self.on_step = on_step
         self.telemetry_states: list[VehicleState | None] = []   # state behind each telemetry sent (None: manual)
-        self.controls = Controls()
+        self.controls = Controls()               # what the car does now: the command of the frame before
         start = start_state(track, settings.start_s_m, mph_to_mps(settings.start_speed_mph))
-        self.episode = Episode(track, start, settings.step_s)
+        self.episode = Episode(track, start, frame_interval_s(settings, settings.latency_s or 0.0), settings.physics)
+        self.round_trips_s: list[float] = []
         self._manual_driver = Expert(track) if settings.manual_steps else None
         self._jpeg: bytes | None = None
 
@@ -112,7 +117,7 @@ class ClosedLoopClient:
         if self.episode.steps < self.settings.manual_steps:
             if name not in ("manual", "steer"):
                 return None
-            command = self._manual_driver.command(self.episode.state, self.settings.step_s)
+            command = self._manual_driver.command(self.episode.state, self.episode.step_s)
             return command.executed
         if name == "steer":
             return read_steer(data)
@@ -125,33 +130,48 @@ class ClosedLoopClient:
         if self.frames_dir is not None:
             self.frames_dir.mkdir(parents=True, exist_ok=True)
         settings = self.settings
-        limit_steps = int(math.ceil(self._time_limit_s() / settings.step_s))
+        limit_s = self._time_limit_s()
         with SimulatorWire(settings.host, settings.port, settings.decimal_comma, settings.timeout_s) as wire:
             wire.open_socket()
             self._send_telemetry(wire)                 # first "open": the WebSocket is up
             wire.read_open_packet()
             self._send_telemetry(wire)                 # second "open": the server's 0{...}
-            last_ping = time.monotonic()
-            while self.episode.progress_laps < settings.laps and self.episode.steps < limit_steps:
+            last_ping = sent_s = time.monotonic()
+            while self.episode.progress_laps < settings.laps and self.episode.time_s < limit_s:
                 name, data = wire.receive_event()
+                round_trip_s = time.monotonic() - sent_s
                 controls = self._controls_for(name, data)
                 if controls is None:
                     continue
+                # the car keeps driving on the last command while the server thinks; the new one
+                # acts from the simulator's next frame after the reply, when it also sends the next telemetry
+                self.round_trips_s.append(round_trip_s)
+                latency_s = settings.latency_s if settings.latency_s is not None else round_trip_s
+                acting = self.controls if latency_s > 0 else controls
+                self.episode.advance(acting, frame_interval_s(settings, latency_s))
                 self.controls = controls
-                self.episode.advance(controls)
                 self._jpeg = None
                 if self.on_step is not None:
                     self.on_step(self.episode)
-                if self.episode.progress_laps >= settings.laps or self.episode.steps >= limit_steps:
+                if self.episode.progress_laps >= settings.laps or self.episode.time_s >= limit_s:
                     break
+                sent_s = time.monotonic()
                 self._send_telemetry(wire)
                 if time.monotonic() - last_ping >= settings.ping_interval_s:
                     wire.ping()
                     last_ping = time.monotonic()
-        metrics = summarise(self.episode.records)
+        metrics = summarise(self.episode.records, self.track.length_m)
         metrics.update(track_seed=self.track.seed, track_length_m=round(self.track.length_m, 2),
-                       step_s=settings.step_s)
+                       latency_s=settings.latency_s if settings.latency_s is not None else "measured",
+                       mean_frame_interval_s=round(self.episode.time_s / max(1, self.episode.steps), 4),
+                       median_round_trip_ms=round(1000 * float(np.median(self.round_trips_s or [0.0])), 2))
         return DriveResult(metrics, self.episode.records)
+
+
+def frame_interval_s(settings: ClosedLoopSettings, latency_s: float) -> float:
+    """Simulated time between two telemetries: the latency, rounded up to whole rendered frames."""
+    frames = max(1, math.ceil(latency_s / settings.render_period_s - 1e-6))
+    return frames * settings.render_period_s
 
 
 def drive(track: Track, settings: ClosedLoopSettings = ClosedLoopSettings(), renderer: Renderer | None = None,

@@ -11,7 +11,7 @@ import math
 
 from pilot.sim.metrics import StepRecord
 from pilot.sim.track import Track, TrackPoint, wrap_angle
-from pilot.sim.vehicle import WHEELBASE_M, Controls, VehicleState, step, wheel_positions
+from pilot.sim.vehicle import WHEELBASE_M, CarPhysics, Controls, VehicleState, step, wheel_positions
 
 
 def start_state(track: Track, s_m: float = 0.0, speed_mps: float = 0.0) -> VehicleState:
@@ -29,30 +29,33 @@ def wheels_off_road(track: Track, state: VehicleState, hint_index: int | None = 
 class Episode:
     """Steps a vehicle on a track and keeps the books (progress, interventions, records)."""
 
-    def __init__(self, track: Track, state: VehicleState, step_s: float) -> None:
+    def __init__(self, track: Track, state: VehicleState, step_s: float, physics: CarPhysics = CarPhysics()) -> None:
         if step_s <= 0:
-            raise ValueError("the physics step must be positive")
+            raise ValueError("the time between frames must be positive")
         self.track = track
         self.state = state
         self.step_s = step_s
+        self.physics = physics
         self.steps = 0
+        self.time_s = 0.0
         self.interventions = 0
         self.progress_laps = 0.0
         self.records: list[StepRecord] = []
         self.point: TrackPoint = track.nearest(*state.centre_xy)
 
-    @property
-    def time_s(self) -> float:
-        return self.steps * self.step_s
+    def advance(self, controls: Controls, dt_s: float | None = None) -> VehicleState:
+        """One frame's time (`dt_s`, default `step_s`, in physics sub-steps) with `controls`; returns the new state.
 
-    def advance(self, controls: Controls) -> VehicleState:
-        """One physics step with `controls`; returns the new (possibly reset) state."""
-        state = step(self.state, controls, self.step_s)
+        A wheel past the road's edge is an intervention: the car is put back on the centre line.
+        """
+        dt_s = self.step_s if dt_s is None else dt_s
+        state = step(self.state, controls, dt_s, self.physics)
         point = self.track.nearest(*state.centre_xy, hint_index=self.point.index)
         half_length = 0.5 * self.track.length_m
         self.progress_laps += ((point.s_m - self.point.s_m + half_length) % self.track.length_m - half_length) / self.track.length_m
         intervention = wheels_off_road(self.track, state, point.index)
         self.steps += 1
+        self.time_s += dt_s
         self.records.append(StepRecord(
             step=self.steps, time_s=self.time_s, x_m=state.x_m, y_m=state.y_m,
             yaw_deg=math.degrees(state.yaw_rad), speed_mph=state.speed_mph, steering=controls.steering,

@@ -11,7 +11,7 @@ SECONDS_PER_INTERVENTION = 6.0       # PilotNet: each take-over costs six second
 
 @dataclass(frozen=True)
 class StepRecord:
-    """One physics step of a drive (the state after the step)."""
+    """One frame of a drive (the state after the time to the next frame)."""
 
     step: int
     time_s: float
@@ -35,13 +35,21 @@ def autonomy_pct(interventions: int, elapsed_s: float) -> float:
     return max(0.0, (1.0 - interventions * SECONDS_PER_INTERVENTION / elapsed_s) * 100.0)
 
 
-def summarise(records: list[StepRecord]) -> dict[str, float | int]:
-    """The metrics JSON of a drive."""
+def summarise(records: list[StepRecord], track_length_m: float) -> dict[str, float | int | None]:
+    """The metrics JSON of a drive.
+
+    Beyond autonomy: the distance along the road to the first intervention (the whole distance
+    driven when there was none), the first lap's time (None before a lap is done), and steering
+    jitter, the mean |change of the steering command| per second (a weaving model jitters).
+    """
     if not records:
         raise ValueError("no steps were driven: nothing to summarise")
     elapsed_s = records[-1].time_s
     interventions = sum(r.intervention for r in records)
     errors = [abs(r.cross_track_m) for r in records]
+    first = next((r for r in records if r.intervention), records[-1])
+    lap = next((r for r in records if r.progress_laps >= 1.0), None)
+    jitter = sum(abs(b.steering - a.steering) for a, b in zip(records, records[1:])) / elapsed_s
     return {
         "autonomy_pct": round(autonomy_pct(interventions, elapsed_s), 3),
         "interventions": interventions,
@@ -52,6 +60,9 @@ def summarise(records: list[StepRecord]) -> dict[str, float | int]:
         "mean_abs_cross_track_m": round(sum(errors) / len(errors), 4),
         "max_abs_cross_track_m": round(max(errors), 4),
         "mean_speed_mph": round(sum(r.speed_mph for r in records) / len(records), 3),
+        "distance_to_first_intervention_m": round(max(0.0, first.progress_laps) * track_length_m, 1),
+        "lap_time_s": None if lap is None else round(lap.time_s, 2),
+        "steering_jitter_per_s": round(jitter, 4),
     }
 
 

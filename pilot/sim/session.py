@@ -17,6 +17,7 @@ from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import DriftSchedule, DriftSettings, Expert
 from pilot.udacity.log_writer import RecordingWriter
 from pilot.sim.track import generate_track
+from pilot.sim.vehicle import CarPhysics
 from pilot.udacity.simulator import CAMERAS
 
 
@@ -34,6 +35,7 @@ class SessionSettings:
     pause_between_tracks_s: float = 60.0             # gap in the timestamps between tracks
     track_params: dict = field(default_factory=dict)  # length_m, width_m, max_curvature_per_m
     drift: DriftSettings = DriftSettings()
+    physics: CarPhysics = CarPhysics()               # the expert drives the same car the road test does
 
 
 class LightSchedule:
@@ -83,7 +85,7 @@ def record_session(writer: RecordingWriter, settings: SessionSettings, seed: int
         track = generate_track(track_seed, **settings.track_params)
         renderer = Renderer(track)
         expert = Expert(track, settings.set_speed_mph, drift=DriftSchedule(rng, settings.drift))
-        episode = Episode(track, start_state(track), settings.step_s)
+        episode = Episode(track, start_state(track), settings.step_s, settings.physics)
         labels, errors = [], []
         while episode.progress_laps < settings.laps_per_track:
             state = episode.state

@@ -3,22 +3,59 @@
 The state's position is the REAR axle (where the bicycle model is exact); `centre_xy`
 and `wheel_positions` give the other points the track queries need. `step` is pure:
 state in, state out, dt passed in, nothing read from a clock.
+
+`CarPhysics` holds what makes the car fail the way the simulator's car fails: the
+wheelbase (2.87 m, the simulator's car), 50 Hz integration, a steering-rate limit (the
+front wheels turn towards the commanded angle at a bounded rate) and a tyre grip limit
+(the path's curvature is capped at grip / speed^2, so a car taken into a bend too fast
+runs wide).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from pilot.udacity.simulator import MAX_SPEED_MPH, MAX_STEER_DEG, mph_to_mps, mps_to_mph
 
-WHEELBASE_M = 2.6
-TRACK_WIDTH_M = 1.6               # between the left and right wheels
+WHEELBASE_M = 2.87                # the simulator's car: axles 1.27 m ahead of and 1.60 m behind its root
+ROOT_AHEAD_OF_REAR_AXLE_M = 1.60  # the car's root (cameras are placed from it)
+TRACK_WIDTH_M = 2.0               # between the left and right wheels (the simulator's car)
+PHYSICS_STEP_S = 0.02             # the simulator's fixed time step (50 Hz)
 MAX_ACCEL_MPS2 = 4.0              # full throttle from standstill
 MAX_BRAKE_MPS2 = 8.0              # full brake
 DRAG_PER_M = 0.012                # quadratic drag: deceleration = DRAG_PER_M * v^2
 ROLLING_MPS2 = 0.15               # rolling resistance while moving
+
+
+@dataclass(frozen=True)
+class CarPhysics:
+    """How the car responds; defaults are the simulator's where it has a value (see the README)."""
+
+    physics_step_s: float = PHYSICS_STEP_S
+    max_steer_rate_per_s: float | None = 4.0    # steering units (1 = 25°) per second; None: instant
+    lateral_grip_mps2: float | None = 7.0       # most sideways acceleration the tyres give; None: perfect grip
+
+    @classmethod
+    def from_params(cls, section: dict) -> "CarPhysics":
+        """From a params.yaml `physics` subsection; ValueError with one sentence for a wrong key or value."""
+        names = tuple(field.name for field in fields(cls))
+        unknown = sorted(set(section) - set(names))
+        if unknown:
+            raise ValueError(f"physics has unknown keys {unknown}: use {', '.join(names)}")
+        return cls(**{name: section[name] for name in names})
+
+    def __post_init__(self) -> None:
+        if not self.physics_step_s > 0:
+            raise ValueError(f"physics_step_s must be positive, got {self.physics_step_s}")
+        for name in ("max_steer_rate_per_s", "lateral_grip_mps2"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive or null, got {value}")
+
+
+IDEAL_PHYSICS = CarPhysics(max_steer_rate_per_s=None, lateral_grip_mps2=None)
 
 
 @dataclass(frozen=True)
@@ -42,6 +79,7 @@ class VehicleState:
     y_m: float
     yaw_rad: float
     speed_mps: float = 0.0
+    wheel_steering: float = 0.0    # where the front wheels point now (-1..1); lags the command under a rate limit
 
     @property
     def speed_mph(self) -> float:
@@ -80,15 +118,34 @@ def turning_radius_m(steering: float) -> float:
     return math.inf if angle == 0.0 else WHEELBASE_M / math.tan(angle)
 
 
-def step(state: VehicleState, controls: Controls, dt_s: float) -> VehicleState:
-    """Advance the bicycle model by dt_s: speed first, then an exact arc at the mean speed."""
+def step(state: VehicleState, controls: Controls, dt_s: float,
+         physics: CarPhysics = IDEAL_PHYSICS) -> VehicleState:
+    """Advance by dt_s in the physics' fixed sub-steps (the last one shorter if dt_s is not a multiple)."""
+    remaining = dt_s
+    while remaining > 1e-12:
+        sub_step = min(physics.physics_step_s, remaining)
+        state = _sub_step(state, controls, sub_step, physics)
+        remaining -= sub_step
+    return state
+
+
+def _sub_step(state: VehicleState, controls: Controls, dt_s: float, physics: CarPhysics) -> VehicleState:
+    """One integration step: wheels towards the command, speed, then an exact arc at the mean speed."""
+    wheel = controls.steering
+    if physics.max_steer_rate_per_s is not None:
+        most = physics.max_steer_rate_per_s * dt_s
+        wheel = state.wheel_steering + min(most, max(-most, controls.steering - state.wheel_steering))
     speed = state.speed_mps
     accel = (controls.throttle * MAX_ACCEL_MPS2 - controls.brake * MAX_BRAKE_MPS2
              - DRAG_PER_M * speed * speed - (ROLLING_MPS2 if speed > 0.0 else 0.0))
     new_speed = min(mph_to_mps(MAX_SPEED_MPH), max(0.0, speed + accel * dt_s))
     distance = 0.5 * (speed + new_speed) * dt_s
     # steering is positive to the right, yaw counter-clockwise: a right turn lowers yaw
-    curvature = -math.tan(math.radians(controls.steering_deg)) / WHEELBASE_M
+    curvature = -math.tan(math.radians(wheel * MAX_STEER_DEG)) / WHEELBASE_M
+    mean_speed = 0.5 * (speed + new_speed)
+    if physics.lateral_grip_mps2 is not None and mean_speed > 0.0:
+        grip_curvature = physics.lateral_grip_mps2 / (mean_speed * mean_speed)
+        curvature = max(-grip_curvature, min(grip_curvature, curvature))     # sliding: the car runs wide
     turn = curvature * distance
     if abs(turn) < 1e-9:
         x = state.x_m + distance * math.cos(state.yaw_rad)
@@ -97,4 +154,4 @@ def step(state: VehicleState, controls: Controls, dt_s: float) -> VehicleState:
         x = state.x_m + (math.sin(state.yaw_rad + turn) - math.sin(state.yaw_rad)) / curvature
         y = state.y_m - (math.cos(state.yaw_rad + turn) - math.cos(state.yaw_rad)) / curvature
     yaw = (state.yaw_rad + turn + math.pi) % (2 * math.pi) - math.pi
-    return replace(state, x_m=x, y_m=y, yaw_rad=yaw, speed_mps=new_speed)
+    return replace(state, x_m=x, y_m=y, yaw_rad=yaw, speed_mps=new_speed, wheel_steering=wheel)
