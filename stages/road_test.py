@@ -22,12 +22,12 @@ from pilot.server_process import ServerStartError, drive_server
 from pilot.sim.camera import Light
 from pilot.sim.client import DriveSettings, drive
 from pilot.sim.metrics import write_trajectory_csv
-from pilot.sim.track import generate_track
+from pilot.sim.track import make_track
 from pilot.sim.wire import WireError
 
 
 def drive_track(name: str, seed: int, shape: dict, params: dict, port: int, frames_dir: Path | None) -> tuple:
-    track = generate_track(seed, **shape)
+    track = make_track(seed, **shape)
     settings = DriveSettings(port=port, step_s=params["step_s"], laps=params["laps"],
                              max_time_s=params.get("max_time_s"), light=Light(params.get("brightness", 1.0)))
     result = drive(track, settings, frames_dir=frames_dir)

@@ -23,7 +23,7 @@ from pilot.sim.contact_sheet import contact_sheet, save_png
 from pilot.sim.expert import DriftSettings
 from pilot.sim.recorder import RecordingWriter
 from pilot.sim.session import SessionSettings, record_session
-from pilot.sim.track import DEFAULT_LENGTH_M
+from pilot.sim.track import DEFAULT_LENGTH_M, parse_track
 
 TRACK_KEYS = ("length_m", "width_m", "max_curvature_per_m")
 
@@ -34,7 +34,7 @@ def session_settings(params: dict[str, Any]) -> SessionSettings:
     unknown = sorted(set(track) - set(TRACK_KEYS))
     if unknown:
         raise ValueError(f"simulate.track has unknown keys {unknown}: use {', '.join(TRACK_KEYS)}")
-    seeds = [int(params["track_seed"])] + [int(s) for s in params.get("extra_track_seeds") or []]
+    seeds = [parse_track(params["track_seed"])] + [parse_track(s) for s in params.get("extra_track_seeds") or []]
     laps = float(params.get("laps", 1))
     step_s = float(params.get("step_s", 0.1))
     if laps <= 0 or step_s <= 0:
