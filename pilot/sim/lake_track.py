@@ -11,11 +11,12 @@ Unity Standard Assets' `WaypointCircuit` (smoothRoute on) draws a uniform Catmul
 curve through the waypoints, one cubic per pair of neighbours; its length comes from
 sampling that curve (1138.9 m; the waypoint polygon is 1131.5 m).
 
-The road's width is not in the public sources. LAKE_ROAD_WIDTH_M is estimated from a real
-recording: the asphalt between the dirt verge and the concrete kerb, back-projected onto a
-flat road with the camera rig, measured 6.1 m (7-9 m ahead) to 5.2 m (17 m ahead) with the
-rig's 1.2 m camera height, and 6.9 m to 6.2 m with the road's distance below the cameras
-that the left/centre stereo pair measures in that frame (1.43 m).
+The road's width is not in the public sources. LAKE_ROAD_WIDTH_M is estimated from one spot
+of a real recording: the asphalt between the dirt verge and the foot of a concrete kerb,
+traced in the left and centre frames and back-projected onto a flat road with the camera
+rig, is 6.1 m wide 7-9 m ahead and 5.2 m 17 m ahead with the rig's 1.2 m camera height;
+with the depths the left/centre stereo pair measures there instead (it puts the road
+1.43 m below the cameras in that frame) it is 6.9 m and 5.6 m.
 """
 from __future__ import annotations
 
