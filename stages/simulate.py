@@ -24,6 +24,7 @@ from pilot.udacity.log_writer import RecordingWriter
 from pilot.sim.session import SessionSettings, record_session
 from pilot.sim.vehicle import CarPhysics
 from pilot.udacity.simulator import mph_to_mps
+from pilot.sim.track import parse_track
 
 TRACK_KEYS = ("length_m", "width_m", "max_curvature_per_m")
 
@@ -34,7 +35,7 @@ def session_settings(params: dict[str, Any]) -> SessionSettings:
     unknown = sorted(set(track) - set(TRACK_KEYS))
     if unknown:
         raise ValueError(f"simulate.track has unknown keys {unknown}: use {', '.join(TRACK_KEYS)}")
-    seeds = [int(params["track_seed"])] + [int(s) for s in params["extra_track_seeds"] or []]
+    seeds = [parse_track(params["track_seed"])] + [parse_track(s) for s in params["extra_track_seeds"] or []]
     laps = float(params["laps"])
     step_s = float(params["step_s"])
     if laps <= 0 or step_s <= 0:

@@ -9,7 +9,7 @@ Below the horizon every pixel is taken to lie on the flat road, so a camera move
 and turned by the car's yaw R sees the plane-induced homography
 H = K M (I - d n^T / h) R M^T K^-1 of the source view (n the road's normal, h the
 camera's height, M the camera's mount rotation); above it every point is taken to be
-infinitely far away, so the view only turns: K M R M^T K^-1 (udacity-simulator.md §4,
+infinitely far away, so the view only turns: K M R M^T K^-1 (
 PilotNet's §6). Both maps go from target pixels to source pixels, as
 cv2.warpPerspective's WARP_INVERSE_MAP wants them.
 """
@@ -37,7 +37,7 @@ _UNITY_TO_OPENCV_CAMERA = np.diag([1.0, -1.0, 1.0])
 
 @dataclass(frozen=True)
 class CameraRig:
-    """The three cameras' lens and mount (defaults: the simulator's, §4), all sharing one rotation.
+    """The three cameras' lens and mount (defaults: the simulator's, read from its Unity project), all sharing one rotation.
 
     Angles are Unity's local Euler angles of the camera: `pitch_deg` > 0 looks down,
     `yaw_deg` > 0 looks right, `roll_deg` > 0 turns the camera's top to the left (seen from

@@ -1,6 +1,6 @@
 """The reference path: where the recorded car went, rebuilt from its steering, speed and frame times.
 
-The simulator does not log the car's pose (udacity-simulator.md §4), so the path is
+The simulator does not log the car's pose in driving_log.csv, so the path is
 integrated through a kinematic bicycle model with the car's geometry: the rear axle moves
 along the car's heading on an arc of curvature -tan(steering * 25 deg) / wheelbase
 (steering > 0 turns right, curvature > 0 turns left). Each frame's steering is held

@@ -17,7 +17,7 @@ from pilot.stage_io import load_params, write_metrics
 from pilot.sim.camera import Light
 from pilot.sim.client import ClosedLoopSettings, drive
 from pilot.sim.metrics import write_trajectory_csv
-from pilot.sim.track import generate_track
+from pilot.sim.track import make_track
 from pilot.sim.wire import WireError
 
 
@@ -33,7 +33,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4567)
-    parser.add_argument("--track-seed", type=int, default=7, help="which circuit (7 is the default training track)")
+    parser.add_argument("--track-seed", default="7", help="a seed (7: the default training track) or lake")
     parser.add_argument("--laps", type=float, default=1.0)
     parser.add_argument("--latency-s", type=float, default=0.1,
                         help="a frame's command acts this long after the frame (0: at once)")
@@ -46,7 +46,7 @@ def main() -> None:
 
     out_dir = Path(args.out_dir)
     try:
-        track = generate_track(args.track_seed, **track_shape(Path(args.params)))
+        track = make_track(args.track_seed, **track_shape(Path(args.params)))
         settings = ClosedLoopSettings(host=args.host, port=args.port, latency_s=args.latency_s, laps=args.laps,
                                  decimal_comma=args.decimal_comma, light=Light(args.brightness))
         result = drive(track, settings, frames_dir=out_dir / "frames" if args.frames else None)

@@ -16,7 +16,7 @@ from pilot.sim.camera import Light, Renderer, encode_jpeg
 from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import DriftSchedule, DriftSettings, Expert
 from pilot.udacity.log_writer import RecordingWriter
-from pilot.sim.track import generate_track
+from pilot.sim.track import make_track
 from pilot.sim.vehicle import CarPhysics
 from pilot.udacity.simulator import CAMERAS
 
@@ -25,7 +25,7 @@ from pilot.udacity.simulator import CAMERAS
 class SessionSettings:
     """What the expert records (params.yaml's `simulate` section, less paths)."""
 
-    track_seeds: tuple[int, ...] = (7,)
+    track_seeds: tuple[int | str, ...] = (7,)        # seeds of generated tracks or names ('lake')
     laps_per_track: float = 1.0
     step_s: float = 0.1                              # 10 frames per second of simulated time
     set_speed_mph: float = 17.0
@@ -82,7 +82,7 @@ def record_session(writer: RecordingWriter, settings: SessionSettings, seed: int
     summary: dict = {"frames": 0, "tracks": [], "interventions": 0}
     clock_s = 0.0
     for track_number, track_seed in enumerate(settings.track_seeds):
-        track = generate_track(track_seed, **settings.track_params)
+        track = make_track(track_seed, **settings.track_params)
         renderer = Renderer(track)
         expert = Expert(track, settings.set_speed_mph, drift=DriftSchedule(rng, settings.drift))
         episode = Episode(track, start_state(track), settings.step_s, settings.physics)

@@ -3,7 +3,9 @@
 A track is a closed centre line resampled at even arc length, with a constant road
 width. `generate_track(seed)` makes a smooth star-shaped circuit r(theta) = R0 (1 + sum
 a_k cos(k theta + phi_k)), scaled to the requested length, with its curvature held
-under a limit so the expert takes every bend well below full lock. Sign conventions:
+under a limit so the expert takes every bend well below full lock. `named_track("lake")`
+is the real simulator's Lake track; `make_track` takes a seed or a name, as params.yaml
+and the command line may. Sign conventions:
 headings in radians counter-clockwise from +x, cross-track error positive when the
 point is LEFT of the centre line in the direction of travel.
 """
@@ -13,12 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pilot.sim.lake_track import LAKE_ROAD_WIDTH_M, lake_centre_line_m
+
 DEFAULT_LENGTH_M = 700.0
 DEFAULT_WIDTH_M = 8.0
 DEFAULT_MAX_CURVATURE_PER_M = 0.045     # tightest bend: radius 22 m
 DEFAULT_SPACING_M = 0.5                 # centre-line sample spacing
 MIN_GAP_M = 40.0                        # distinct parts of the circuit stay this far apart
 HARMONICS = (2, 3, 4, 5)
+TRACK_NAMES = ("lake",)                 # circuits of the real simulator, by name
 
 
 @dataclass(frozen=True)
@@ -198,3 +203,34 @@ def generate_track(seed: int, length_m: float = DEFAULT_LENGTH_M, width_m: float
             return track
         amplitudes = amplitudes * 0.9
     raise ValueError(f"could not fit a {length_m:g} m circuit under curvature {max_curvature_per_m:g}/m")
+
+
+def named_track(name: str, spacing_m: float = DEFAULT_SPACING_M) -> Track:
+    """A circuit of the real simulator by name ('lake'), resampled every `spacing_m`."""
+    if name != "lake":
+        raise ValueError(f"unknown track {name!r}: the named tracks are {', '.join(TRACK_NAMES)}")
+    centre_line = lake_centre_line_m()
+    steps = np.hypot(*np.diff(np.vstack([centre_line, centre_line[:1]]), axis=0).T)
+    return Track(_resample(centre_line, float(steps.sum()), spacing_m), LAKE_ROAD_WIDTH_M)
+
+
+def parse_track(value: int | str) -> int | str:
+    """A track as params or a command line give it: a seed (int, or digits) or a name from TRACK_NAMES."""
+    if isinstance(value, bool):
+        raise ValueError(f"a track is a seed (an integer) or one of {', '.join(TRACK_NAMES)}, not {value!r}")
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    if text.lower() in TRACK_NAMES:
+        return text.lower()
+    raise ValueError(f"unknown track {value!r}: give a seed (an integer) or one of {', '.join(TRACK_NAMES)}")
+
+
+def make_track(track: int | str, **shape: float) -> Track:
+    """A generated circuit for a seed (shaped by length_m, width_m, ...) or a named one (only spacing_m applies)."""
+    spec = parse_track(track)
+    if isinstance(spec, str):
+        return named_track(spec, shape.get("spacing_m", DEFAULT_SPACING_M))
+    return generate_track(spec, **shape)

@@ -8,7 +8,6 @@ simulator's own camera and wheelbase, so the replay's geometry matches the rende
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -21,15 +20,15 @@ from pilot.sim.camera import Renderer
 from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import Expert
 from pilot.sim.track import Track, generate_track
-from pilot.sim.vehicle import WHEELBASE_M, VehicleState
+from pilot.sim.vehicle import WHEELBASE_M, CarPhysics, VehicleState
 
-HEADLESS_RIG = CameraRig(
-    focal_px=sim_camera.FOCAL_PX, centre_column_px=sim_camera.CENTRE_COLUMN_PX,
-    centre_row_px=sim_camera.CENTRE_ROW_PX, height_m=sim_camera.CAMERA_HEIGHT_M,
-    pitch_deg=math.degrees(sim_camera.PITCH_RAD), yaw_deg=0.0, roll_deg=0.0,
-    cameras=(("center", sim_camera.MOUNT_FORWARD_M, 0.0),
-             ("left", sim_camera.MOUNT_FORWARD_M, sim_camera.SIDE_OFFSET_M),
-             ("right", sim_camera.MOUNT_FORWARD_M, -sim_camera.SIDE_OFFSET_M)))
+SIM_RIG = sim_camera.CameraRig()
+HEADLESS_RIG = CameraRig(           # the renderer draws no yaw or roll of the mount
+    focal_px=SIM_RIG.focal_px, centre_column_px=sim_camera.CENTRE_COLUMN_PX,
+    centre_row_px=sim_camera.CENTRE_ROW_PX, height_m=SIM_RIG.height_m,
+    pitch_deg=SIM_RIG.pitch_deg, yaw_deg=0.0, roll_deg=0.0,
+    cameras=tuple((name, SIM_RIG.ahead_of_rear_axle_m, SIM_RIG.left_of_centre_m(name))
+                  for name in ("center", "left", "right")))
 HEADLESS_CAR = CarGeometry(wheelbase_m=WHEELBASE_M, rear_axle_behind_root_m=0.0)   # the sim's state is the rear axle
 
 
@@ -66,7 +65,9 @@ def expert_drive(track_seed: int = 7, frames: int = 150, step_s: float = 0.1, sp
     """The clean expert on a generated (curvy) track, recorded after it has reached its speed."""
     track = generate_track(track_seed)
     expert = Expert(track, speed_mph)
-    episode = Episode(track, start_state(track, start_m), step_s)
+    # ideal physics in one step per frame: the bicycle model the reference path integrates, exactly
+    episode = Episode(track, start_state(track, start_m), step_s,
+                      CarPhysics(physics_step_s=step_s, max_steer_rate_per_s=None, lateral_grip_mps2=None))
     for _ in range(int(round(warm_up_s / step_s))):
         episode.advance(expert.command(episode.state, step_s).executed)
     states, steering, speed = [], [], []

@@ -162,10 +162,10 @@ def test_the_road_homography_is_the_renderers_own_pixel_map(curvy_drive: Drive, 
                                                             yaw_deg: float) -> None:
     renderer, state = curvy_drive.renderer, curvy_drive.states[40]
     moved = moved_state(state, left_m, yaw_deg)
-    rows_from_ground = np.array([[1.0, 0, 0], [0, 1, -sim_camera.GROUND_FIRST_ROW], [0, 0, 1]])
+    rows_from_ground = np.array([[1.0, 0, 0], [0, 1, -renderer.ground_first_row], [0, 0, 1]])
 
     def to_texture(pose: VehicleState) -> np.ndarray:
-        camera_xy = pose.point_ahead(sim_camera.MOUNT_FORWARD_M)
+        camera_xy = pose.point_ahead(renderer.rig.ahead_of_rear_axle_m)
         return renderer.ground_homography(*camera_xy, pose.yaw_rad) @ rows_from_ground
 
     renderer_map = np.linalg.inv(to_texture(state)) @ to_texture(moved)          # target pixel -> source pixel

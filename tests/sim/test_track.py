@@ -1,4 +1,4 @@
-"""Track geometry against closed-form results."""
+"""Track geometry against closed-form results; the Lake track against its documented facts."""
 from __future__ import annotations
 
 import math
@@ -6,7 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from pilot.sim.track import MIN_GAP_M, circle_track, generate_track, wrap_angle
+from pilot.sim.lake_track import (CAR_START_XZ_M, LAKE_LENGTH_M, LAKE_ROAD_WIDTH_M, LAKE_WAYPOINTS_XZ_M,
+                                   catmull_rom_circuit)
+from pilot.sim.track import (MIN_GAP_M, circle_track, generate_track, make_track, named_track, parse_track,
+                             wrap_angle)
 
 RADIUS_M = 50.0
 
@@ -62,3 +65,55 @@ def test_a_seed_is_one_track() -> None:
     assert not np.allclose(generate_track(3).points_m, generate_track(4).points_m)
     with pytest.raises(ValueError, match="at least"):
         generate_track(1, length_m=100.0, max_curvature_per_m=0.045)
+
+
+
+def test_catmull_rom_passes_through_every_waypoint_with_a_continuous_direction() -> None:
+    square = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]])
+    curve = catmull_rom_circuit(square, samples_per_segment=50)
+    assert np.allclose(curve[::50], square)                            # each segment starts on its waypoint
+    assert curve[25] == pytest.approx([5.0, -1.25])                    # mid-segment: 0.5 (P1 + P2) + (P1 + P2 - P0 - P3) / 16
+    headings = np.arctan2(*np.diff(np.vstack([curve, curve[:1]]), axis=0).T[::-1])
+    turns = np.angle(np.exp(1j * (np.roll(headings, -1) - headings)))
+    assert np.abs(turns).max() < 0.1 and turns.sum() == pytest.approx(2 * math.pi)    # no corner (pi/2 at once)
+
+
+def test_lake_track_closes_with_the_documented_length_and_shape() -> None:
+    track = named_track("lake")
+    assert track.length_m == pytest.approx(LAKE_LENGTH_M, abs=0.1)     # 1138.9 m, the polygon is 1131.5 m
+    steps = np.hypot(*np.diff(np.vstack([track.points_m, track.points_m[:1]]), axis=0).T)
+    assert steps.max() < 0.501 and steps.min() > 0.499                 # last point meets the first: no jump
+    turns = np.angle(np.exp(1j * (np.roll(track.headings_rad, -1) - track.headings_rad)))
+    assert np.abs(turns).max() < 0.05                                   # the heading never jumps either
+    assert turns.sum() == pytest.approx(2 * math.pi, abs=1e-6)          # counter-clockwise: mostly left bends
+    assert np.ptp(track.points_m, axis=0) == pytest.approx([355.7, 319.0], abs=0.5)
+    assert track.width_m == LAKE_ROAD_WIDTH_M
+
+
+def test_lake_track_follows_the_waypoints_in_order_from_the_cars_spawn_point() -> None:
+    track = named_track("lake")
+    start = track.nearest(*CAR_START_XZ_M)
+    assert start.s_m == pytest.approx(0.0, abs=0.5) or start.s_m == pytest.approx(track.length_m, abs=0.5)
+    assert abs(start.cross_track_m) < 0.5                               # the car spawns on the circuit
+    progress = []
+    for x_m, z_m in LAKE_WAYPOINTS_XZ_M:                                # Unity (x, z) -> track (x, y): not mirrored
+        point = track.nearest(x_m, z_m)
+        assert abs(point.cross_track_m) < 0.01
+        progress.append(point.s_m)
+    assert np.all(np.diff(progress) > 0)                                # driven in waypoint order
+
+
+def test_lake_track_bends_as_section_4_says() -> None:
+    curvature = np.abs(named_track("lake").curvatures_per_m)
+    assert np.mean(curvature > 1 / 30) == pytest.approx(0.043, abs=0.01)     # "about 4 % under 30 m radius"
+    assert np.mean(curvature > 1 / 50) == pytest.approx(0.114, abs=0.01)     # "11 % under 50 m"
+    assert 1 / curvature.max() == pytest.approx(11.1, abs=0.3)              # the right-hand hairpin
+
+
+def test_tracks_by_seed_or_by_name() -> None:
+    assert parse_track(7) == 7 and parse_track("19") == 19 and parse_track(" Lake ") == "lake"
+    assert np.array_equal(make_track("7").points_m, generate_track(7).points_m)
+    assert make_track("lake", length_m=700.0).length_m == pytest.approx(LAKE_LENGTH_M, abs=0.1)   # shape ignored
+    for wrong in ("moon", "7.5", True):
+        with pytest.raises(ValueError, match="seed .an integer. or one of lake"):
+            parse_track(wrong)

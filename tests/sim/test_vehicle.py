@@ -1,4 +1,4 @@
-"""The kinematic bicycle model against closed-form results."""
+"""The kinematic bicycle model against closed-form results, and what grip and a steering-rate limit change."""
 from __future__ import annotations
 
 import math
@@ -6,14 +6,16 @@ import math
 import numpy as np
 import pytest
 
-from pilot.sim.vehicle import (MAX_SPEED_MPH, MPS_PER_MPH, WHEELBASE_M, Controls, VehicleState, clamp_controls,
-                               step, turning_radius_m)
+from pilot.sim.vehicle import (WHEELBASE_M, CarPhysics, Controls, VehicleState, clamp_controls, step,
+                               turning_radius_m)
+from pilot.udacity.simulator import MAX_SPEED_MPH, MPS_PER_MPH
 
 
-def drive(state: VehicleState, controls: Controls, steps: int, dt_s: float = 0.1) -> list[VehicleState]:
+def drive(state: VehicleState, controls: Controls, steps: int, dt_s: float = 0.1,
+          physics: CarPhysics | None = None) -> list[VehicleState]:
     states = [state]
     for _ in range(steps):
-        states.append(step(states[-1], controls, dt_s))
+        states.append(step(states[-1], controls, dt_s) if physics is None else step(states[-1], controls, dt_s, physics))
     return states
 
 
@@ -47,3 +49,32 @@ def test_step_is_pure() -> None:
 def test_clamp_controls_reads_commands_as_the_simulator() -> None:
     assert clamp_controls(1.7, 2.0) == Controls(1.0, 1.0, 0.0)
     assert clamp_controls(-3.0, -0.4) == Controls(-1.0, 0.0, 0.4)
+
+
+def test_the_simulators_car_has_its_wheelbase() -> None:
+    assert WHEELBASE_M == 2.87
+
+
+def test_a_steering_rate_limit_turns_the_wheels_at_that_rate() -> None:
+    physics = CarPhysics(max_steer_rate_per_s=2.0, lateral_grip_mps2=None)
+    state = VehicleState(0.0, 0.0, 0.0, 5.0)
+    after = step(state, Controls(1.0, 0.0), 0.2, physics)
+    assert after.wheel_steering == pytest.approx(0.4)                   # 2 per s for 0.2 s
+    settled = step(after, Controls(1.0, 0.0), 1.0, physics)
+    assert settled.wheel_steering == pytest.approx(1.0)                 # and it reaches the command
+    instant = step(state, Controls(1.0, 0.0), 0.2, CarPhysics(max_steer_rate_per_s=None, lateral_grip_mps2=None))
+    assert abs(instant.yaw_rad) > abs(after.yaw_rad)                    # the lag turns the car less
+
+
+def test_a_car_too_fast_for_its_grip_runs_wide() -> None:
+    grip_mps2 = 7.0
+    physics = CarPhysics(max_steer_rate_per_s=None, lateral_grip_mps2=grip_mps2)
+    slow, fast = (VehicleState(0.0, 0.0, 0.0, speed) for speed in (5.0, 13.4))      # 11 and 30 mph
+    steering = 0.4                                                      # a 16 m radius bend
+    radius_m = turning_radius_m(steering)
+    for state, expected_radius_m in ((slow, radius_m), (fast, 13.4 ** 2 / grip_mps2)):
+        states = drive(state, Controls(steering, 0.3), 30, 0.02, physics)   # roughly at that speed
+        turned = abs(states[-1].yaw_rad - states[0].yaw_rad)
+        driven = sum(math.hypot(b.x_m - a.x_m, b.y_m - a.y_m) for a, b in zip(states, states[1:]))
+        assert driven / turned == pytest.approx(expected_radius_m, rel=0.05)
+    assert 13.4 ** 2 / grip_mps2 > 1.2 * radius_m                      # the fast car's circle is wider

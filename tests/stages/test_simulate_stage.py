@@ -43,11 +43,21 @@ def test_stage_writes_recording_contact_sheet_and_metrics(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("override, words", [({"path_style": "mac"}, "path_style"),
-                                             ({"track": {"lenght_m": 700}}, "unknown keys")])
+                                             ({"track": {"lenght_m": 700}}, "unknown keys"),
+                                             ({"track_seed": "moon"}, "unknown track 'moon'")])
 def test_bad_params_give_one_sentence_and_a_non_zero_exit(tmp_path: Path, override: dict, words: str) -> None:
     small_params(tmp_path, **override)
     done = run_simulate(tmp_path)
     assert done.returncode != 0 and words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_stage_records_the_lake_track_by_name(tmp_path: Path) -> None:
+    small_params(tmp_path, track_seed="lake", laps=0.03)
+    done = run_stage(tmp_path)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((tmp_path / "metrics" / "simulate.json").read_text())
+    assert metrics["track_seeds"] == ["lake"] and metrics["tracks"][0]["length_m"] == pytest.approx(1138.9, abs=0.1)
+    assert metrics["interventions"] == 0 and metrics["frames"] > 10
 
 
 @pytest.mark.slow
