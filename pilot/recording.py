@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pilot.imaging import CAMERA_HEIGHT_PX, CAMERA_WIDTH_PX, read_jpeg_rgb
+from pilot.review.exclusions import read_exclusions, stamp_of_frame_time
 
 LOG_NAME = "driving_log.csv"
 IMAGE_DIR = "IMG"
@@ -34,6 +35,7 @@ DROP_REASONS = (
     "out_of_range",
     "ambiguous_comma_decimal",
     "bad_file_name",
+    "excluded_by_user",            # a range in excluded.csv beside the recording (python -m pilot.review)
     "missing_image",
     "bad_image",
     "duplicate",
@@ -68,6 +70,7 @@ class RecordingReadout:
     recovered_comma_decimal: int = 0
     dropped: Counter = field(default_factory=Counter)
     dropped_lines: dict[str, list[int]] = field(default_factory=dict)
+    exclusion_problems: list[str] = field(default_factory=list)
 
     def drop(self, reason: str, line_number: int) -> None:
         self.dropped[reason] += 1
@@ -216,10 +219,12 @@ def _read_lines(log_path: Path) -> list[str]:
 
 
 def read_recording(folder: str | Path, repo_root: str | Path = ".", check_images: bool = True,
-                   workers: int = 4) -> RecordingReadout:
+                   workers: int = 4, honour_exclusions: bool = True) -> RecordingReadout:
     """Read one recording folder into canonical rows (image paths relative to repo_root).
 
-    Raises RecordingError (one sentence) if the folder or its driving_log.csv is missing.
+    Rows in a range of the folder's excluded.csv are dropped as excluded_by_user unless
+    honour_exclusions is False (the review page shows them). Raises RecordingError (one
+    sentence) if the folder or its driving_log.csv is missing.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -229,6 +234,9 @@ def read_recording(folder: str | Path, repo_root: str | Path = ".", check_images
         raise RecordingError(f"{folder} has no {LOG_NAME}: a recording is a folder with {LOG_NAME} and {IMAGE_DIR}/.")
     image_dir = folder / IMAGE_DIR
     readout = RecordingReadout(name=folder.resolve().name)
+    exclusions = read_exclusions(folder)
+    excluded_ranges = exclusions.ranges if honour_exclusions else []
+    readout.exclusion_problems = exclusions.problems
 
     parsed: list[tuple[int, dict, list[Path]]] = []
     for line_number, line in enumerate(_read_lines(log_path), start=1):
@@ -240,6 +248,8 @@ def read_recording(folder: str | Path, repo_root: str | Path = ".", check_images
             values, recovered = parse_values(tokens)
             names = [file_name_of(path) for path in paths]
             time = frame_time_of(names[0])
+            if any(excluded.covers(stamp_of_frame_time(time)) for excluded in excluded_ranges):
+                raise RowRejected("excluded_by_user")
         except RowRejected as rejected:
             readout.drop(rejected.reason, line_number)
             continue
