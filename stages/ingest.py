@@ -46,6 +46,8 @@ def main() -> None:
         summaries[readout.name] = readout.summary()
         frames.extend(readout.rows)
         s = summaries[readout.name]
+        for problem in readout.exclusion_problems:
+            print(f"ingest: {problem}")
         print(f"ingest: {source}: {s['rows_read']} rows read, {s['rows_kept']} kept, {s['rows_dropped']} dropped"
               + (f", {s['recovered_comma_decimal']} recovered from comma decimals" if s["recovered_comma_decimal"] else ""))
         for reason, lines in readout.dropped_lines.items():

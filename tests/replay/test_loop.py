@@ -11,7 +11,6 @@ from pilot.replay.geometry import apply_homography, ground_homography, synthesis
 from pilot.replay.loop import (ReplaySettings, ReplayTooShort, VirtualCar, nearest_camera, replay_recording)
 from pilot.replay.reference import CarGeometry
 from pilot.replay.result import autonomy_percent, overall_summary
-from pilot.sim import camera as sim_camera
 from pilot.sim.vehicle import VehicleState
 from tests.replay.drives import HEADLESS_CAR, HEADLESS_RIG, CopyHuman, Drive, expert_drive
 

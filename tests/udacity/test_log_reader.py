@@ -1,4 +1,5 @@
 """ingest's reader: every variant real recordings come in (paths, separators, numbers), on recordings the tests write."""
+import os
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,25 @@ def test_missing_folder_or_log_is_one_sentence(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(RecordingError, match="has no driving_log.csv"):
         read_recording(tmp_path / "empty")
+
+
+def test_image_paths_are_resolved_relative_to_the_repo_root_through_links(tmp_path):
+    real = tmp_path / "disk" / "run"
+    write_recording(real, straight_values(3), path_style="posix")
+    names = sorted(image.name for image in (real / "IMG").iterdir())
+    (tmp_path / "repo" / "data").mkdir(parents=True)
+    linked = tmp_path / "repo" / "data" / "run"
+    linked.symlink_to(real)                                     # a linked recording folder
+    first = sorted((real / "IMG").glob("center_*"))[0]
+    elsewhere = tmp_path / "elsewhere.jpg"
+    first.rename(elsewhere)
+    first.symlink_to(elsewhere)                                 # and one linked image
+
+    readout = read_recording(linked, repo_root=tmp_path / "repo", check_images=False)
+
+    shown = sorted(row[camera] for row in readout.rows for camera in ("center", "left", "right"))
+    expected = sorted(Path(os.path.relpath((linked / "IMG" / name).resolve(), tmp_path / "repo")).as_posix()
+                      for name in names)
+    assert shown == expected
+    assert readout.rows[0]["center"] == "../elsewhere.jpg"
+    assert readout.rows[1]["left"].startswith("../disk/run/IMG/left_")
