@@ -34,7 +34,7 @@ from engineio import socket as eio_socket
 from pilot.control import ThrottleController
 from pilot.culture_numbers import read_culture_number
 from pilot.drive_log import DriveRecorder
-from pilot.imaging import CAMERA_HEIGHT_PX, CAMERA_WIDTH_PX, decode_jpeg_rgb
+from pilot.imaging import CAMERA_HEIGHT_PX, CAMERA_WIDTH_PX, decode_jpeg_rgb, image_size_px
 
 LOG = logging.getLogger("pilot.server")
 
@@ -46,6 +46,7 @@ LATENCY_WINDOW = 100_000          # latencies kept between two summary lines, at
 WARNING_INTERVAL_S = 5.0           # at most one malformed-input warning per interval
 TRANSPORT_LIMIT_FACTOR = 4         # above this many times the payload limit, the socket is closed
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+BINARY_PACKET_TYPES = ("5", "6")   # Socket.IO BINARY_EVENT, BINARY_ACK: attachments follow
 
 
 class SteeringPredictor(Protocol):
@@ -125,14 +126,17 @@ def _decode_camera_frame(image_field: object) -> tuple[bytes, np.ndarray]:
     if not jpeg_bytes.startswith(JPEG_MAGIC):
         raise MalformedTelemetry("the image is not a JPEG")
     try:
+        width_px, height_px = image_size_px(jpeg_bytes)
+    except ValueError as exc:
+        raise MalformedTelemetry("the image is a broken JPEG") from exc
+    if (width_px, height_px) != (CAMERA_WIDTH_PX, CAMERA_HEIGHT_PX):   # before decoding: a header may
+        raise MalformedTelemetry(                                       # claim 65500x65500 pixels
+            f"the image is {width_px}x{height_px}, not the camera's {CAMERA_WIDTH_PX}x{CAMERA_HEIGHT_PX}"
+        )
+    try:
         rgb = decode_jpeg_rgb(jpeg_bytes)
     except ValueError as exc:
         raise MalformedTelemetry("the image is a broken JPEG") from exc
-    if rgb.shape[:2] != (CAMERA_HEIGHT_PX, CAMERA_WIDTH_PX):
-        raise MalformedTelemetry(
-            f"the image is {rgb.shape[1]}x{rgb.shape[0]}, not the camera's "
-            f"{CAMERA_WIDTH_PX}x{CAMERA_HEIGHT_PX}"
-        )
     return jpeg_bytes, rgb
 
 
@@ -294,10 +298,15 @@ class UdacityCompatibleServer(socketio.Server):
             self._reject(eio_sid, f"the payload is {len(data)} bytes, over the "
                                   f"{self.max_payload_bytes}-byte limit")
             return
+        if isinstance(data, str) and data[:1] in BINARY_PACKET_TYPES:
+            # python-socketio would wait for attachments and take the next telemetry for one
+            self._reject(eio_sid, "the message is a binary Socket.IO packet, which the simulator never sends")
+            return
         try:
             super()._handle_eio_message(eio_sid, data)
-        except (ValueError, TypeError, IndexError, KeyError) as exc:
-            # the packet did not parse (handlers never raise these: handle_telemetry is total)
+        except (ValueError, TypeError, IndexError, KeyError, RecursionError) as exc:
+            # the packet did not parse (handlers never raise these: handle_telemetry is total);
+            # RecursionError: JSON nested thousands deep
             self._reject(eio_sid, f"the message is not a Socket.IO packet ({exc})")
 
     def _reject(self, eio_sid: str, reason: str) -> None:
@@ -345,7 +354,9 @@ def create_app(predictor: SteeringPredictor, make_controller: Callable[[], Throt
     sio = UdacityCompatibleServer(
         max_payload_bytes=max_payload_bytes, unreadable_handler=answer_unreadable,
         async_mode=async_mode, async_handlers=False, cors_allowed_origins=local_origin,
-        logger=False, engineio_logger=False,
+        # loggers of our own: python-socketio and engineio add a raw stderr handler to theirs
+        logger=logging.getLogger("pilot.server.socketio"),
+        engineio_logger=logging.getLogger("pilot.server.engineio"),
     )
 
     @sio.on("connect")

@@ -13,7 +13,6 @@ or SIGTERM stops it within a fraction of a second.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import time
 from pathlib import Path
@@ -78,7 +77,8 @@ def main(argv: list[str] | None = None) -> None:
     if not model_path.is_file():
         sys.exit(f"drive: model file {args.model} not found: train one with `dvc repro` "
                  f"or pass the path of a .keras or seed model.h5.")
-    from pilot.serving import open_listener, serve  # eventlet: start-up code only
+    from pilot.serving import configure_logging, open_listener, serve  # eventlet: start-up code only
+    configure_logging("drive: ")     # one line per event, TensorFlow's and eventlet's included
     try:
         make_controller(args.controller, params)
         recorder = DriveRecorder(args.record) if args.record else None
@@ -101,7 +101,6 @@ def main(argv: list[str] | None = None) -> None:
           f"({args.inference} inference); controller {args.controller} at {params[speed_key]:g} mph"
           + (f"; recording to {args.record}" if recorder else ""), flush=True)
 
-    logging.basicConfig(level=logging.WARNING, format="drive: %(message)s")
     stats = DriveStats()
     sio, app = create_app(predictor, lambda: make_controller(args.controller, params),
                           params["max_payload_bytes"], recorder=recorder, stats=stats,
