@@ -1,17 +1,18 @@
 """drive: serve a steering model to the Udacity simulator (press Autonomous to connect).
 
     python stages/drive.py [MODEL] [--host H] [--port P] [--set-speed MPH]
-                           [--controller pi|seed] [--record DIR]
+                           [--controller pi|seed] [--record DIR] [--allow-architecture-mismatch]
     python stages/drive.py video RECORDING_DIR [--out FILE.mp4]
 
 Defaults come from params.yaml's drive section; MODEL is a .keras file from this pipeline
-or a seed notebook's model.h5. Prints where it listens, then one line per second while a
-client drives. SIGINT (Ctrl+C) or SIGTERM stops it within a fraction of a second.
+or a seed notebook's model.h5 (a file whose stored layers are not the seed's PilotNet is
+refused unless --allow-architecture-mismatch; no code stored in a model file ever runs).
+Prints where it listens, then one line per second while a client drives. SIGINT (Ctrl+C)
+or SIGTERM stops it within a fraction of a second.
 """
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import time
 from pathlib import Path
@@ -54,6 +55,9 @@ def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
                              "(the headless one); default: the wall clock, as the real simulator needs")
     parser.add_argument("--inference", choices=("fast", "seed"), default="fast",
                         help="seed: the seed's per-frame model.predict, for benchmarks only")
+    parser.add_argument("--allow-architecture-mismatch", action="store_true",
+                        help="drive a model whose stored layers differ from the seed's PilotNet "
+                             "(an .h5 drives as PilotNet with its weights; a .keras as stored)")
     return parser.parse_args(argv)
 
 
@@ -74,7 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     if not model_path.is_file():
         sys.exit(f"drive: model file {args.model} not found: train one with `dvc repro` "
                  f"or pass the path of a .keras or seed model.h5.")
-    from pilot.drive.serve import open_listener, serve  # eventlet: start-up code only
+    from pilot.drive.serve import configure_logging, open_listener, serve  # eventlet: start-up code only
+    configure_logging("drive: ")     # one line per event, TensorFlow's and eventlet's included
     try:
         make_controller(args.controller, params)
         recorder = DriveRecorder(args.record) if args.record else None
@@ -90,14 +95,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.inference == "fast":       # the seed path keeps TensorFlow's defaults, as the seed ran
         limit_inference_threads(params["inference_threads"])
     try:
-        predictor = load_predictor(model_path, args.inference)
+        predictor = load_predictor(model_path, args.inference, args.allow_architecture_mismatch)
     except ModelLoadError as error:
         sys.exit(f"drive: {error}")
     print(f"drive: model {model_path} loaded in {time.perf_counter() - started_s:.1f} s "
           f"({args.inference} inference); controller {args.controller} at {params[speed_key]:g} mph"
           + (f"; recording to {args.record}" if recorder else ""), flush=True)
 
-    logging.basicConfig(level=logging.WARNING, format="drive: %(message)s")
     stats = DriveStats()
     sio, app = create_app(predictor, lambda: make_controller(args.controller, params),
                           params["max_payload_bytes"], recorder=recorder, stats=stats,

@@ -4,10 +4,16 @@ The seed ran `model.save('model.h5')` under TF 2.x / Keras 2 with h5py 2.10. Thi
 writes the same layout with h5py (model_config JSON with a Sequential whose InputLayer
 carries `batch_input_shape`, training_config, and `model_weights/<layer>/<layer>/kernel:0`
 groups with byte-string attributes), so tests prove that a user's seed model.h5 loads.
+
+`keras2_lambda_layer` writes a Lambda layer as Keras 2 stored one (the function's marshalled
+bytecode in base64), so tests can prove that no code stored in a model file ever runs.
 """
 from __future__ import annotations
 
+import codecs
 import json
+import marshal
+import types
 from pathlib import Path
 
 import h5py
@@ -58,21 +64,46 @@ def _layer_config(class_name: str, name: str, extras: dict) -> dict:
     return {"class_name": class_name, "config": config}
 
 
-def keras2_model_config() -> dict:
-    """The model_config JSON the seed's Keras 2 wrote for its Sequential PilotNet."""
+def keras2_lambda_layer(name: str, lambda_source: str) -> dict:
+    """A Keras 2 Lambda layer config whose function is `lambda_source`, stored as Keras 2's func_dump did."""
+    module_code = compile(lambda_source, "<model file>", "eval")
+    function_code = next(const for const in module_code.co_consts if isinstance(const, types.CodeType))
+    stored = codecs.encode(marshal.dumps(function_code), "base64").decode("ascii")
+    return {"class_name": "Lambda", "config": {
+        "name": name, "trainable": True, "dtype": "float32", "batch_input_shape": [None, 66, 200, 3],
+        "function": [stored, None, None], "function_type": "lambda", "module": "__main__",
+        "output_shape": None, "output_shape_type": "raw", "output_shape_module": None, "arguments": {},
+    }}
+
+
+def run_keras2_lambda(layer: dict, inputs: object) -> object:
+    """What Keras 2 did with a stored lambda on load and call (func_load): proves a payload is live."""
+    stored, _, _ = layer["config"]["function"]
+    code = marshal.loads(codecs.decode(stored.encode("ascii"), "base64"))
+    return types.FunctionType(code, {"__builtins__": __builtins__})(inputs)
+
+
+def keras2_model_config(leading_layers: tuple[dict, ...] = ()) -> dict:
+    """The model_config JSON the seed's Keras 2 wrote for its Sequential PilotNet.
+
+    `leading_layers` (configs without weights, such as a normalising Lambda) go before the first Conv2D.
+    """
     batch_shape = [None, 66, 200, 3]
     layers = [{
         "class_name": "InputLayer",
         "config": {"batch_input_shape": batch_shape, "dtype": "float32", "sparse": False,
                    "ragged": False, "name": "conv2d_input"},
-    }]
+    }, *leading_layers]
     for class_name, name, extras in SEED_LAYERS:
         layers.append(_layer_config(class_name, name, extras))
     return {"class_name": "Sequential", "config": {"name": "sequential", "layers": layers}}
 
 
-def write_keras2_h5(weights: list[np.ndarray], path: Path) -> None:
-    """Write `weights` (kernel, bias per Conv2D/Dense, in order) as a seed-style model.h5."""
+def write_keras2_h5(weights: list[np.ndarray], path: Path, leading_layers: tuple[dict, ...] = ()) -> None:
+    """Write `weights` (kernel, bias per Conv2D/Dense, in order) as a seed-style model.h5.
+
+    `leading_layers`: weightless layer configs stored before the first Conv2D (see keras2_model_config).
+    """
     with_weights = [(c, n) for c, n, _ in SEED_LAYERS if c in ("Conv2D", "Dense")]
     if len(weights) != 2 * len(with_weights):
         raise ValueError(f"expected {2 * len(with_weights)} arrays, got {len(weights)}")
@@ -85,12 +116,16 @@ def write_keras2_h5(weights: list[np.ndarray], path: Path) -> None:
     with h5py.File(path, "w") as handle:
         handle.attrs["keras_version"] = b"2.6.0"
         handle.attrs["backend"] = b"tensorflow"
-        handle.attrs["model_config"] = json.dumps(keras2_model_config()).encode()
+        handle.attrs["model_config"] = json.dumps(keras2_model_config(leading_layers)).encode()
         handle.attrs["training_config"] = json.dumps(training_config).encode()
         group = handle.create_group("model_weights")
         group.attrs["keras_version"] = b"2.6.0"
         group.attrs["backend"] = b"tensorflow"
-        group.attrs["layer_names"] = np.array([n.encode() for _, n, _ in SEED_LAYERS])
+        leading_names = [layer["config"]["name"] for layer in leading_layers]
+        group.attrs["layer_names"] = np.array([n.encode() for n in leading_names]
+                                              + [n.encode() for _, n, _ in SEED_LAYERS])
+        for name in leading_names:
+            group.create_group(name).attrs["weight_names"] = np.array([], dtype="S1")
         arrays = iter(weights)
         for class_name, name, _ in SEED_LAYERS:
             layer_group = group.create_group(name)

@@ -62,7 +62,9 @@ def create_app(predictor: SteeringPredictor, make_controller: Callable[[], Throt
     sio = UdacityCompatibleServer(
         max_payload_bytes=max_payload_bytes, unreadable_handler=answer_unreadable,
         async_mode=async_mode, async_handlers=False, cors_allowed_origins=local_origin,
-        logger=False, engineio_logger=False,
+        # loggers of our own: python-socketio and engineio add a raw stderr handler to theirs
+        logger=logging.getLogger("pilot.drive.socketio"),
+        engineio_logger=logging.getLogger("pilot.drive.engineio"),
     )
 
     @sio.on("connect")

@@ -36,6 +36,7 @@ with warnings.catch_warnings():  # eventlet warns that it is in maintenance mode
 
 WRITTEN_AGAINST = {"python-socketio": "5.18.1", "python-engineio": "4.15.1", "eventlet": "0.41.3"}
 TRANSPORT_LIMIT_FACTOR = 4         # above this many times the payload limit, the socket is closed
+BINARY_PACKET_TYPES = ("5", "6")   # Socket.IO BINARY_EVENT, BINARY_ACK: attachments follow
 
 # (library, owner, attribute, parameters the override relies on)
 HOOKS = (
@@ -146,10 +147,15 @@ class UdacityCompatibleServer(socketio.Server):
             self._reject(eio_sid, f"the payload is {len(data)} bytes, over the "
                                   f"{self.max_payload_bytes}-byte limit")
             return
+        if isinstance(data, str) and data[:1] in BINARY_PACKET_TYPES:
+            # python-socketio would wait for attachments and take the next telemetry for one
+            self._reject(eio_sid, "the message is a binary Socket.IO packet, which the simulator never sends")
+            return
         try:
             super()._handle_eio_message(eio_sid, data)
-        except (ValueError, TypeError, IndexError, KeyError) as exc:
-            # the packet did not parse (handlers never raise these: handle_telemetry is total)
+        except (ValueError, TypeError, IndexError, KeyError, RecursionError) as exc:
+            # the packet did not parse (handlers never raise these: handle_telemetry is total);
+            # RecursionError: JSON nested thousands deep
             self._reject(eio_sid, f"the message is not a Socket.IO packet ({exc})")
 
     def _reject(self, eio_sid: str, reason: str) -> None:

@@ -24,12 +24,12 @@ class DriveServerProcess:
     """A drive server child process; `port` is where it listens once `start()` returns."""
 
     def __init__(self, model_path: str | Path, host: str = "127.0.0.1", port: int = 0,
-                 extra_args: tuple[str, ...] = ()) -> None:
+                 extra_args: tuple[str, ...] = (), keep_lines: int = 200) -> None:
         self.command = [sys.executable, str(DRIVE_SCRIPT), str(model_path), "--host", host,
                         "--port", str(port), *extra_args]
         self.host = host
         self.port: int | None = None
-        self.output: deque[str] = deque(maxlen=200)    # the server's last lines, for error messages
+        self.output: deque[str] = deque(maxlen=keep_lines)   # the server's last lines, for error messages
         self.process: subprocess.Popen | None = None
         self._listening = threading.Event()
         self._new_line = threading.Condition()
@@ -45,6 +45,10 @@ class DriveServerProcess:
             if match and not self._listening.is_set():
                 self.port = int(match.group("port"))
                 self._listening.set()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
 
     def start(self, timeout_s: float = 180.0) -> None:
         self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

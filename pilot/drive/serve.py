@@ -1,15 +1,26 @@
-"""Start-up code for the drive server: listen, serve, stop on a signal.
+"""Start-up code for the drive server: listen, serve, stop on a signal, one log line per event.
 
 eventlet is in maintenance mode; keeping its public API here and its internals in
 pilot.drive.compat means another WSGI server that speaks WebSocket can replace it without
 touching pilot.drive.app.
+
+The log stays one line per event: eventlet writes its own messages straight to stderr
+without a newline ("... socket shutdown error: [Errno 9] Bad file descriptor"), gluing them
+onto the next summary line. `EventletLog` takes eventlet.wsgi's log and every request's
+`wsgi.errors` stream into Python logging, and `configure_logging` prints every record
+(third parties' included) as one `prefix: message` line.
 """
 from __future__ import annotations
 
+import logging
 import signal
+import socket
+import sys
 import time
+import traceback
 import warnings
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 import socketio
 
@@ -22,11 +33,125 @@ from pilot.drive.compat import use_fast_websocket
 
 TICK_S = 1.0            # on_tick period (the per-second summary line)
 POLL_S = 0.05           # how often the main loop looks for a stop signal
+WSGI_LOG = logging.getLogger("pilot.drive.eventlet")
+LOG_INTERVAL_S = 5.0    # at most one eventlet warning or error line per interval; the rest at DEBUG
+# what eventlet reports when a client has gone away: routine, kept at DEBUG
+CLIENT_GONE = ("socket shutdown error", "connection reset by peer", "Broken pipe", "timed out")
+
+
+def _one_line(text: str) -> str:
+    return " | ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+class OneLineFormatter(logging.Formatter):
+    """`prefix` + the message on one line; an exception adds its type, text and where it was raised."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            where = traceback.extract_tb(record.exc_info[2])[-1:] if record.exc_info[2] else []
+            place = "".join(f"; raised at {Path(frame.filename).name}:{frame.lineno} in {frame.name}"
+                            for frame in where)
+            message += f" ({type(error).__name__}: {error}{place})"
+        return self.prefix + _one_line(message)
+
+
+def configure_logging(prefix: str, level: int = logging.WARNING) -> None:
+    """Every log record, Python warnings included, as one `prefix` line on stderr from `level` up."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter(prefix))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.captureWarnings(True)
+
+
+class EventletLog:
+    """eventlet.wsgi's `log` and each request's `wsgi.errors` stream, as Python logging records.
+
+    A write or a call is one record: what eventlet says when a client went away at DEBUG,
+    a failed request (a client's garbage that broke a connection) as one ERROR line with the
+    exception, anything else at WARNING; at most one of those per `interval_s`, with a count
+    of the ones held back (a client reconnecting to send garbage cannot flood the log).
+    """
+
+    def __init__(self, logger: logging.Logger = WSGI_LOG, interval_s: float = LOG_INTERVAL_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.logger = logger
+        self.interval_s = interval_s
+        self.clock = clock
+        self._last_line_s: float | None = None
+        self._held_back = 0
+
+    def _emit(self, level: int, text: str) -> None:
+        now_s = self.clock()
+        if level < logging.WARNING:
+            self.logger.log(level, "eventlet: %s", text)
+        elif self._last_line_s is not None and now_s - self._last_line_s < self.interval_s:
+            self._held_back += 1
+            self.logger.debug("eventlet: %s", text)
+        else:
+            held_back, self._held_back, self._last_line_s = self._held_back, 0, now_s
+            more = f" (and {held_back} more since the last such line)" if held_back else ""
+            self.logger.log(level, "eventlet: %s%s", text, more)
+
+    def _record(self, text: str, args: tuple, routine_level: int) -> None:
+        text = text % args if args else text
+        if not text.strip():
+            return
+        if text.lstrip().startswith("Traceback"):
+            lines = [line for line in text.splitlines() if line.strip()]
+            self.logger.debug("eventlet: %s", _one_line(text))
+            self._emit(logging.ERROR, f"a connection failed: {lines[-1].strip()}")
+        elif any(marker in text for marker in CLIENT_GONE):
+            self._emit(logging.DEBUG, _one_line(text))
+        else:
+            self._emit(routine_level, _one_line(text))
+
+    # the wsgi.errors stream (file-like)
+    def write(self, text: str, *args: object) -> None:
+        self._record(text, args, logging.WARNING)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        pass
+
+    # eventlet.wsgi.server's log (logger-like): info is its access log and start/stop lines
+    def info(self, message: str, *args: object, **kwargs: object) -> None:
+        self._record(message, args, logging.DEBUG)
+
+    def debug(self, message: str, *args: object, **kwargs: object) -> None:
+        self._emit(logging.DEBUG, _one_line(message % args if args else message))
+
+    def error(self, message: str, *args: object, **kwargs: object) -> None:
+        self._record(message, args, logging.WARNING)
+
+
+def with_error_stream(app: Callable, stream: Any) -> Callable:
+    """`app` with `wsgi.errors` replaced by `stream` (eventlet's WebSocket logs there)."""
+    def app_with_error_stream(environ: dict, start_response: Callable) -> Any:
+        environ["wsgi.errors"] = stream
+        return app(environ, start_response)
+    return app_with_error_stream
 
 
 def open_listener(host: str, port: int) -> Any:
-    """Bind and listen on host:port (0 = any free port); OSError if the address is taken."""
-    return eventlet.listen((host, port))
+    """Bind and listen on host:port (0 = any free port); OSError if the address is taken.
+
+    Accepted sockets inherit TCP_NODELAY: two small frames in a row (an answer, then a pong)
+    would otherwise wait for the client's delayed ACK, up to 40 ms.
+    """
+    listener = eventlet.listen((host, port))
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return listener
 
 
 def serve(sio: socketio.Server, app: Callable, listener: Any,
@@ -39,8 +164,10 @@ def serve(sio: socketio.Server, app: Callable, listener: Any,
     use_fast_websocket(sio)
     bound_host, bound_port = listener.getsockname()[:2]
     connections = eventlet.GreenPool()
-    server = eventlet.spawn(eventlet.wsgi.server, listener, app, log_output=False,
-                            custom_pool=connections)
+    eventlet_log = EventletLog()
+    # debug=False: a failed request gets an empty 500, never a traceback; the log gets one line
+    server = eventlet.spawn(eventlet.wsgi.server, listener, with_error_stream(app, eventlet_log),
+                            log=eventlet_log, log_output=True, debug=False, custom_pool=connections)
     stop_signals: list[int] = []
     previous = {signum: signal.signal(signum, lambda number, frame: stop_signals.append(number))
                 for signum in (signal.SIGINT, signal.SIGTERM)}

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from pilot.drive.control import ThrottleController
-from pilot.imaging import decode_jpeg_rgb
+from pilot.imaging import decode_jpeg_rgb, image_size_px
 from pilot.udacity.numbers import read_culture_number
 from pilot.udacity.simulator import IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
 
@@ -105,14 +105,17 @@ def _decode_camera_frame(image_field: object) -> tuple[bytes, np.ndarray]:
     if not jpeg_bytes.startswith(JPEG_MAGIC):
         raise MalformedTelemetry("the image is not a JPEG")
     try:
+        width_px, height_px = image_size_px(jpeg_bytes)
+    except ValueError as exc:
+        raise MalformedTelemetry("the image is a broken JPEG") from exc
+    if (width_px, height_px) != (IMAGE_WIDTH_PX, IMAGE_HEIGHT_PX):   # before decoding: a header may
+        raise MalformedTelemetry(                                     # claim 65500x65500 pixels
+            f"the image is {width_px}x{height_px}, not the camera's {IMAGE_WIDTH_PX}x{IMAGE_HEIGHT_PX}"
+        )
+    try:
         rgb = decode_jpeg_rgb(jpeg_bytes)
     except ValueError as exc:
         raise MalformedTelemetry("the image is a broken JPEG") from exc
-    if rgb.shape[:2] != (IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX):
-        raise MalformedTelemetry(
-            f"the image is {rgb.shape[1]}x{rgb.shape[0]}, not the camera's "
-            f"{IMAGE_WIDTH_PX}x{IMAGE_HEIGHT_PX}"
-        )
     return jpeg_bytes, rgb
 
 
