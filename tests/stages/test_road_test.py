@@ -36,7 +36,7 @@ def tiny_model(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-def test_road_test_drives_both_tracks_and_leaves_no_server_behind(tmp_path, tiny_model):
+def test_road_test_drives_the_matrix_and_leaves_no_server_behind(tmp_path, tiny_model):
     root = copy_project(tmp_path / "project", with_dvc=False)
     set_params(root, "road_test", max_time_s=3.0, video_seconds=1.0, saliency_frames=2)
     result = run_stage("road_test.py", ["--model", str(tiny_model), "--metrics", "metrics/drive.json",
@@ -46,14 +46,20 @@ def test_road_test_drives_both_tracks_and_leaves_no_server_behind(tmp_path, tiny
     assert drive_processes(tiny_model) == []
 
     report = json.loads((root / "metrics/drive.json").read_text())
-    assert set(report) == {"training", "unseen"}
-    for name, metrics in report.items():
-        assert metrics["elapsed_s"] == pytest.approx(3.0, abs=0.15)
-        assert {"interventions", "laps", "mean_abs_cross_track_m", "max_abs_cross_track_m",
-                "mean_speed_mph"} <= set(metrics)
-        assert (root / f"plots/road_test/path_{name}.png").stat().st_size > 10_000
-        assert (root / f"plots/road_test/cross_track_{name}.csv").read_text().startswith("distance_m,cross_track_m")
-    assert report["training"]["track_seed"] != report["unseen"]["track_seed"]
+    assert set(report) == {"training", "unseen", "lake"}
+    for name, runs in report.items():
+        assert set(runs) == {"set_speed", "top_speed"}
+        for speed_name, metrics in runs.items():
+            assert metrics["elapsed_s"] == pytest.approx(3.0, abs=0.15)
+            assert {"interventions", "laps", "mean_abs_cross_track_m", "max_abs_cross_track_m", "mean_speed_mph",
+                    "distance_to_first_intervention_m", "lap_time_s", "steering_jitter_per_s"} <= set(metrics)
+            assert (root / f"plots/road_test/path_{name}_{speed_name}.png").stat().st_size > 10_000
+            assert (root / f"plots/road_test/cross_track_{name}_{speed_name}.csv").read_text().startswith(
+                "distance_m,cross_track_m")
+    assert report["training"]["set_speed"]["track"] != report["unseen"]["set_speed"]["track"]
+    assert report["lake"]["set_speed"]["track"] == "lake" and report["lake"]["set_speed"]["track_length_m"] > 1130
+    # 3 s from standstill: the car set to 30 mph is faster than the one set to the default speed
+    assert report["training"]["top_speed"]["mean_speed_mph"] > report["training"]["set_speed"]["mean_speed_mph"]
     assert (root / "plots/road_test/saliency.png").stat().st_size > 10_000
     assert (root / "plots/road_test/drive.mp4").read_bytes()[4:8] == b"ftyp"
 
