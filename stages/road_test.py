@@ -108,11 +108,12 @@ def main() -> None:
     # controller must count the same time; with a measured latency it keeps the wall clock
     frame_dt = () if params["latency_s"] is None else ("--frame-dt", str(params["latency_s"]))
     speeds = {"set_speed": (), "top_speed": ("--set-speed", str(params["top_speed_mph"]))}
+    inference = ("--inference", str(params["inference"]))
     report: dict = {name: {} for name in tracks}
     first = None
     try:
         for speed_name, speed_args in speeds.items():
-            with drive_server(model_path, extra_args=(*frame_dt, *speed_args)) as server:
+            with drive_server(model_path, extra_args=(*frame_dt, *inference, *speed_args)) as server:
                 for name, track in tracks.items():
                     run_dir = work_dir / f"{name}_{speed_name}"
                     keep_frames = first is None

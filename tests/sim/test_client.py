@@ -9,6 +9,7 @@ from pilot.sim.camera import Renderer
 from pilot.sim.client import ClosedLoopClient, ClosedLoopSettings, read_steer
 from pilot.sim.expert import ExpertSpeed, pure_pursuit_steering
 from pilot.sim.track import generate_track
+from pilot.sim.vehicle import CarPhysics
 from pilot.sim.wire import WireError
 from pilot.udacity.numbers import format_n4
 
@@ -99,3 +100,28 @@ def test_steer_values_must_be_strings_as_the_simulator_requires() -> None:
         read_steer(json.loads('{"steering_angle": 0.1, "throttle": "0.3"}'))
     with pytest.raises(WireError):
         read_steer({"steering_angle": "left", "throttle": "0.3"})
+
+
+def drive_behind_the_expert(protocol_server, world, **settings) -> dict:
+    track, renderer = world
+    holder: dict = {}
+    server = expert_server(protocol_server, track, holder)
+    client = ClosedLoopClient(track, ClosedLoopSettings(port=server.port, laps=1.0, **settings), renderer)
+    holder["client"] = client
+    return client.run().metrics
+
+
+def test_latency_makes_the_same_driver_wander_more(protocol_server, world) -> None:
+    prompt = drive_behind_the_expert(protocol_server, world, latency_s=0.0)
+    late = drive_behind_the_expert(protocol_server, world, latency_s=0.3)
+    assert late["mean_abs_cross_track_m"] > 1.5 * prompt["mean_abs_cross_track_m"]
+    assert late["steering_jitter_per_s"] > prompt["steering_jitter_per_s"]
+    assert late["mean_frame_interval_s"] == pytest.approx(0.3, abs=1e-3)        # rounded to 0.1 ms
+    assert prompt["mean_frame_interval_s"] == pytest.approx(1 / 30, abs=1e-3)  # a reply waits for the next frame
+
+
+def test_too_little_grip_for_the_bends_runs_the_car_wide(protocol_server, world) -> None:
+    gripping = drive_behind_the_expert(protocol_server, world, physics=CarPhysics(lateral_grip_mps2=7.0))
+    sliding = drive_behind_the_expert(protocol_server, world, physics=CarPhysics(lateral_grip_mps2=1.0))
+    assert gripping["interventions"] == 0
+    assert sliding["max_abs_cross_track_m"] > 2 * gripping["max_abs_cross_track_m"]

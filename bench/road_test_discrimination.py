@@ -1,0 +1,130 @@
+"""Does the road test tell models apart? Models of graded quality, offline metrics beside closed-loop scores.
+
+Trains models of graded quality from the pipeline's own data (run `dvc repro` first), each in a
+temporary copy of the project with one params change, and runs the real evaluate and road_test
+stages on each:
+
+- `epochs=1`, `epochs=3`, and the default model (`models/model.keras`, `train.epochs` as in params.yaml);
+- `copies=1`: one augmented example per training frame instead of ten (augment runs again).
+
+Then, for the default model, why inference speed matters in closed loop: the road test with the
+latency taken from the server's measured time (`road_test.latency_s: null`), through the fast
+path and through the seed's per-frame `model.predict` (`road_test.inference: seed`).
+
+Prints one table: per model, offline MSE and R² against autonomy, interventions and mean
+|cross-track| for every track at the set speed and at 30 mph.
+
+    .venv/bin/python bench/road_test_discrimination.py [--skip-seed-inference]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.stage_runner import copy_project, run_stage, set_params  # noqa: E402
+
+TRAIN = ("--records", "data/records", "--model", "models/model.keras", "--metrics", "metrics/train.json",
+         "--live-dir", "dvclive")
+EVALUATE = ("--records", "data/records", "--model", "models/model.keras", "--metrics", "metrics/eval.json",
+            "--plots-dir", "plots/evaluate")
+AUGMENT = ("--train", "data/split/train.csv", "--val", "data/split/val.csv", "--out-dir", "data/records",
+           "--plots-dir", "plots/augment")
+
+
+def road_test_args() -> list[str]:
+    """The road_test command line dvc.yaml runs, with simulate's track passed as dvc.yaml passes it."""
+    import yaml
+    simulate = yaml.safe_load((REPO / "params.yaml").read_text())["simulate"]
+    return ["--model", "models/model.keras", "--metrics", "metrics/drive.json", "--plots-dir", "plots/road_test",
+            "--video", "plots/road_test/drive.mp4", "--work-dir", "data/road_test",
+            "--training-track-seed", str(simulate["track_seed"]),
+            "--track-length-m", str(simulate["track"]["length_m"]),
+            "--track-width-m", str(simulate["track"]["width_m"]),
+            "--track-max-curvature-per-m", str(simulate["track"]["max_curvature_per_m"])]
+
+
+def checked(result, what: str) -> None:
+    if result.returncode != 0:
+        raise SystemExit(f"{what} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
+
+
+def variant(root: Path, name: str, *, train: dict | None = None, augment: dict | None = None,
+            road_test: dict | None = None, reuse_model: bool = False) -> dict:
+    """One model through (augment,) train, evaluate and road_test in its own copy; its metrics."""
+    started = time.perf_counter()
+    copy = copy_project(root / name, with_dvc=False)
+    set_params(copy, "road_test", video=False, saliency_frames=1, **(road_test or {}))
+    if augment:
+        shutil.copytree(REPO / "data" / "split", copy / "data" / "split")
+        set_params(copy, "augment", **augment)
+        checked(run_stage("augment.py", AUGMENT, copy), f"{name}: augment")
+    else:
+        (copy / "data").mkdir(exist_ok=True)
+        (copy / "data" / "records").symlink_to(REPO / "data" / "records")
+    if reuse_model:
+        (copy / "models").mkdir()
+        shutil.copy(REPO / "models" / "model.keras", copy / "models" / "model.keras")
+    else:
+        set_params(copy, "train", **(train or {}))
+        checked(run_stage("train.py", TRAIN, copy), f"{name}: train")
+    checked(run_stage("evaluate.py", EVALUATE, copy), f"{name}: evaluate")
+    checked(run_stage("road_test.py", road_test_args(), copy), f"{name}: road_test")
+    evaluation = json.loads((copy / "metrics" / "eval.json").read_text())
+    drive = json.loads((copy / "metrics" / "drive.json").read_text())
+    print(f"  {name}: done in {time.perf_counter() - started:.0f} s", flush=True)
+    return {"eval": evaluation, "drive": drive}
+
+
+def table(results: dict[str, dict]) -> None:
+    runs = [(track, speed) for track in ("training", "unseen", "lake") for speed in ("set_speed", "top_speed")]
+    head = "model                    MSE     R²   " + "".join(f"| {t[:5]}@{'set' if s == 'set_speed' else '30'}".ljust(24)
+                                                      for t, s in runs)
+    print(head)
+    print("                                      " + "| autonomy  int  |xte|   " * len(runs))
+    for name, metrics in results.items():
+        model = metrics["eval"]["model"]
+        line = f"{name:<22} {model['mse']:.4f} {model['r2']:6.3f} "
+        for track, speed in runs:
+            run = metrics["drive"].get(track, {}).get(speed)
+            line += ("| " + (f"{run['autonomy_pct']:6.1f} % {run['interventions']:4d} {run['mean_abs_cross_track_m']:5.2f} m"
+                             if run else "-").ljust(22))
+        print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--skip-seed-inference", action="store_true", help="leave out the measured-latency runs")
+    args = parser.parse_args()
+    for needed in ("data/records", "data/split", "models/model.keras"):
+        if not (REPO / needed).exists():
+            raise SystemExit(f"{needed} is missing: run `dvc repro` first (this benchmark trains from its data).")
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="discrimination-") as scratch:
+        root = Path(scratch)
+        results["epochs=1"] = variant(root, "epochs1", train={"epochs": 1})
+        results["epochs=3"] = variant(root, "epochs3", train={"epochs": 3})
+        results["copies=1"] = variant(root, "copies1", augment={"copies_per_frame": 1})
+        results["default"] = variant(root, "default", reuse_model=True)
+        if not args.skip_seed_inference:
+            results["default, measured latency, fast"] = variant(root, "fast_measured", reuse_model=True,
+                                                                 road_test={"latency_s": None})
+            results["default, measured latency, seed"] = variant(root, "seed_measured", reuse_model=True,
+                                                                 road_test={"latency_s": None, "inference": "seed"})
+    print()
+    table(results)
+    (REPO / "bench" / "results").mkdir(exist_ok=True)
+    out = REPO / "bench" / "results" / "road_test_discrimination.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nall metrics -> {out}")
+
+
+if __name__ == "__main__":
+    main()
