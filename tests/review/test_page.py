@@ -19,6 +19,10 @@ FRAMES = 40
 EXCLUDED_RED = np.array([220, 38, 38])
 
 
+def wait_until_shown(browser, index):
+    wait_for(browser, f"document.body.dataset.frame === '{index}'")
+
+
 def open_page(browser, url):
     browser.get(url)
     wait_for(browser, "document.body.dataset.state === 'ready'")
@@ -56,6 +60,7 @@ def test_marking_a_range_writes_excluded_csv_and_dvc_repro_ingest_drops_exactly_
         assert browser.switch_to.active_element.get_attribute("id") == "reason"    # x asks for a reason first
         keys.send_keys("drove onto the verge", Keys.ENTER).perform()
         wait_for(browser, "document.body.dataset.saved === 'yes'")
+        wait_until_shown(browser, 13)
 
         assert browser.find_element(By.ID, "frame-number").text == f"Frame 14 of {FRAMES}"
         assert browser.find_element(By.ID, "frame-excluded").text == "excluded: drove onto the verge"
@@ -105,6 +110,7 @@ def test_page_reports_a_malformed_line_and_deletes_a_range(browser, tmp_path):
         assert browser.execute_script("return review.state.excludedBy.filter(r => r >= 0).length") == 9
 
         keys.send_keys(Keys.END, Keys.PAGE_UP).perform()
+        wait_until_shown(browser, 19)
         assert browser.find_element(By.ID, "frame-number").text == "Frame 20 of 30"
         pixels = screenshot(browser, tmp_path / "review-problems.png")
         rect = browser.execute_script("return review.cameraRect('center')")
