@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pilot.imaging import CAMERA_HEIGHT_PX, CAMERA_WIDTH_PX, read_jpeg_rgb
-from pilot.review.exclusions import read_exclusions, stamp_of_frame_time
+from pilot.review.exclusions import is_excluded, read_exclusions
 
 LOG_NAME = "driving_log.csv"
 IMAGE_DIR = "IMG"
@@ -248,7 +248,7 @@ def read_recording(folder: str | Path, repo_root: str | Path = ".", check_images
             values, recovered = parse_values(tokens)
             names = [file_name_of(path) for path in paths]
             time = frame_time_of(names[0])
-            if any(excluded.covers(stamp_of_frame_time(time)) for excluded in excluded_ranges):
+            if is_excluded(time, excluded_ranges):
                 raise RowRejected("excluded_by_user")
         except RowRejected as rejected:
             readout.drop(rejected.reason, line_number)

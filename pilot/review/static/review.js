@@ -194,14 +194,21 @@ function drawTrace() {
   context.fillRect(g.x(state.index) - devicePixelRatio, 0, 2 * devicePixelRatio, g.height);
 }
 
+function readableTime(stamp) {
+  // "2019_02_20_12_24_27_239" -> "2019-02-20 12:24:27.239"
+  const [year, month, day, hour, minute, second, millis] = stamp.split("_");
+  return `${year}-${month}-${day} ${hour}:${minute}:${second}.${millis}`;
+}
+
 function describeReadout() {
   const r = state.recording, index = state.index;
   const stamp = r.stamps[index];
   element("frame-number").textContent = `Frame ${index + 1} of ${r.frame_count}`;
-  element("frame-time").textContent = `${stamp.slice(0, 10).replaceAll("_", "-")} ${stamp.slice(11, 19).replaceAll("_", ":")}.${stamp.slice(20)}`;
+  element("frame-time").textContent = readableTime(stamp);
   const sign = r.steering[index] >= 0 ? "+" : "−";
   element("frame-values").textContent = `steering ${sign}${Math.abs(r.steering[index]).toFixed(3)} · ` +
-    `throttle ${r.throttle[index].toFixed(2)} · brake ${r.brake[index].toFixed(2)} · ${r.speed[index].toFixed(1)} mph`;
+    `throttle ${r.throttle[index].toFixed(2)} · brake ${r.brake[index].toFixed(2)} · ` +
+    `${r.speed[index].toFixed(1)} mph`;
   const range = state.excludedBy[index];
   const badge = element("frame-excluded");
   badge.hidden = range < 0;
