@@ -45,24 +45,32 @@ def missing_browser() -> None:
     pytest.skip(INSTALL_HINT)
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Chrome]:
-    """A fresh headless Chromium (own profile folder under tmp_path), quit after the test."""
+def start_chromium(profile_dir: Path) -> Chrome | None:
+    """A headless Chromium with its own profile folder, or None when it (or Selenium) is not installed."""
     paths = chromium_paths()
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
-        paths = None
+        return None
     if paths is None:
-        missing_browser()
+        return None
     browser_path, driver_path = paths
     options = webdriver.ChromeOptions()
-    options.binary_location = browser_path
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+    options.binary_location = browser_path        # given a driver path, Selenium skips Selenium Manager
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile_dir}"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     driver.set_page_load_timeout(PAGE_TIMEOUT_S)
+    return driver
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Chrome]:
+    """A fresh headless Chromium (own profile folder under tmp_path), quit after the test."""
+    driver = start_chromium(tmp_path / "chromium-profile")
+    if driver is None:
+        missing_browser()
     try:
         yield driver
     finally:

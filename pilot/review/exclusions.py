@@ -106,9 +106,10 @@ def format_exclusions(ranges: list[ExcludedRange], kept_lines: tuple[str, ...] =
     return buffer.getvalue() + "".join(f"{line}\n" for line in kept_lines)
 
 
-def excluded_mask(frame_stamps: list[str], ranges: list[ExcludedRange]) -> list[bool]:
-    """For each frame stamp, whether some range covers it."""
-    return [any(excluded.covers(stamp) for excluded in ranges) for stamp in frame_stamps]
+def is_excluded(frame_time: str, ranges: list[ExcludedRange]) -> bool:
+    """Whether some range covers a frame, given its canonical time ('2019-02-20 12:24:27.239'): ingest's hook."""
+    stamp = stamp_of_frame_time(frame_time)
+    return any(excluded.covers(stamp) for excluded in ranges)
 
 
 def read_exclusions(folder: str | Path) -> ExclusionsReadout:

@@ -18,7 +18,7 @@ from pathlib import Path
 from pilot.imaging import read_jpeg_rgb
 from pilot.udacity.numbers import NonFiniteNumber, NotANumber, parse_csharp_number
 from pilot.udacity.simulator import CAMERAS, IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
-from pilot.review.exclusions import read_exclusions, stamp_of_frame_time
+from pilot.review.exclusions import is_excluded, read_exclusions
 
 LOG_NAME = "driving_log.csv"
 IMAGE_DIR = "IMG"
@@ -246,7 +246,7 @@ def read_recording(folder: str | Path, repo_root: str | Path = ".", check_images
             values, recovered = parse_values(tokens)
             names = [file_name_of(path) for path in paths]
             time = frame_time_of(names[0])
-            if any(excluded.covers(stamp_of_frame_time(time)) for excluded in excluded_ranges):
+            if is_excluded(time, excluded_ranges):
                 raise RowRejected("excluded_by_user")
         except RowRejected as rejected:
             readout.drop(rejected.reason, line_number)
@@ -256,8 +256,9 @@ def read_recording(folder: str | Path, repo_root: str | Path = ".", check_images
         row.update(dict(zip(VALUE_NAMES, values)))
         parsed.append((line_number, row, [image_dir / name for name in names]))
 
-    problems = _image_problems({p for _, _, images in parsed for p in images}, check_images, workers)
-    image_paths = _RelativeImagePaths(image_dir, Path(repo_root).resolve())
+    listing = _ImageListing(image_dir)
+    problems = _image_problems({p for _, _, images in parsed for p in images}, check_images, workers, listing)
+    image_paths = _RelativeImagePaths(image_dir, Path(repo_root).resolve(), listing)
     seen: set[tuple] = set()
     for line_number, row, images in parsed:
         reasons = [problems[image] for image in images if problems[image] is not None]
@@ -275,27 +276,51 @@ def read_recording(folder: str | Path, repo_root: str | Path = ".", check_images
     return readout
 
 
+class _ImageListing:
+    """IMG/ listed once: is_file and is_symlink without a system call per image.
+
+    A name the listing lacks (a case-insensitive file system, say) is asked of the file system.
+    """
+
+    def __init__(self, image_dir: Path) -> None:
+        try:
+            with os.scandir(image_dir) as entries:
+                self.entries = {entry.name: entry for entry in entries}
+        except OSError:
+            self.entries = {}
+
+    def is_file(self, image: Path) -> bool:
+        entry = self.entries.get(image.name)
+        return entry.is_file() if entry is not None else image.is_file()
+
+    def is_symlink(self, image: Path) -> bool:
+        entry = self.entries.get(image.name)
+        return entry.is_symlink() if entry is not None else image.is_symlink()
+
+
 class _RelativeImagePaths:
     """Resolved image paths relative to the repo root, resolving the IMG folder once.
 
-    Same text as relpath(image.resolve(), root) for every image, but one link check per
-    image instead of a realpath and a relpath (5,000 frames: about 1 s less).
+    Same text as relpath(image.resolve(), root) for every image, without a realpath and a
+    relpath per image.
     """
 
-    def __init__(self, image_dir: Path, root: Path) -> None:
+    def __init__(self, image_dir: Path, root: Path, listing: _ImageListing) -> None:
         self.root = root
+        self.listing = listing
         folder = Path(os.path.relpath(image_dir.resolve(), root)).as_posix()
         self.prefix = "" if folder == "." else f"{folder}/"
 
     def of(self, image: Path) -> str:
-        if image.is_symlink():
+        if self.listing.is_symlink(image):
             return Path(os.path.relpath(image.resolve(), self.root)).as_posix()
         return self.prefix + image.name
 
 
-def _image_problems(images: set[Path], check_images: bool, workers: int) -> dict[Path, str | None]:
+def _image_problems(images: set[Path], check_images: bool, workers: int,
+                    listing: _ImageListing) -> dict[Path, str | None]:
     if not check_images:
-        return {image: None if image.is_file() else "missing_image" for image in images}
+        return {image: None if listing.is_file(image) else "missing_image" for image in images}
     ordered = sorted(images)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # PIL decodes without the GIL
         return dict(zip(ordered, pool.map(image_problem, ordered)))

@@ -1,1 +1,2 @@
-from tests.browser import browser  # noqa: F401  (the headless Chromium fixture)
+"""The page tests' headless Chromium."""
+from tests.browser import browser  # noqa: F401  (a pytest fixture, used by name)

@@ -1,7 +1,7 @@
-"""excluded.csv: parsing (a malformed line is reported, the rest apply), formatting, the frame mask."""
+"""excluded.csv: parsing (a malformed line is reported, the rest apply), formatting, which frames a range covers."""
 import pytest
 
-from pilot.review.exclusions import (ExcludedRange, excluded_mask, format_exclusions, is_stamp, parse_exclusions,
+from pilot.review.exclusions import (ExcludedRange, format_exclusions, is_excluded, is_stamp, parse_exclusions,
                                      read_exclusions, stamp_of_frame_time, write_exclusions)
 
 GOOD = ("first_time,last_time,reason\n"
@@ -51,11 +51,14 @@ def test_format_then_parse_gives_the_same_ranges_and_keeps_lines_it_could_not_re
     assert readout.malformed_lines == ["not,a range"]
 
 
-def test_mask_includes_both_ends_and_nothing_else():
-    stamps = [f"2019_02_20_12_24_{second:02d}_000" for second in range(10)]
+def test_ranges_include_both_ends_and_nothing_else():
+    times = [f"2019-02-20 12:24:{second:02d}.000" for second in range(10)]
+    stamps = [stamp_of_frame_time(time) for time in times]
     ranges = [ExcludedRange(stamps[2], stamps[4], "a"), ExcludedRange(stamps[7], stamps[7], "b")]
-    assert excluded_mask(stamps, ranges) == [False, False, True, True, True, False, False, True, False, False]
-    assert excluded_mask(stamps, []) == [False] * 10
+    assert [is_excluded(time, ranges) for time in times] == [False, False, True, True, True,
+                                                             False, False, True, False, False]
+    assert not any(is_excluded(time, []) for time in times)
+    assert is_excluded("2019-02-20 12:24:04.000", ranges) and not is_excluded("2019-02-20 12:24:04.001", ranges)
 
 
 def test_stamps():

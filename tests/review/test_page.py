@@ -19,6 +19,10 @@ FRAMES = 40
 EXCLUDED_RED = np.array([220, 38, 38])
 
 
+def wait_until_shown(browser, index):
+    wait_for(browser, f"document.body.dataset.frame === '{index}'")
+
+
 def open_page(browser, url):
     browser.get(url)
     wait_for(browser, "document.body.dataset.state === 'ready'")
@@ -54,15 +58,15 @@ def test_marking_a_range_writes_excluded_csv_and_dvc_repro_ingest_drops_exactly_
         keys.send_keys(Keys.ARROW_RIGHT * 3, "[").perform()
         keys.key_down(Keys.SHIFT).send_keys(Keys.ARROW_RIGHT).key_up(Keys.SHIFT).send_keys("]", "x").perform()
         assert browser.switch_to.active_element.get_attribute("id") == "reason"    # x asks for a reason first
-        keys.send_keys("drove onto the verge", Keys.ENTER).perform()
+        keys.send_keys("off the road [x]", Keys.ENTER).perform()     # [, x and ] are text in the box
         wait_for(browser, "document.body.dataset.saved === 'yes'")
+        wait_until_shown(browser, 13)
 
         assert browser.find_element(By.ID, "frame-number").text == f"Frame 14 of {FRAMES}"
-        assert browser.find_element(By.ID, "frame-excluded").text == "excluded: drove onto the verge"
+        assert browser.find_element(By.ID, "frame-excluded").text == "excluded: off the road [x]"
         cells = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#excluded-table tbody td")]
-        assert cells[:5] == ["4–14", frame_name_stamp(3), frame_name_stamp(13), "11", "drove onto the verge"]
+        assert cells[:5] == ["4–14", frame_name_stamp(3), frame_name_stamp(13), "11", "off the road [x]"]
 
-        wait_for(browser, "document.body.dataset.shownFrame === '13'")
         pixels = screenshot(browser, tmp_path / "review.png")
         viewport = browser.execute_script("return [innerWidth, innerHeight]")
         assert pixels.shape == (viewport[1], viewport[0], 3)
@@ -76,7 +80,7 @@ def test_marking_a_range_writes_excluded_csv_and_dvc_repro_ingest_drops_exactly_
         assert np.abs(outline.astype(int) - EXCLUDED_RED).max() < 30, outline
 
     assert (folder / "excluded.csv").read_text() == (
-        f"first_time,last_time,reason\n{frame_name_stamp(3)},{frame_name_stamp(13)},drove onto the verge\n")
+        f"first_time,last_time,reason\n{frame_name_stamp(3)},{frame_name_stamp(13)},off the road [x]\n")
     assert {path: path.read_bytes() for path in recording_before} == recording_before
 
     run([sys.executable, "-m", "dvc", "repro", "-s", "ingest"], root)
@@ -106,11 +110,19 @@ def test_page_reports_a_malformed_line_and_deletes_a_range(browser, tmp_path):
         assert browser.execute_script("return review.state.excludedBy.filter(r => r >= 0).length") == 9
 
         keys.send_keys(Keys.END, Keys.PAGE_UP).perform()
+        wait_until_shown(browser, 19)
         assert browser.find_element(By.ID, "frame-number").text == "Frame 20 of 30"
-        wait_for(browser, "document.body.dataset.shownFrame === '19'")
         pixels = screenshot(browser, tmp_path / "review-problems.png")
         rect = browser.execute_script("return review.cameraRect('center')")
         assert shows_frame(pixels, rect, folder, "center", 19) < 3.0
+
+        trace = browser.find_element(By.ID, "trace")
+        ActionChains(browser).move_to_element_with_offset(trace, 0, 0).click().perform()    # the trace's centre
+        plot_x = browser.execute_script("return arguments[0].clientWidth / 2 - 84", trace)   # 84 px of labels
+        plot_width = browser.execute_script("return arguments[0].clientWidth - 84", trace)
+        expected = round(plot_x / plot_width * 29)
+        shown = browser.execute_script("return [review.state.index, Number(document.getElementById('scrubber').value)]")
+        assert shown == [expected, expected]
 
         browser.find_elements(By.CSS_SELECTOR, "#excluded-table button")[0].click()
         wait_for(browser, "document.body.dataset.saved === 'yes'")

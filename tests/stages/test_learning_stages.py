@@ -111,7 +111,7 @@ def test_evaluate_reports_model_and_constant_predictor(runs):
 
 
 @pytest.mark.parametrize("stage, args, message", [
-    ("augment", AUGMENT, "augment: data/split/train.csv not found: run the split stage first"),
+    ("augment", AUGMENT, "augment: data/split/train.csv not found: run `dvc repro split` first"),
     ("train", TRAIN, "train: data/records/manifest.json not found: run the augment stage first"),
     ("evaluate", EVALUATE, "evaluate: data/records/manifest.json not found: run the augment stage first"),
 ])

@@ -4,8 +4,8 @@
 "use strict";
 
 const CAMERAS = ["left", "center", "right"];
-const AHEAD = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30];   // frames fetched ahead of the current one
-const BEHIND = [1, 2, 3, 5, 10, 20];
+const AHEAD = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30];   // frames fetched ahead of the current one
+const BEHIND = [1, 2, 3, 5, 10];
 const MAX_LOADING = 8;            // frames (three images each) fetched at once
 const MAX_CACHED = 400;           // decoded frames kept
 const LANES = [
@@ -18,11 +18,14 @@ const LABEL_WIDTH_PX = 84;
 const state = {
   recording: null, index: 0, markFirst: null, markLast: null, ranges: [], problems: [],
   excludedBy: [],                 // per frame: the index of the range that covers it, or -1
-  direction: 1, cache: new Map(), queue: new Set(), loading: 0,
+  direction: 1, stride: 1, cache: new Map(), queue: [], loading: 0,
   traceLayer: null, pendingStep: null,
 };
-// Read by the browser tests and the benchmark: when the first frame was drawn, and each step's time.
-const timings = {openMs: null, stepMs: []};
+// Read by the browser tests and bench/review_page.py: when the first frame was painted (ms since
+// navigation started), and for each step the ms from the key event to the frame after its drawing,
+// whether its images were already fetched and decoded, and whether it was shown at all (a step
+// whose images were still loading when the next one came is never shown).
+const timings = {openMs: null, steps: []};
 window.review = {state, timings, cameraRect: name => element(`camera-${name}`).getBoundingClientRect().toJSON()};
 
 function element(id) { return document.getElementById(id); }
@@ -35,21 +38,10 @@ function setStatus(text, isError = false) {
 
 // ---- images: fetch and decode ahead ------------------------------------------------------
 
-function request(index) {
-  const count = state.recording.frame_count;
-  if (index < 0 || index >= count || state.cache.has(index)) return;
-  state.queue.add(index);
-}
-
 function pump() {
-  while (state.loading < MAX_LOADING && state.queue.size > 0) {
-    let nearest = null;
-    for (const index of state.queue) {
-      if (nearest === null || Math.abs(index - state.index) < Math.abs(nearest - state.index)) nearest = index;
-    }
-    state.queue.delete(nearest);
-    if (Math.abs(nearest - state.index) > 60 || state.cache.has(nearest)) continue;   // scrubbed away
-    load(nearest);
+  while (state.loading < MAX_LOADING && state.queue.length > 0) {
+    const index = state.queue.shift();
+    if (!state.cache.has(index)) load(index);
   }
 }
 
@@ -80,9 +72,12 @@ function evict() {
 }
 
 function prefetch() {
-  state.queue.clear();
-  for (const step of AHEAD) request(state.index + state.direction * step);
-  for (const step of BEHIND) request(state.index - state.direction * step);
+  // Most likely next first: the same move again (one frame, ten, a drag), then the frames around.
+  const count = state.recording.frame_count;
+  const forward = state.direction;
+  const wanted = [1, 2, 3].map(k => state.index + forward * k * state.stride)
+    .concat(AHEAD.map(step => state.index + forward * step), BEHIND.map(step => state.index - forward * step));
+  state.queue = [...new Set(wanted)].filter(index => index >= 0 && index < count && !state.cache.has(index));
   pump();
 }
 
@@ -131,7 +126,7 @@ function spans(predicate) {
 }
 
 function drawTraceLayer() {
-  // Everything but the cursor, drawn once per change of data, ranges or mark.
+  // The traces and excluded ranges, drawn once per change of ranges or size; drawTrace adds the rest.
   const canvas = element("trace");
   const ratio = devicePixelRatio;
   canvas.width = Math.round(canvas.clientWidth * ratio);
@@ -147,13 +142,6 @@ function drawTraceLayer() {
   context.fillStyle = "rgba(220, 38, 38, 0.16)";
   for (const [first, last] of spans(index => state.excludedBy[index] >= 0)) {
     context.fillRect(g.x(first) - halfFrame, 0, g.x(last) - g.x(first) + 2 * halfFrame, g.height);
-  }
-  const mark = markedRange();
-  if (mark) {
-    context.fillStyle = "rgba(124, 58, 237, 0.18)";
-    context.fillRect(g.x(mark[0]) - halfFrame, 0, g.x(mark[1]) - g.x(mark[0]) + 2 * halfFrame, g.height);
-    context.fillStyle = "#7c3aed";
-    for (const index of mark) context.fillRect(g.x(index) - ratio, 0, 2 * ratio, g.height);
   }
 
   context.font = `${12 * ratio}px system-ui, sans-serif`;
@@ -192,18 +180,35 @@ function drawTrace() {
   const g = traceGeometry(canvas);
   context.clearRect(0, 0, g.width, g.height);
   context.drawImage(state.traceLayer, 0, 0);
+  const mark = markedRange();
+  if (mark) {
+    const halfFrame = Math.max(1, g.plotWidth / Math.max(1, state.recording.frame_count - 1) / 2);
+    context.fillStyle = "rgba(124, 58, 237, 0.18)";
+    context.fillRect(g.x(mark[0]) - halfFrame, 0, g.x(mark[1]) - g.x(mark[0]) + 2 * halfFrame, g.height);
+    context.fillStyle = "#7c3aed";
+    for (const index of [state.markFirst, state.markLast]) {
+      if (index !== null) context.fillRect(g.x(index) - devicePixelRatio, 0, 2 * devicePixelRatio, g.height);
+    }
+  }
   context.fillStyle = "#1f2933";
   context.fillRect(g.x(state.index) - devicePixelRatio, 0, 2 * devicePixelRatio, g.height);
+}
+
+function readableTime(stamp) {
+  // "2019_02_20_12_24_27_239" -> "2019-02-20 12:24:27.239"
+  const [year, month, day, hour, minute, second, millis] = stamp.split("_");
+  return `${year}-${month}-${day} ${hour}:${minute}:${second}.${millis}`;
 }
 
 function describeReadout() {
   const r = state.recording, index = state.index;
   const stamp = r.stamps[index];
   element("frame-number").textContent = `Frame ${index + 1} of ${r.frame_count}`;
-  element("frame-time").textContent = `${stamp.slice(0, 10).replaceAll("_", "-")} ${stamp.slice(11, 19).replaceAll("_", ":")}.${stamp.slice(20)}`;
+  element("frame-time").textContent = readableTime(stamp);
   const sign = r.steering[index] >= 0 ? "+" : "−";
   element("frame-values").textContent = `steering ${sign}${Math.abs(r.steering[index]).toFixed(3)} · ` +
-    `throttle ${r.throttle[index].toFixed(2)} · brake ${r.brake[index].toFixed(2)} · ${r.speed[index].toFixed(1)} mph`;
+    `throttle ${r.throttle[index].toFixed(2)} · brake ${r.brake[index].toFixed(2)} · ` +
+    `${r.speed[index].toFixed(1)} mph`;
   const range = state.excludedBy[index];
   const badge = element("frame-excluded");
   badge.hidden = range < 0;
@@ -216,15 +221,22 @@ function describeReadout() {
 function show(index, startedMs = performance.now()) {
   const count = state.recording.frame_count;
   index = Math.min(count - 1, Math.max(0, index));
-  if (index !== state.index) state.direction = index > state.index ? 1 : -1;
+  if (index !== state.index) {
+    state.direction = index > state.index ? 1 : -1;
+    state.stride = Math.abs(index - state.index);
+  }
+  const unshown = state.pendingStep;
+  if (unshown && timings.openMs !== null) {
+    timings.steps.push({ms: performance.now() - unshown.startedMs, ready: false, shown: false});
+  }
   state.index = index;
   element("scrubber").value = String(index);
   describeReadout();
+  if (state.markFirst === null || state.markLast === null) describeMark();   // an open mark follows the frame
   drawTrace();
-  request(index);
-  prefetch();
   const entry = state.cache.get(index) || load(index);
-  state.pendingStep = {index, startedMs};
+  prefetch();
+  state.pendingStep = {index, startedMs, ready: entry.ready};
   if (entry.ready) {
     present(entry, index);
   } else {
@@ -234,7 +246,7 @@ function show(index, startedMs = performance.now()) {
 
 function present(entry, index) {
   drawCameras(entry);
-  document.body.dataset.shownFrame = String(index);     // the tests wait for the frame they asked for
+  document.body.dataset.frame = String(index);      // the frame the cameras show (tests wait for it)
   const step = state.pendingStep;
   state.pendingStep = null;
   requestAnimationFrame(() => {
@@ -243,7 +255,7 @@ function present(entry, index) {
       timings.openMs = now;                        // since navigation started
       document.body.dataset.state = "ready";
     } else if (step && step.index === index) {
-      timings.stepMs.push(now - step.startedMs);
+      timings.steps.push({ms: now - step.startedMs, ready: step.ready, shown: true});
     }
   });
 }
@@ -264,21 +276,20 @@ function describeMark() {
     mark.textContent = "No range marked: press [ and ] to mark its first and last frame.";
   } else {
     const open = state.markFirst === null || state.markLast === null ? " (to the current frame)" : "";
-    mark.textContent = `Marked frames ${range[0] + 1}–${range[1] + 1}${open}: ${range[1] - range[0] + 1} frames.`;
+    const count = range[1] - range[0] + 1;
+    mark.textContent = `Marked frames ${range[0] + 1}–${range[1] + 1}${open}: ${count} frame${count > 1 ? "s" : ""}.`;
   }
 }
 
 function setMark(which) {
   if (which === "first") state.markFirst = state.index; else state.markLast = state.index;
   describeMark();
-  drawTraceLayer();
   drawTrace();
 }
 
 function clearMark() {
   state.markFirst = state.markLast = null;
   describeMark();
-  drawTraceLayer();
   drawTrace();
 }
 
