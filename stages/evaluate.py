@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pilot.data.records import make_dataset, read_manifest, shard_files
+from pilot.data.records import make_dataset, read_manifest, shard_files, unreadable_shard_error
 from pilot.learn.evaluation import constant_baseline, error_by_bin, regression_metrics
 from pilot.stage_io import load_params, write_metrics
 
@@ -22,15 +22,20 @@ BATCH_SIZE = 500
 
 def predict(model_path: Path, files: list[str], examples: int) -> tuple[np.ndarray, np.ndarray]:
     """(true, predicted) steering for every example in `files`, in file order."""
-    import keras
+    import tensorflow as tf
+
+    from pilot.learn.model import load_keras_archive
 
     if not model_path.is_file():
         raise FileNotFoundError(f"{model_path} not found: run the train stage first (dvc repro train)")
-    model = keras.models.load_model(model_path, compile=False)
+    model = load_keras_archive(model_path)
     truths, predictions = [], []
-    for images, steering in make_dataset(files, BATCH_SIZE, training=False, examples=examples):
-        predictions.append(model(images, training=False).numpy().reshape(-1))
-        truths.append(steering.numpy())
+    try:
+        for images, steering in make_dataset(files, BATCH_SIZE, training=False, examples=examples):
+            predictions.append(model(images, training=False).numpy().reshape(-1))
+            truths.append(steering.numpy())
+    except tf.errors.DataLossError:
+        raise unreadable_shard_error(files) from None
     return np.concatenate(truths), np.concatenate(predictions)
 
 

@@ -9,6 +9,7 @@ seed's per-frame path (float64 preprocessing + `model.predict`) for side-by-side
 from __future__ import annotations
 
 import warnings
+import zipfile
 from pathlib import Path
 
 import h5py
@@ -89,7 +90,11 @@ def load_steering_model(path: str | Path) -> keras.Model:
         with warnings.catch_warnings():   # Keras 2 configs pass input_shape to Conv2D
             warnings.filterwarnings("ignore", message="Do not pass an `input_shape`")
             model = keras.models.load_model(path, compile=False)
-    except (ValueError, TypeError, KeyError, OSError) as exc:
+    except (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile) as exc:
+        if not is_hdf5 and path.suffix.lower() == ".keras" and (
+                not zipfile.is_zipfile(path) or isinstance(exc, zipfile.BadZipFile)):
+            raise ModelLoadError(
+                f"{path} is truncated or corrupt: train it again with `dvc repro train`.") from exc
         if not is_hdf5:
             raise ModelLoadError(f"{path} could not be read as a Keras model ({exc}).") from exc
         model = _load_weights_by_layer_order(path)
