@@ -17,7 +17,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from pilot.data.records import make_dataset, read_manifest, shard_files, unreadable_shard_error
+from pilot.data.records import make_dataset, read_manifest, shard_examples, shard_files, unreadable_shard_error
 from pilot.learn import resume
 from pilot.learn.model import build_pilotnet
 from pilot.stage_io import load_params, write_metrics
@@ -101,8 +101,8 @@ def train(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         try:
             fit(model, train_data, val_data, epochs, steps, [*callbacks, saver], initial_epoch=epochs_done)
-        except tf.errors.DataLossError as exc:
-            raise unreadable_shard_error([*train_files, *val_files]) from exc
+        except (tf.errors.DataLossError, tf.errors.FailedPreconditionError) as exc:  # broken record, too few
+            raise unreadable_shard_error([*train_files, *val_files], shard_examples(manifest)) from exc
         seconds = time.perf_counter() - started
         history = saver.history                   # every epoch, the resumed run's and the earlier ones
         publish_model(best_model, args.model)

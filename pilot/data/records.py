@@ -172,20 +172,29 @@ def make_dataset(
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def find_unreadable_shard(files: Sequence[str]) -> str | None:
-    """The first file whose records are truncated or fail their checksums, or None."""
+def find_unreadable_shard(files: Sequence[str], expected_examples: dict[str, int] | None = None) -> str | None:
+    """The first file whose records are truncated, fail their checksums or (given the
+    manifest's counts by file name) number fewer or more than written; None if all are whole."""
     for path in files:
         try:
-            for _ in tf.data.TFRecordDataset(path):
-                pass
+            count = sum(1 for _ in tf.data.TFRecordDataset(path))
         except tf.errors.DataLossError:
+            return path
+        if expected_examples is not None and expected_examples.get(Path(path).name, count) != count:
             return path
     return None
 
 
-def unreadable_shard_error(files: Sequence[str], stage: str = "augment") -> ValueError:
-    """A one-sentence error naming the broken shard, for a DataLossError met while reading `files`."""
-    path = find_unreadable_shard(files)
+def shard_examples(manifest: dict[str, Any]) -> dict[str, int]:
+    """{shard file name: examples written} from the manifest."""
+    return {shard["file"]: int(shard["examples"])
+            for split in manifest.get("splits", {}).values() for shard in split.get("shards", [])}
+
+
+def unreadable_shard_error(files: Sequence[str], expected_examples: dict[str, int] | None = None,
+                           stage: str = "augment") -> ValueError:
+    """A one-sentence error naming the broken shard, for a read error met while reading `files`."""
+    path = find_unreadable_shard(files, expected_examples)
     where = path if path is not None else "one of " + ", ".join(files)
     return ValueError(f"{where} is truncated or corrupt: run `dvc repro {stage}` again")
 

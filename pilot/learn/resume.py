@@ -111,7 +111,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
         super().__init__()
         self.resume_dir, self.key, self.best_model, self.live_dir = resume_dir, key, best_model, live_dir
         self.best_callback = best_callback
-        self.history: dict[str, list[float]] = {k: list(v) for k, v in (checkpoint.history if checkpoint else {}).items()}
+        earlier = checkpoint.history if checkpoint else {}
+        self.history: dict[str, list[float]] = {name: list(values) for name, values in earlier.items()}
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         for name, value in (logs or {}).items():
