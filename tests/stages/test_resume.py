@@ -68,14 +68,14 @@ def test_augment_replaces_its_folder_whole(records):
     assert sorted(path.name for path in records.parent.iterdir()) == ["records", "split"]
 
 
-def _interrupt_after_first_epoch(root: Path) -> subprocess.CompletedProcess:
-    """Start the train stage, send it SIGINT (Ctrl+C) once its first epoch's checkpoint exists."""
-    process = subprocess.Popen([sys.executable, str(code_root(root) / "stages" / "train.py"), *TRAIN],
+def _interrupt_when(root: Path, script: str, args: tuple[str, ...], sign: Path) -> subprocess.CompletedProcess:
+    """Start a stage, send it SIGINT (Ctrl+C) as soon as `sign` (relative to root) exists."""
+    process = subprocess.Popen([sys.executable, str(code_root(root) / "stages" / script), *args],
                                cwd=root, env=project_env(root), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + SAFETY_TIMEOUT_S
-    while not (root / FIRST_EPOCH_STATE).is_file() and process.poll() is None:
-        assert time.monotonic() < deadline, "the first epoch never finished"
+    while not (root / sign).exists() and process.poll() is None:
+        assert time.monotonic() < deadline, f"{sign} never appeared"
         try:
             process.wait(timeout=0.05)
         except subprocess.TimeoutExpired:
@@ -83,6 +83,22 @@ def _interrupt_after_first_epoch(root: Path) -> subprocess.CompletedProcess:
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=SAFETY_TIMEOUT_S)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _interrupt_after_first_epoch(root: Path) -> subprocess.CompletedProcess:
+    return _interrupt_when(root, "train.py", TRAIN, FIRST_EPOCH_STATE)
+
+
+def test_interrupted_augment_leaves_the_previous_records(tmp_path, records):
+    root = _project(tmp_path, records)
+    shutil.copytree(records.parent / "split", root / "data" / "split")
+    stopped = _interrupt_when(root, "augment.py", AUGMENT, Path("data") / ".records.tmp")
+    assert stopped.returncode == 130, "augment finished before the interrupt: " + stopped.stderr[-2000:]
+    assert stopped.stderr.strip().splitlines()[-1].startswith("augment: interrupted; data/records holds")
+    assert "Traceback" not in stopped.stderr
+    assert sorted(path.name for path in (root / "data").iterdir()) == ["records", "split"]
+    for previous in records.iterdir():
+        assert (root / "data" / "records" / previous.name).read_bytes() == previous.read_bytes()
 
 
 def test_interrupted_training_resumes_to_the_same_model(tmp_path, records, uninterrupted):
