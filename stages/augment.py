@@ -9,6 +9,7 @@ this script and need neither.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from collections import Counter
@@ -27,6 +28,22 @@ from pilot.stage_io import load_params
 REQUIRED_COLUMNS = (*FRAME_COLUMNS, "center", "left", "right")   # augment reads the cameras too
 GRID_FRAMES = 4
 SKIP_REASONS_KEPT = 5
+INTERRUPTED_EXIT_CODE = 130            # 128 + SIGINT, what shells report for Ctrl+C
+
+
+def temp_sibling(folder: Path) -> Path:
+    """Where a folder is built before it replaces `folder`: data/records -> data/.records.tmp"""
+    return folder.with_name(f".{folder.name}.tmp")
+
+
+def replace_folder(built: Path, folder: Path) -> None:
+    """Put a finished folder in place of the old one; between the renames there is none at all."""
+    retired = folder.with_name(f".{folder.name}.old")
+    shutil.rmtree(retired, ignore_errors=True)
+    if folder.exists():
+        folder.rename(retired)
+    built.rename(folder)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def write_split(
@@ -106,23 +123,31 @@ def main() -> None:
     parser.add_argument("--plots-dir", type=Path, required=True, help="folder for the sample grids (PNG)")
     args = parser.parse_args()
     params = load_params("augment")
+    building = temp_sibling(args.out_dir)      # shards go here; renamed into place when all are written
     try:
         workers = resolve_workers(int(params["workers"]))
         train, val = (read_frames(path, "split", REQUIRED_COLUMNS) for path in (args.train, args.val))
         from pilot.data import records
 
-        args.out_dir.mkdir(parents=True, exist_ok=True)
-        for old in args.out_dir.glob(f"*{records.SHARD_SUFFIX}"):
-            old.unlink()                # shard counts may change with the params
+        shutil.rmtree(building, ignore_errors=True)     # left by an interrupted run
+        building.mkdir(parents=True)
         splits = {}
         for frames, split, augment in ((train, "train", True), (val, "val", False)):
             spec = ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]))
-            splits[split] = write_split(frames, spec, params, args.out_dir, workers)
-        records.write_manifest(args.out_dir, describe(params, args, splits))
-        write_grids(train, args.out_dir, args.plots_dir, int(params["seed"]))
+            splits[split] = write_split(frames, spec, params, building, workers)
+        records.write_manifest(building, describe(params, args, splits))
+        write_grids(train, building, args.plots_dir, int(params["seed"]))
+        replace_folder(building, args.out_dir)
+    except KeyboardInterrupt:
+        shutil.rmtree(building, ignore_errors=True)
+        print(f"augment: interrupted; {args.out_dir} holds the previous run's records, if any, "
+              "never a partial set.", file=sys.stderr)
+        sys.exit(INTERRUPTED_EXIT_CODE)
     except (FileNotFoundError, ValueError) as exc:
+        shutil.rmtree(building, ignore_errors=True)
         sys.exit(f"augment: {exc}")
     except KeyError as exc:
+        shutil.rmtree(building, ignore_errors=True)
         sys.exit(f"augment: params.yaml's augment section lacks {exc}: see the README")
 
 

@@ -13,24 +13,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pilot.data.records import make_dataset, read_manifest, shard_files
+from pilot.data.records import make_dataset, read_manifest, shard_examples, shard_files, unreadable_shard_error
 from pilot.learn.evaluation import constant_baseline, error_by_bin, regression_metrics
 from pilot.stage_io import load_params, write_metrics
 
 BATCH_SIZE = 500
 
 
-def predict(model_path: Path, files: list[str], examples: int) -> tuple[np.ndarray, np.ndarray]:
+def predict(
+    model_path: Path, files: list[str], examples: int, examples_by_file: dict[str, int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(true, predicted) steering for every example in `files`, in file order."""
-    import keras
+    import tensorflow as tf
+
+    from pilot.learn.model import load_keras_archive
 
     if not model_path.is_file():
         raise FileNotFoundError(f"{model_path} not found: run the train stage first (dvc repro train)")
-    model = keras.models.load_model(model_path, compile=False)
+    model = load_keras_archive(model_path)
     truths, predictions = [], []
-    for images, steering in make_dataset(files, BATCH_SIZE, training=False, examples=examples):
-        predictions.append(model(images, training=False).numpy().reshape(-1))
-        truths.append(steering.numpy())
+    try:
+        for images, steering in make_dataset(files, BATCH_SIZE, training=False, examples=examples):
+            predictions.append(model(images, training=False).numpy().reshape(-1))
+            truths.append(steering.numpy())
+    except (tf.errors.DataLossError, tf.errors.FailedPreconditionError):   # broken record, or too few
+        raise unreadable_shard_error(files, examples_by_file) from None
     return np.concatenate(truths), np.concatenate(predictions)
 
 
@@ -46,7 +53,7 @@ def main() -> None:
         manifest = read_manifest(args.records)
         train_mean = float(manifest["splits"]["train"]["steering_mean"])
         y_true, y_pred = predict(args.model, shard_files(args.records, "val"),
-                                 int(manifest["splits"]["val"]["examples"]))
+                                 int(manifest["splits"]["val"]["examples"]), shard_examples(manifest))
         bins = error_by_bin(y_true, y_pred, int(params["steering_bins"]))
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"evaluate: {exc}")

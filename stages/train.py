@@ -1,16 +1,24 @@
 """train: fit the seed's PilotNet (Adam, MSE) on the augment stage's TFRecord shards.
 
 Keeps the best-validation model, logs loss and val_loss per epoch with DVCLive and
-writes the final and best losses to a metrics file.
+writes the final and best losses to a metrics file. After every epoch a checkpoint goes
+to --resume-dir; a run interrupted with Ctrl+C continues from its last completed epoch
+when run again with the same params on the same records, and ends with the same model
+file as an uninterrupted run. --model is written only when training has finished.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
-from pilot.data.records import make_dataset, read_manifest, shard_files
+import tensorflow as tf
+
+from pilot.data.records import make_dataset, read_manifest, shard_examples, shard_files, unreadable_shard_error
+from pilot.learn import resume
 from pilot.learn.model import build_pilotnet
 from pilot.stage_io import load_params, write_metrics
 from pilot.learn.training import (
@@ -23,6 +31,19 @@ from pilot.learn.training import (
 )
 
 EVAL_BATCH_SIZE = 500
+INTERRUPTED_EXIT_CODE = 130            # 128 + SIGINT, what shells report for Ctrl+C
+WORKING_BEST_NAME = "best.keras"       # the best model so far, in --resume-dir until training ends
+
+
+def publish_model(best_model: Path, model_path: Path) -> None:
+    """Copy the best model to `model_path` in one step (a reader never sees half a file)."""
+    if not best_model.is_file():
+        raise ValueError("no epoch gave a finite val_loss, so no model was saved: lower train.learning_rate")
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    temp = model_path.with_name(f".{model_path.name}.tmp")
+    shutil.copyfile(best_model, temp)
+    make_keras_file_reproducible(temp)
+    os.replace(temp, model_path)
 
 
 def main() -> None:
@@ -31,38 +52,80 @@ def main() -> None:
     parser.add_argument("--model", type=Path, required=True, help="where to save the best model (.keras)")
     parser.add_argument("--metrics", type=Path, required=True, help="where to write the training metrics (JSON)")
     parser.add_argument("--live-dir", type=Path, required=True, help="DVCLive's folder (per-epoch curves)")
+    parser.add_argument("--resume-dir", type=Path, default=Path(".train_resume"),
+                        help="work folder for per-epoch checkpoints (removed when training ends)")
     args = parser.parse_args()
+    try:
+        train(args)
+    except KeyboardInterrupt:
+        interrupted(args.resume_dir)
+
+
+def train(args: argparse.Namespace) -> None:
     params = load_params("train")
     try:
         if args.model.suffix != ".keras":
             raise ValueError(f"--model must end in .keras, got {args.model}")
         manifest = read_manifest(args.records)
         batch_size = int(params["batch_size"])
+        epochs = int(params["epochs"])
         train_examples = int(manifest["splits"]["train"]["examples"])
         steps = resolve_steps_per_epoch(train_examples, batch_size, params["steps_per_epoch"])
+        train_files = shard_files(args.records, "train")
+        val_files = shard_files(args.records, "val")
+        key = resume.run_key(params, args.records)
+        checkpoint = resume.find_checkpoint(args.resume_dir, key)
+        if checkpoint is None:
+            resume.clear(args.resume_dir)           # other params or records: start afresh
+        epochs_done = checkpoint.epochs_done if checkpoint else 0
+        best_model = args.resume_dir / WORKING_BEST_NAME
+        best_model.unlink(missing_ok=True)
+        if checkpoint is not None and checkpoint.best_model.is_file():
+            shutil.copyfile(checkpoint.best_model, best_model)
+        resume.start_live_dir(args.live_dir, checkpoint)
         configure_determinism(int(params["seed"]), bool(params["deterministic"]))
-        train_data = make_dataset(shard_files(args.records, "train"), batch_size, training=True,
-                                  shuffle_buffer=int(params["shuffle_buffer"]), seed=int(params["seed"]))
-        val_data = make_dataset(shard_files(args.records, "val"), EVAL_BATCH_SIZE, training=False,
+        train_data = make_dataset(train_files, batch_size, training=True,
+                                  shuffle_buffer=int(params["shuffle_buffer"]), seed=int(params["seed"]),
+                                  skip_batches=epochs_done * steps)
+        val_data = make_dataset(val_files, EVAL_BATCH_SIZE, training=False,
                                 examples=int(manifest["splits"]["val"]["examples"]))
         model = build_pilotnet(float(params["learning_rate"]))
+        if checkpoint is not None:
+            resume.restore(model, checkpoint)
+            print(f"resuming after epoch {epochs_done} of {epochs} from {checkpoint.folder}")
         print(f"training on {train_examples} examples, {steps} steps of {batch_size} per epoch, "
-              f"{params['epochs']} epochs; validating on {manifest['splits']['val']['examples']}")
+              f"{epochs} epochs; validating on {manifest['splits']['val']['examples']}")
+        callbacks = make_callbacks(best_model, args.live_dir, epochs_done,
+                                   checkpoint.best_val_loss if checkpoint else None)
+        saver = resume.EpochCheckpoint(args.resume_dir, key, best_model, args.live_dir, callbacks[0], checkpoint)
         started = time.perf_counter()
-        history = fit(model, train_data, val_data, int(params["epochs"]), steps,
-                      make_callbacks(args.model, args.live_dir))
+        try:
+            fit(model, train_data, val_data, epochs, steps, [*callbacks, saver], initial_epoch=epochs_done)
+        except (tf.errors.DataLossError, tf.errors.FailedPreconditionError) as exc:  # broken record, too few
+            raise unreadable_shard_error([*train_files, *val_files], shard_examples(manifest)) from exc
         seconds = time.perf_counter() - started
-        make_keras_file_reproducible(args.model)
+        history = saver.history                   # every epoch, the resumed run's and the earlier ones
+        publish_model(best_model, args.model)
+        resume.clear(args.resume_dir)
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"train: {exc}")
     except KeyError as exc:
         sys.exit(f"train: params.yaml's train section or the manifest lacks {exc}: see the README")
     summary = summarize(history, steps, batch_size)
     write_metrics(args.metrics, summary)
-    images = int(params["epochs"]) * steps * batch_size
-    print(f"trained in {seconds:.0f} s ({images / seconds:.0f} img/s including validation); "
+    images = (epochs - epochs_done) * steps * batch_size
+    print(f"trained in {seconds:.0f} s ({images / max(seconds, 1e-9):.0f} img/s including validation); "
           f"best val_loss {summary['best_val_loss']:.5f} at epoch {summary['best_epoch']}, "
           f"model saved to {args.model}")
+
+
+def interrupted(resume_dir: Path) -> None:
+    """Ctrl+C: one sentence on what is kept, exit 130."""
+    done = sorted(resume_dir.glob("epoch-*"))
+    kept = (f"epoch {int(done[-1].name.split('-')[1])} is saved in {resume_dir}: run it again to continue from there"
+            if done else "no epoch had finished")
+    print(f"train: interrupted; {kept}.", file=sys.stderr)
+    sys.exit(INTERRUPTED_EXIT_CODE)
 
 
 if __name__ == "__main__":

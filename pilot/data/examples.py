@@ -127,9 +127,13 @@ def _make_chunk(args: tuple[Sequence[ExampleTask], ExampleSpec]) -> list[Example
 
 
 def _init_worker() -> None:
+    import signal
+
     import cv2
 
     cv2.setNumThreads(1)             # parallelism comes from processes; keep each one single-threaded
+    # Ctrl+C reaches the whole process group: the parent stops the pool, workers print nothing.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:

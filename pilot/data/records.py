@@ -138,6 +138,7 @@ def make_dataset(
     shuffle_buffer: int = 4000,
     seed: int | None = None,
     examples: int | None = None,
+    skip_batches: int = 0,
 ) -> tf.data.Dataset:
     """Read -> (shuffle, repeat: training only) -> batch -> parse -> prefetch.
 
@@ -146,6 +147,8 @@ def make_dataset(
     every example once, in file order. Examples are parsed a batch at a time (one
     vectorised parse instead of one per example). `examples` (the manifest's count) tells
     Keras how long an evaluation pass is; reading a different number is an error.
+    `skip_batches` (training) starts the stream where a run that already drew that many
+    batches stands, batch for batch: a resumed run sees the data an uninterrupted one does.
     """
     if not files:
         raise ValueError("make_dataset needs at least one TFRecord file")
@@ -159,6 +162,7 @@ def make_dataset(
             deterministic=True,
         )
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+        dataset = dataset.skip(skip_batches * batch_size)
     else:
         dataset = tf.data.TFRecordDataset(list(files))
         if examples is not None:
@@ -166,6 +170,33 @@ def make_dataset(
     dataset = dataset.batch(batch_size, drop_remainder=training)
     dataset = dataset.map(parse_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def find_unreadable_shard(files: Sequence[str], expected_examples: dict[str, int] | None = None) -> str | None:
+    """The first file whose records are truncated, fail their checksums or (given the
+    manifest's counts by file name) number fewer or more than written; None if all are whole."""
+    for path in files:
+        try:
+            count = sum(1 for _ in tf.data.TFRecordDataset(path))
+        except tf.errors.DataLossError:
+            return path
+        if expected_examples is not None and expected_examples.get(Path(path).name, count) != count:
+            return path
+    return None
+
+
+def shard_examples(manifest: dict[str, Any]) -> dict[str, int]:
+    """{shard file name: examples written} from the manifest."""
+    return {shard["file"]: int(shard["examples"])
+            for split in manifest.get("splits", {}).values() for shard in split.get("shards", [])}
+
+
+def unreadable_shard_error(files: Sequence[str], expected_examples: dict[str, int] | None = None,
+                           stage: str = "augment") -> ValueError:
+    """A one-sentence error naming the broken shard, for a read error met while reading `files`."""
+    path = find_unreadable_shard(files, expected_examples)
+    where = path if path is not None else "one of " + ", ".join(files)
+    return ValueError(f"{where} is truncated or corrupt: run `dvc repro {stage}` again")
 
 
 def schema_description() -> dict[str, Any]:

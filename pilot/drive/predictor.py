@@ -16,6 +16,7 @@ seed's per-frame path (float64 preprocessing + `model.predict`) for side-by-side
 from __future__ import annotations
 
 import json
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,13 +246,20 @@ def load_steering_model(path: str | Path, allow_architecture_mismatch: bool = Fa
         raise ModelLoadError(
             f"{path} is not a Keras model file: pass a .keras file or a seed model.h5."
         )
+    truncated = f"{path} is truncated or corrupt: train it again with `dvc repro train`."
+    if not h5py.is_hdf5(path) and path.suffix.lower() == ".keras" and not zipfile.is_zipfile(path):
+        raise ModelLoadError(truncated)
     check_architecture(path, read_stored_architecture(path), allow_architecture_mismatch)
     if h5py.is_hdf5(path):
         model = _load_weights_by_layer_order(path)   # legacy HDF5: weights only, never its config
     else:
         try:
             # compile=False: a driving server never trains; safe_mode: no stored lambda ever loads
-            model = keras.models.load_model(path, compile=False, safe_mode=True)
+            with warnings.catch_warnings():   # Keras 2 configs pass input_shape to Conv2D
+                warnings.filterwarnings("ignore", message="Do not pass an `input_shape`")
+                model = keras.models.load_model(path, compile=False, safe_mode=True)
+        except zipfile.BadZipFile as exc:
+            raise ModelLoadError(truncated) from exc
         except (ValueError, TypeError, KeyError, OSError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ModelLoadError(f"{path} could not be read as a Keras model ({reason}).") from exc

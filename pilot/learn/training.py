@@ -37,16 +37,25 @@ def resolve_steps_per_epoch(train_examples: int, batch_size: int, steps_per_epoc
     return train_examples // batch_size
 
 
-def make_callbacks(model_path: Path, live_dir: Path) -> list[keras.callbacks.Callback]:
-    """Keep the best-validation model; log loss and val_loss per epoch with DVCLive."""
+def make_callbacks(
+    model_path: Path, live_dir: Path, epochs_done: int = 0, best_val_loss: float | None = None
+) -> list[keras.callbacks.Callback]:
+    """Keep the best-validation model; log loss and val_loss per epoch with DVCLive.
+
+    A resumed run (epochs_done > 0) keeps the curves already in `live_dir` and saves a
+    model only when it beats `best_val_loss`, as the uninterrupted run would have.
+    """
     from dvclive import Live
     from dvclive.keras import DVCLiveCallback
 
     model_path.parent.mkdir(parents=True, exist_ok=True)
     # dvc.yaml declares the plots itself: DVCLive must neither edit it nor save experiments.
-    live = Live(dir=str(live_dir), dvcyaml=False, save_dvc_exp=False, report=None)
+    live = Live(dir=str(live_dir), dvcyaml=False, save_dvc_exp=False, report=None, resume=epochs_done > 0)
+    if epochs_done > 0:
+        live.step = epochs_done          # DVCLive's resume reads step 0 back as "nothing logged yet"
     return [
-        keras.callbacks.ModelCheckpoint(str(model_path), monitor="val_loss", save_best_only=True, verbose=1),
+        keras.callbacks.ModelCheckpoint(str(model_path), monitor="val_loss", save_best_only=True, verbose=1,
+                                        initial_value_threshold=best_val_loss),
         DVCLiveCallback(live=live),
     ]
 
@@ -59,14 +68,16 @@ def fit(
     steps_per_epoch: int,
     callbacks: list[keras.callbacks.Callback],
     verbose: int | str = 1,
+    initial_epoch: int = 0,
 ) -> dict[str, list[float]]:
-    """model.fit with the Keras progress bar; returns the per-epoch history."""
+    """model.fit with the Keras progress bar; returns the history of the epochs it ran."""
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     history = model.fit(
         train_data,
         validation_data=val_data,
         epochs=epochs,
+        initial_epoch=initial_epoch,
         steps_per_epoch=steps_per_epoch,
         callbacks=callbacks,
         shuffle=False,                  # the dataset shuffles itself

@@ -210,8 +210,21 @@ def test_missing_or_foreign_model_files_get_one_sentence(tmp_path):
         load_steering_model(text_file)
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"PK\x03\x04 truncated zip")
-    with pytest.raises(ModelLoadError, match="could not be read"):
+    with pytest.raises(ModelLoadError, match="broken.keras is truncated or corrupt"):
         load_steering_model(broken)
+
+
+def test_a_truncated_or_damaged_keras_file_gets_one_sentence_naming_it(pilotnet, tmp_path):
+    whole = tmp_path / "model.keras"
+    pilotnet.save(whole)
+    data = whole.read_bytes()
+    half, damaged = tmp_path / "half.keras", tmp_path / "damaged.keras"
+    half.write_bytes(data[: len(data) // 2])
+    damaged.write_bytes(data[: len(data) // 2] + bytes(2000) + data[len(data) // 2 + 2000:])  # CRC fails
+    for path in (half, damaged):
+        with pytest.raises(ModelLoadError) as caught:
+            load_steering_model(path)
+        assert str(caught.value) == f"{path} is truncated or corrupt: train it again with `dvc repro train`."
 
 
 def test_seed_style_predictor_agrees_with_the_fast_one(pilotnet, frames, tmp_path):

@@ -1,0 +1,160 @@
+"""Interrupted runs lose nothing: Ctrl+C in train resumes to the same model; broken files get one sentence."""
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pilot.data.synthetic import write_split_csvs
+from tests.stage_runner import code_root, project_env, run_stage, write_params
+
+pytestmark = pytest.mark.slow
+
+EPOCHS = 5
+AUGMENT = ("--train", "data/split/train.csv", "--val", "data/split/val.csv",
+           "--out-dir", "data/records", "--plots-dir", "plots/augment")
+TRAIN = ("--records", "data/records", "--model", "models/model.keras",
+         "--metrics", "metrics/train.json", "--live-dir", "dvclive")
+EVALUATE = ("--records", "data/records", "--model", "models/model.keras",
+            "--metrics", "metrics/eval.json", "--plots-dir", "plots/evaluate")
+FIRST_EPOCH_STATE = Path(".train_resume") / "epoch-0001" / "state.json"
+SAFETY_TIMEOUT_S = 600           # a hung run fails the test instead of hanging it; not a time budget
+
+
+def _project(root: Path, records: Path | None = None) -> Path:
+    write_params(root, augment={"copies_per_frame": 4, "shard_size": 25, "workers": 1},
+                 train={"epochs": EPOCHS, "batch_size": 12, "steps_per_epoch": None, "shuffle_buffer": 72})
+    if records is not None:
+        shutil.copytree(records, root / "data" / "records")
+    return root
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory) -> Path:
+    """The augment stage's shards for a tiny recording (18 train frames x 4, 6 val frames)."""
+    base = tmp_path_factory.mktemp("resume")
+    write_split_csvs(base / "split", frames=24, seed=8)
+    root = _project(base / "augment")
+    shutil.copytree(base / "split", root / "data" / "split")
+    stale = root / "data" / ".records.tmp"            # as an interrupted augment would leave it
+    stale.mkdir(parents=True)
+    (stale / "train-00000-of-00009.tfrecord").write_bytes(b"partial")
+    result = run_stage("augment.py", AUGMENT, root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not stale.exists()
+    return root / "data" / "records"
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, records) -> Path:
+    root = _project(tmp_path_factory.mktemp("uninterrupted"), records)
+    result = run_stage("train.py", TRAIN, root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not (root / ".train_resume").exists()
+    return root
+
+
+def test_augment_replaces_its_folder_whole(records):
+    assert sorted(path.name for path in records.iterdir()) == [
+        "manifest.json", "train-00000-of-00003.tfrecord", "train-00001-of-00003.tfrecord",
+        "train-00002-of-00003.tfrecord", "val-00000-of-00001.tfrecord"]
+    assert sorted(path.name for path in records.parent.iterdir()) == ["records", "split"]
+
+
+def _interrupt_when(root: Path, script: str, args: tuple[str, ...], sign: Path) -> subprocess.CompletedProcess:
+    """Start a stage, send it SIGINT (Ctrl+C) as soon as `sign` (relative to root) exists."""
+    process = subprocess.Popen([sys.executable, str(code_root(root) / "stages" / script), *args],
+                               cwd=root, env=project_env(root), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + SAFETY_TIMEOUT_S
+    while not (root / sign).exists() and process.poll() is None:
+        assert time.monotonic() < deadline, f"{sign} never appeared"
+        try:
+            process.wait(timeout=0.05)
+        except subprocess.TimeoutExpired:
+            pass
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=SAFETY_TIMEOUT_S)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _interrupt_after_first_epoch(root: Path) -> subprocess.CompletedProcess:
+    return _interrupt_when(root, "train.py", TRAIN, FIRST_EPOCH_STATE)
+
+
+def test_interrupted_augment_leaves_the_previous_records(tmp_path, records):
+    root = _project(tmp_path, records)
+    shutil.copytree(records.parent / "split", root / "data" / "split")
+    stopped = _interrupt_when(root, "augment.py", AUGMENT, Path("data") / ".records.tmp")
+    assert stopped.returncode == 130, "augment finished before the interrupt: " + stopped.stderr[-2000:]
+    assert stopped.stderr.strip().splitlines()[-1].startswith("augment: interrupted; data/records holds")
+    assert "Traceback" not in stopped.stderr
+    assert sorted(path.name for path in (root / "data").iterdir()) == ["records", "split"]
+    for previous in records.iterdir():
+        assert (root / "data" / "records" / previous.name).read_bytes() == previous.read_bytes()
+
+
+def test_interrupted_training_resumes_to_the_same_model(tmp_path, records, uninterrupted):
+    root = _project(tmp_path, records)
+    stopped = _interrupt_after_first_epoch(root)
+    assert stopped.returncode == 130, stopped.stderr[-3000:]
+    assert "Traceback" not in stopped.stderr
+    last_line = stopped.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("train: interrupted; epoch ") and "run it again to continue" in last_line
+    assert not (root / "models" / "model.keras").exists()       # no model file until training ends
+    [checkpoint] = (root / ".train_resume").glob("epoch-*")
+    epochs_done = json.loads((checkpoint / "state.json").read_text())["epochs_done"]
+    assert 1 <= epochs_done < EPOCHS, "the interrupt came after training had finished"
+
+    resumed = run_stage("train.py", TRAIN, root)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"resuming after epoch {epochs_done} of {EPOCHS}" in resumed.stdout
+    for output in ("models/model.keras", "metrics/train.json"):
+        assert (root / output).read_bytes() == (uninterrupted / output).read_bytes(), output
+    assert not (root / ".train_resume").exists()
+    for split in ("train", "eval"):
+        curve = pd.read_csv(root / "dvclive" / "plots" / "metrics" / split / "loss.tsv", sep="\t")
+        expected = pd.read_csv(uninterrupted / "dvclive" / "plots" / "metrics" / split / "loss.tsv", sep="\t")
+        assert curve["step"].tolist() == list(range(EPOCHS))
+        assert curve["loss"].tolist() == expected["loss"].tolist()
+
+
+def test_a_checkpoint_for_other_params_is_not_resumed(tmp_path, records):
+    root = _project(tmp_path, records)
+    stopped = _interrupt_after_first_epoch(root)
+    assert stopped.returncode == 130, stopped.stderr[-3000:]
+    write_params(root, train={"epochs": 1, "batch_size": 12, "steps_per_epoch": None, "shuffle_buffer": 72})
+    fresh = run_stage("train.py", TRAIN, root)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    assert "resuming" not in fresh.stdout
+    assert json.loads((root / "metrics" / "train.json").read_text())["epochs"] == 1
+
+
+def _cut_in_half(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("stage, args, broken, message", [
+    ("train", TRAIN, "data/records/train-00001-of-00003.tfrecord",
+     "train: data/records/train-00001-of-00003.tfrecord is truncated or corrupt: run `dvc repro augment` again"),
+    ("evaluate", EVALUATE, "data/records/val-00000-of-00001.tfrecord",
+     "evaluate: data/records/val-00000-of-00001.tfrecord is truncated or corrupt: run `dvc repro augment` again"),
+    ("evaluate", EVALUATE, "models/model.keras",
+     "evaluate: models/model.keras is truncated or corrupt (not a whole .keras archive): run `dvc repro train` again"),
+])
+def test_a_truncated_file_gets_one_sentence_naming_it(tmp_path, records, uninterrupted, stage, args, broken, message):
+    root = _project(tmp_path, records)
+    shutil.copytree(uninterrupted / "models", root / "models")
+    _cut_in_half(root / broken)
+    result = run_stage(f"{stage}.py", args, root)
+    assert result.returncode not in (0, 130)
+    assert result.stderr.strip().splitlines()[-1] == message
+    assert "Traceback" not in result.stderr
