@@ -41,10 +41,15 @@ def make_callbacks(model_path: Path, live_dir: Path) -> list[keras.callbacks.Cal
     """Keep the best-validation model; log loss and val_loss per epoch with DVCLive."""
     from dvclive import Live
     from dvclive.keras import DVCLiveCallback
+    from scmrepo.exceptions import SCMError
 
     model_path.parent.mkdir(parents=True, exist_ok=True)
     # dvc.yaml declares the plots itself: DVCLive must neither edit it nor save experiments.
-    live = Live(dir=str(live_dir), dvcyaml=False, save_dvc_exp=False, report=None)
+    try:
+        live = Live(dir=str(live_dir), dvcyaml=False, save_dvc_exp=False, report=None)
+    except SCMError as exc:                          # DVCLive 3.49 reads HEAD even when it has no use for it
+        raise ValueError(f"DVCLive cannot start in a git repository with no commit ({exc}): "
+                         "commit the project once (git add -A && git commit) before training") from exc
     return [
         keras.callbacks.ModelCheckpoint(str(model_path), monitor="val_loss", save_best_only=True, verbose=1),
         DVCLiveCallback(live=live),
