@@ -18,6 +18,7 @@ from pilot.learn.training import (
     fit,
     make_callbacks,
     make_keras_file_reproducible,
+    make_strategy,
     resolve_steps_per_epoch,
     summarize,
 )
@@ -36,6 +37,7 @@ def main() -> None:
     try:
         if args.model.suffix != ".keras":
             raise ValueError(f"--model must end in .keras, got {args.model}")
+        strategy = make_strategy(str(params["distribute"]))
         manifest = read_manifest(args.records)
         batch_size = int(params["batch_size"])
         train_examples = int(manifest["splits"]["train"]["examples"])
@@ -45,7 +47,11 @@ def main() -> None:
                                   shuffle_buffer=int(params["shuffle_buffer"]), seed=int(params["seed"]))
         val_data = make_dataset(shard_files(args.records, "val"), EVAL_BATCH_SIZE, training=False,
                                 examples=int(manifest["splits"]["val"]["examples"]))
-        model = build_pilotnet(float(params["learning_rate"]))
+        with strategy.scope():                       # variables and optimizer state on every replica
+            model = build_pilotnet(float(params["learning_rate"]))
+        replicas = strategy.num_replicas_in_sync
+        print(f"distribute: {params['distribute']} -> {replicas} replica(s), "
+              f"{batch_size / replicas:g} examples each per step of {batch_size}")
         print(f"training on {train_examples} examples, {steps} steps of {batch_size} per epoch, "
               f"{params['epochs']} epochs; validating on {manifest['splits']['val']['examples']}")
         started = time.perf_counter()
