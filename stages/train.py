@@ -26,6 +26,7 @@ from pilot.learn.training import (
     fit,
     make_callbacks,
     make_keras_file_reproducible,
+    make_strategy,
     resolve_steps_per_epoch,
     summarize,
 )
@@ -66,6 +67,7 @@ def train(args: argparse.Namespace) -> None:
     try:
         if args.model.suffix != ".keras":
             raise ValueError(f"--model must end in .keras, got {args.model}")
+        strategy = make_strategy(str(params["distribute"]))
         manifest = read_manifest(args.records)
         batch_size = int(params["batch_size"])
         epochs = int(params["epochs"])
@@ -89,10 +91,14 @@ def train(args: argparse.Namespace) -> None:
                                   skip_batches=epochs_done * steps)
         val_data = make_dataset(val_files, EVAL_BATCH_SIZE, training=False,
                                 examples=int(manifest["splits"]["val"]["examples"]))
-        model = build_pilotnet(float(params["learning_rate"]))
-        if checkpoint is not None:
-            resume.restore(model, checkpoint)
-            print(f"resuming after epoch {epochs_done} of {epochs} from {checkpoint.folder}")
+        with strategy.scope():                       # variables and optimizer state on every replica
+            model = build_pilotnet(float(params["learning_rate"]))
+            if checkpoint is not None:
+                resume.restore(model, checkpoint)
+                print(f"resuming after epoch {epochs_done} of {epochs} from {checkpoint.folder}")
+        replicas = strategy.num_replicas_in_sync
+        print(f"distribute: {params['distribute']} -> {replicas} replica(s), "
+              f"{batch_size / replicas:g} examples each per step of {batch_size}")
         print(f"training on {train_examples} examples, {steps} steps of {batch_size} per epoch, "
               f"{epochs} epochs; validating on {manifest['splits']['val']['examples']}")
         callbacks = make_callbacks(best_model, args.live_dir, epochs_done,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-COPIED = ("dvc.yaml", "params.yaml", "stages", "pilot")
+COPIED = ("dvc.yaml", "params.yaml", "stages", "pilot", ".gitignore", ".dvcignore")
 
 
 def code_root(folder: Path) -> Path:

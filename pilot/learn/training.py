@@ -23,6 +23,36 @@ def configure_determinism(seed: int, deterministic: bool) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+DISTRIBUTE_MODES = ("auto", "none", "mirrored")
+
+
+def choose_devices(mode: str, gpus: list[str], cpus: list[str]) -> list[str]:
+    """The devices training replicates the model over; one device means no replication.
+
+    none: the default device. mirrored: every visible GPU, or with none every logical CPU
+    device (one, unless TensorFlow was told to split the CPU). auto: mirrored when more
+    than one GPU is visible, else none.
+    """
+    if mode not in DISTRIBUTE_MODES:
+        raise ValueError(f"train.distribute must be one of {', '.join(DISTRIBUTE_MODES)}, got {mode!r}")
+    if mode == "mirrored" or (mode == "auto" and len(gpus) > 1):
+        return list(gpus or cpus)
+    return []
+
+
+def make_strategy(mode: str) -> tf.distribute.Strategy:
+    """train.distribute as a tf.distribute strategy: build and compile the model in its scope().
+
+    With MirroredStrategy every replica holds a copy of the model and takes an equal share
+    of each batch; the gradients are averaged, so train.batch_size is the global batch.
+    """
+    devices = choose_devices(mode, [d.name for d in tf.config.list_logical_devices("GPU")],
+                             [d.name for d in tf.config.list_logical_devices("CPU")])
+    if not devices:
+        return tf.distribute.get_strategy()          # the default: one device, no replication
+    return tf.distribute.MirroredStrategy(devices)
+
+
 def resolve_steps_per_epoch(train_examples: int, batch_size: int, steps_per_epoch: int | None) -> int:
     """The params' steps_per_epoch, or (null) the batches in one pass over the training examples."""
     if steps_per_epoch is not None:
@@ -47,10 +77,15 @@ def make_callbacks(
     """
     from dvclive import Live
     from dvclive.keras import DVCLiveCallback
+    from scmrepo.exceptions import SCMError
 
     model_path.parent.mkdir(parents=True, exist_ok=True)
     # dvc.yaml declares the plots itself: DVCLive must neither edit it nor save experiments.
-    live = Live(dir=str(live_dir), dvcyaml=False, save_dvc_exp=False, report=None, resume=epochs_done > 0)
+    try:
+        live = Live(dir=str(live_dir), dvcyaml=False, save_dvc_exp=False, report=None, resume=epochs_done > 0)
+    except SCMError as exc:                          # DVCLive 3.49 reads HEAD even when it has no use for it
+        raise ValueError(f"DVCLive cannot start in a git repository with no commit ({exc}): "
+                         "commit the project once (git add -A && git commit) before training") from exc
     if epochs_done > 0:
         live.step = epochs_done          # DVCLive's resume reads step 0 back as "nothing logged yet"
     return [

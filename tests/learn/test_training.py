@@ -18,6 +18,7 @@ from pilot.learn.model import build_pilotnet
 from pilot.data.records import ShardWriter, make_dataset, serialize_example, shard_files
 from pilot.data.synthetic import write_split_csvs
 from pilot.learn.training import (
+    choose_devices,
     configure_determinism,
     fit,
     make_callbacks,
@@ -25,6 +26,38 @@ from pilot.learn.training import (
     resolve_steps_per_epoch,
     summarize,
 )
+
+
+GPUS = ["/device:GPU:0", "/device:GPU:1"]
+CPUS = ["/device:CPU:0", "/device:CPU:1"]
+
+
+@pytest.mark.parametrize("mode, gpus, cpus, devices", [
+    ("auto", GPUS, CPUS[:1], GPUS),              # two GPUs: mirrored on both
+    ("auto", GPUS[:1], CPUS[:1], []),            # one GPU: the default strategy
+    ("auto", [], CPUS, []),                      # a split CPU alone does not turn mirroring on
+    ("none", GPUS, CPUS, []),
+    ("mirrored", GPUS[:1], CPUS, GPUS[:1]),      # GPUs first, even one
+    ("mirrored", [], CPUS, CPUS),                # no GPU: every logical CPU device
+])
+def test_distribute_modes_choose_the_devices(mode, gpus, cpus, devices):
+    assert choose_devices(mode, gpus, cpus) == devices
+
+
+def test_an_unknown_distribute_mode_names_the_choices():
+    with pytest.raises(ValueError, match="one of auto, none, mirrored, got 'tpu'"):
+        choose_devices("tpu", [], CPUS)
+
+
+def test_callbacks_in_a_repository_with_no_commit_ask_for_one(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="commit the project once"):
+        make_callbacks(tmp_path / "models" / "model.keras", tmp_path / "dvclive")
 
 
 def test_steps_per_epoch_defaults_to_one_pass():
