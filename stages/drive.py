@@ -101,11 +101,12 @@ def main(argv: list[str] | None = None) -> None:
     stats = DriveStats()
     sio, app = create_app(predictor, lambda: make_controller(args.controller, params),
                           params["max_payload_bytes"], recorder=recorder, stats=stats,
-                          model_name=model_path.name, frame_dt_s=args.frame_dt)
+                          model_name=model_path.name, frame_dt_s=args.frame_dt,
+                          controller_name=f"{args.controller} at {params[speed_key]:g} mph")
 
     def on_listening(host: str, port: int) -> None:
         print(f"drive: listening on http://{host}:{port} - open the simulator and press "
-              f"Autonomous (Ctrl+C to stop)", flush=True)
+              f"Autonomous (Ctrl+C to stop); live page at http://{host}:{port}/", flush=True)
 
     def on_tick() -> None:
         line = stats.summary(time.perf_counter())
