@@ -46,8 +46,8 @@ const refreshModelInput = picture("model-input", "/live/model_input.png", "model
 function drawStrip(strip, now_s) {
   const canvas = document.getElementById(strip.canvas);
   const ctx = canvas.getContext("2d");
-  const w = canvas.width, h = canvas.height, pad = 6;
-  const y = (v) => pad + (h - 2 * pad) * (1 - (Math.min(strip.max, Math.max(strip.min, v)) - strip.min) / (strip.max - strip.min));
+  const w = canvas.width, h = canvas.height, top = 22, bottom = 6;   // the label sits above the plot
+  const y = (v) => top + (h - top - bottom) * (1 - (Math.min(strip.max, Math.max(strip.min, v)) - strip.min) / (strip.max - strip.min));
   const x = (t) => w * (1 + (t - now_s) / HISTORY_S);
   ctx.clearRect(0, 0, w, h);
   ctx.strokeStyle = "#e3e6ea";
