@@ -101,3 +101,13 @@ def test_live_page_shows_frames_moving_strips_and_the_servers_counts(server, bro
     other_frame = decode_jpeg_rgb(jpegs[0]).astype(np.float32)
     assert np.abs(np.asarray(shown, np.float32) - other_frame).mean() > difference
     assert (tmp_path / "live_page.png").stat().st_size > 20_000
+
+
+def test_leaving_and_reopening_the_page_many_times_never_exhausts_the_browsers_connections(server, browser):
+    """Chromium allows six connections per server: a page left behind must close its event stream."""
+    for _ in range(8):
+        browser.get(f"http://{server.host}:{server.port}/")
+        wait_for(browser, "window.live.events > 0")
+        browser.get("about:blank")
+    browser.get(f"http://{server.host}:{server.port}/")
+    wait_for(browser, "window.live.events > 0")

@@ -89,12 +89,17 @@ function onState(state) {
   refreshModelInput(state.frame_index);
 }
 
+let source = null;
 function connect() {
   const connection = document.getElementById("connection");
-  const source = new EventSource("/live/events");
+  source = new EventSource("/live/events");
   source.onopen = () => { connection.textContent = "live"; connection.className = "connection live"; };
   source.onerror = () => { connection.textContent = "reconnecting…"; connection.className = "connection"; };
   source.onmessage = (event) => onState(JSON.parse(event.data));
 }
 
+// A page left for another (or kept in the back/forward cache) must not hold its stream open:
+// the browser allows six connections to a server, and each held stream takes one.
+window.addEventListener("pagehide", () => { if (source) source.close(); source = null; });
+window.addEventListener("pageshow", (event) => { if (event.persisted && !source) connect(); });
 connect();
