@@ -6,7 +6,8 @@
 
 Defaults come from params.yaml's drive section; MODEL is a .keras file from this pipeline
 or a seed notebook's model.h5. Prints where it listens, then one line per second while a
-client drives. SIGINT (Ctrl+C) or SIGTERM stops it within a fraction of a second.
+client drives; a browser at http://HOST:PORT/ shows the live page. SIGINT (Ctrl+C) or
+SIGTERM stops it within a fraction of a second.
 """
 from __future__ import annotations
 

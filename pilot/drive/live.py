@@ -62,7 +62,12 @@ class LiveView:
 
     def state(self, now_s: float, after_index: int = 0) -> dict:
         """The page's numbers, and the samples with index > `after_index` (times relative to now)."""
-        recent = [s for s in self.history if s.index > after_index]
+        recent: list[Sample] = []
+        for sample in reversed(self.history):             # newest first: stop at what the page has
+            if sample.index <= after_index:
+                break
+            recent.append(sample)
+        recent.reverse()
         latencies_ms = np.asarray(self.latencies_s) * 1000.0
         p50, p99 = np.percentile(latencies_ms, [50, 99]) if latencies_ms.size else (0.0, 0.0)
         frames_last_s = 0
