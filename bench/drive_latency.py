@@ -171,10 +171,15 @@ def live_page_cost(model_path: Path, frames: list[bytes], block: int, page_kind:
         wire.connect()
         round_trips_ms(wire, frames[:WARMUP_FRAMES])
         times: dict[str, list[float]] = {"no page": [], "page open": []}
-        for start in range(0, len(frames), block):
-            times["no page"] += round_trips_ms(wire, frames[start:start + block])
-            page.open()
-            times["page open"] += round_trips_ms(wire, frames[start:start + block])
+        page_is_open = False
+        for number, start in enumerate(range(0, 2 * len(frames), block)):
+            want_open = number % 4 in (1, 2)       # closed, open, open, closed: each order as often
+            if want_open != page_is_open:
+                page.open() if want_open else page.close()
+                page_is_open = want_open
+            times["page open" if want_open else "no page"] += round_trips_ms(
+                wire, frames[start % len(frames):start % len(frames) + block])
+        if page_is_open:
             page.close()
         wire.close()
     finally:
