@@ -150,6 +150,13 @@ def create_app(predictor: SteeringPredictor, make_controller: Callable[[], Throt
             return flask.Response("no frame yet\n", status=404, mimetype="text/plain")
         return flask.Response(live.latest_jpeg, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
 
+    @flask_app.get("/live/saliency.png")
+    def live_saliency() -> flask.Response:
+        if live.saliency_png is None:
+            return flask.Response("no saliency (start drive.py with --saliency)\n", status=404,
+                                  mimetype="text/plain")
+        return flask.Response(live.saliency_png, mimetype="image/png", headers={"Cache-Control": "no-store"})
+
     @flask_app.get("/live/model_input.png")
     def live_model_input() -> flask.Response:
         png = live.model_input_png(clock())

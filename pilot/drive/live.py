@@ -5,6 +5,8 @@ references and appends to ring buffers (amortised O(1), no encoding). Everything
 needs is computed when it asks: `state` (JSON-ready numbers plus the samples it has not seen
 yet), `model_input_png` (the camera frame as the model sees it: cropped, YUV, 200x66, drawn
 with Y, U, V as the picture's R, G, B), at most `max_model_input_per_s` encodings a second.
+`update_saliency` (VisualBackProp on the latest frame) is for a background thread started
+by `stages/drive.py --saliency`, never the request or driving path.
 """
 from __future__ import annotations
 
@@ -45,6 +47,8 @@ class LiveView:
     latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
     latest_jpeg: bytes | None = None
     latest_index: int = 0
+    saliency_png: bytes | None = None                  # set by update_saliency (--saliency)
+    saliency_index: int = 0                            # the frame it explains
     _model_input: tuple[int, bytes] | None = None      # (frame index, PNG) last encoded
     _model_input_at_s: float | None = None
 
@@ -85,6 +89,7 @@ class LiveView:
             "latency_p50_ms": round(float(p50), 3),
             "latency_p99_ms": round(float(p99), 3),
             "frame_index": self.latest_index,
+            "saliency_index": self.saliency_index,
             "history_s": HISTORY_S,
             "samples": [[s.index, round(s.time_s - now_s, 4), round(s.steering, 4), round(s.throttle, 4),
                          round(s.speed_mph, 3)] for s in recent],
@@ -104,6 +109,31 @@ class LiveView:
         self._model_input = (self.latest_index, png)
         self._model_input_at_s = now_s
         return png
+
+
+    def update_saliency(self, explain: Callable[[np.ndarray], np.ndarray]) -> bool:
+        """Explain the latest frame if it is new: `explain(preprocessed uint8)` -> mask (66, 200) in [0, 1].
+
+        Runs off the driving path (a background thread); reads the latest frame once and
+        publishes the picture with one assignment. False when there was nothing new.
+        """
+        jpeg, index = self.latest_jpeg, self.latest_index
+        if jpeg is None or index == self.saliency_index:
+            return False
+        preprocessed = preprocess(decode_jpeg_rgb(jpeg))
+        png = saliency_overlay_png(preprocessed, explain(preprocessed))
+        self.saliency_png, self.saliency_index = png, index
+        return True
+
+
+def saliency_overlay_png(preprocessed: np.ndarray, mask: np.ndarray) -> bytes:
+    """The model input's brightness (Y) in grey with the saliency mask laid over it in orange, as PNG."""
+    grey = preprocessed[..., :1].astype(np.float32)
+    weight = 0.75 * np.clip(mask, 0.0, 1.0)[..., np.newaxis]
+    picture = grey * (1.0 - weight) + np.array([255.0, 90.0, 0.0], np.float32) * weight
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(picture, 0, 255).astype(np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def model_input_png(jpeg_bytes: bytes) -> bytes:

@@ -12,11 +12,13 @@ from werkzeug.test import Client
 
 from pilot.drive.app import STATIC_DIR, create_app
 from pilot.drive.control import PIController
-from pilot.drive.live import HISTORY_S, LiveView, model_input_png
+from pilot.drive.live import HISTORY_S, LiveView, model_input_png, saliency_overlay_png
 from pilot.drive.predictor import FastPredictor
 from pilot.drive.telemetry import DriveStats, Frame, Reply, safe_reply
 from pilot.imaging import decode_jpeg_rgb, preprocess
+from pilot.imaging import to_model_input
 from pilot.learn.model import build_pilotnet
+from pilot.learn.saliency import visual_backprop
 from tests.drive.test_app import telemetry
 from tests.drive_support import camera_jpeg
 
@@ -98,6 +100,7 @@ def test_the_server_serves_the_page_the_latest_frame_and_the_model_input(predict
     assert page.status_code == 200 and page.mimetype == "text/html" and b'id="frame"' in page.data
     assert client.get("/live/frame.jpg").status_code == 404          # nothing driven yet
     assert client.get("/live/model_input.png").status_code == 404
+    assert client.get("/live/saliency.png").status_code == 404         # only with --saliency
     on_telemetry = sio.handlers["/"]["telemetry"]
     jpegs = [camera_jpeg(6), camera_jpeg(7)]
     for jpeg in jpegs:
@@ -121,3 +124,33 @@ def test_the_page_loads_nothing_from_outside_this_server():
         text = path.read_text()
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.IGNORECASE), path.name
         assert "@import" not in text and "url(" not in text, path.name
+
+
+def test_saliency_explains_each_new_frame_once_with_the_road_tests_visual_backprop(predictor):
+    live = LiveView(DriveStats())
+    calls: list[np.ndarray] = []
+
+    def explain(preprocessed: np.ndarray) -> np.ndarray:
+        calls.append(preprocessed)
+        return visual_backprop(predictor.model, to_model_input(preprocessed)[None])[0]
+    assert not live.update_saliency(explain)                    # nothing driven yet
+    jpeg = camera_jpeg(8)
+    live.record(driven(jpeg), 0.001, 0.0)
+    assert live.update_saliency(explain) and not live.update_saliency(explain)
+    assert len(calls) == 1 and live.saliency_index == 1 == live.state(0.0)["saliency_index"]
+    np.testing.assert_array_equal(calls[0], preprocess(decode_jpeg_rgb(jpeg)))
+    picture = np.asarray(Image.open(io.BytesIO(live.saliency_png)))
+    mask = visual_backprop(predictor.model, to_model_input(calls[0])[None])[0]
+    assert picture.shape == (66, 200, 3)
+    hot, cold = np.unravel_index(mask.argmax(), mask.shape), np.unravel_index(mask.argmin(), mask.shape)
+    assert picture[hot][0] > picture[hot][2] + 100                 # orange where the mask is 1
+    assert picture[cold][0] == picture[cold][2]                    # plain grey where it is 0
+
+
+def test_saliency_overlay_is_grey_brightness_plus_orange_mask():
+    preprocessed = np.full((66, 200, 3), 100, np.uint8)
+    mask = np.zeros((66, 200), np.float32)
+    mask[:, 100:] = 1.0
+    picture = np.asarray(Image.open(io.BytesIO(saliency_overlay_png(preprocessed, mask))))
+    assert tuple(picture[0, 0]) == (100, 100, 100)
+    assert tuple(picture[0, 150]) == (216, 92, 25)                 # 0.25 grey + 0.75 orange

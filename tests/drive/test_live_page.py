@@ -24,7 +24,7 @@ def server(tmp_path_factory):
     keras.utils.set_random_seed(31)
     model_path = tmp_path_factory.mktemp("model") / "model.keras"
     build_pilotnet().save(model_path)
-    process = DriveServerProcess(model_path, extra_args=("--frame-dt", "0.05"))
+    process = DriveServerProcess(model_path, extra_args=("--frame-dt", "0.05", "--saliency"))
     process.start()
     yield process
     assert process.stop() == 0, "\n".join(process.output)
@@ -85,6 +85,8 @@ def test_live_page_shows_frames_moving_strips_and_the_servers_counts(server, bro
                       " && document.getElementById('frame').complete"
                       " && document.getElementById('model-input').complete"
                       " && document.getElementById('model-input').naturalWidth === 200")
+    wait_for(browser, "window.live.saliencyShown > 0 && !document.getElementById('saliency-figure').hidden"
+                      " && document.getElementById('saliency').naturalWidth === 200")
 
     pixels = screenshot(browser, tmp_path / "live_page.png")
     assert pixels.shape[1] == 1280

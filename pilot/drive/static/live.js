@@ -9,7 +9,7 @@ const STRIPS = [
   { key: 3, canvas: "strip-throttle", now: "throttle-now", min: -1, max: 1, colour: "#1864ab", digits: 3 },
   { key: 4, canvas: "strip-speed", now: "speed-now", min: 0, max: 35, colour: "#2b8a3e", digits: 1 },
 ];
-const live = { state: null, samples: [], framesShown: 0, modelInputsShown: 0, events: 0 };
+const live = { state: null, samples: [], framesShown: 0, modelInputsShown: 0, saliencyShown: 0, events: 0 };
 window.live = live;    // read by the page test
 
 function pageNow_s() { return performance.now() / 1000; }
@@ -42,6 +42,7 @@ function picture(id, url, counter) {
 }
 const refreshFrame = picture("frame", "/live/frame.jpg", "framesShown");
 const refreshModelInput = picture("model-input", "/live/model_input.png", "modelInputsShown");
+const refreshSaliency = picture("saliency", "/live/saliency.png", "saliencyShown");
 
 function drawStrip(strip, now_s) {
   const canvas = document.getElementById(strip.canvas);
@@ -87,6 +88,10 @@ function onState(state) {
   for (const strip of STRIPS) drawStrip(strip, received_s);
   refreshFrame(state.frame_index);
   refreshModelInput(state.frame_index);
+  if (state.saliency_index > 0) {                  // drive.py --saliency
+    document.getElementById("saliency-figure").hidden = false;
+    refreshSaliency(state.saliency_index);
+  }
 }
 
 let source = null;
