@@ -9,14 +9,24 @@ by the headless simulator, one telemetry at a time, and times telemetry-out to s
 Blocks of frames alternate between the two servers so that a busy machine slows both alike.
 It also times the pure `handle_telemetry` call in-process for both predictors.
 
-    .venv/bin/python bench/drive_latency.py [--frames 300] [--block 25]
+Live page (issue 12): serving the page to one open tab must cost the round trip <= 10 % at
+p50. One fast server; blocks alternate between the page closed and the page open (headless
+Chromium on the live page, or about:blank between blocks; `--page sse` instead reads
+/live/events and fetches the frame and the model input as the page does, for a machine
+without Chromium). Both p50s are printed side by side with their ratio.
+
+    .venv/bin/python bench/drive_latency.py [--frames 300] [--block 25] [--page chromium|sse|none]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import tempfile
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -39,6 +49,7 @@ P50_TARGET_MS = 4.0
 P99_TARGET_MS = 10.0
 RATIO_TARGET = 20.0
 WARMUP_FRAMES = 20
+LIVE_PAGE_COST_TARGET = 0.10       # the open page may slow the round trip p50 by at most 10 %
 
 
 def camera_frames(count: int) -> list[bytes]:
@@ -83,10 +94,116 @@ def p50_p99(times_ms: list[float]) -> tuple[float, float]:
     return float(p50), float(p99)
 
 
+class SsePage:
+    """The live page's network behaviour without a browser: read /live/events, fetch new pictures."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.stop = threading.Event()
+        self.events = 0
+        self.thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        shown = 0
+        with urllib.request.urlopen(self.base_url + "/live/events", timeout=30) as stream:
+            for line in stream:
+                if self.stop.is_set():
+                    return
+                if not line.startswith(b"data: "):
+                    continue
+                self.events += 1
+                index = json.loads(line[6:])["frame_index"]
+                if index > shown:
+                    shown = index
+                    for name in ("frame.jpg", "model_input.png"):
+                        urllib.request.urlopen(f"{self.base_url}/live/{name}?frame={index}", timeout=30).read()
+
+    def open(self) -> None:
+        self.stop.clear()
+        self.events = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        while self.events == 0:
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        self.stop.set()             # the reader ends at its next event (within 0.2 s)
+        if self.thread is not None:
+            self.thread.join()
+
+
+class ChromiumPage:
+    """One headless Chromium tab (Debian's chromium + chromedriver via Selenium), live page or blank."""
+
+    def __init__(self, base_url: str, profile_dir: Path) -> None:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser")
+        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                     "--disable-background-networking", "--disable-dev-shm-usage",
+                     "--window-size=1280,1000", f"--user-data-dir={profile_dir}"):
+            options.add_argument(flag)
+        self.driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+        self.base_url = base_url
+
+    def open(self) -> None:
+        self.driver.get(self.base_url + "/")
+        while not self.driver.execute_script("return window.live && window.live.events > 0;"):
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        self.driver.get("about:blank")
+
+    def quit(self) -> None:
+        self.driver.quit()
+
+
+def live_page_cost(model_path: Path, frames: list[bytes], block: int, page_kind: str, scratch: str) -> None:
+    """Round trips on one server, blocks alternating between no page and one open page."""
+    server = DriveServerProcess(model_path)
+    page = None
+    try:
+        server.start()
+        base_url = f"http://127.0.0.1:{server.port}"
+        page = ChromiumPage(base_url, Path(scratch) / "chromium") if page_kind == "chromium" else SsePage(base_url)
+        wire = SimulatorWire("127.0.0.1", server.port, timeout_s=30.0)
+        wire.connect()
+        round_trips_ms(wire, frames[:WARMUP_FRAMES])
+        times: dict[str, list[float]] = {"no page": [], "page open": []}
+        page_is_open = False
+        for number, start in enumerate(range(0, 2 * len(frames), block)):
+            want_open = number % 4 in (1, 2)       # closed, open, open, closed: each order as often
+            if want_open != page_is_open:
+                page.open() if want_open else page.close()
+                page_is_open = want_open
+            times["page open" if want_open else "no page"] += round_trips_ms(
+                wire, frames[start % len(frames):start % len(frames) + block])
+        if page_is_open:
+            page.close()
+        wire.close()
+    finally:
+        if isinstance(page, ChromiumPage):
+            page.quit()
+        server.stop()
+    print(f"\nlive page ({page_kind}): round trip, {len(frames)} frames each, alternating blocks of {block}:")
+    closed_p50, closed_p99 = p50_p99(times["no page"])
+    open_p50, open_p99 = p50_p99(times["page open"])
+    print(f"  {'no page':14s} p50 {closed_p50:7.2f} ms   p99 {closed_p99:7.2f} ms")
+    print(f"  {'page open':14s} p50 {open_p50:7.2f} ms   p99 {open_p99:7.2f} ms")
+    cost = open_p50 / closed_p50 - 1.0
+    print(f"  p50 cost of the open page: {cost * 100:+.1f} % (target <= {LIVE_PAGE_COST_TARGET * 100:.0f} %) "
+          f"{'met' if cost <= LIVE_PAGE_COST_TARGET else 'MISSED'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=300, help="telemetry frames per server")
     parser.add_argument("--block", type=int, default=25, help="frames per alternation block")
+    parser.add_argument("--page", choices=("chromium", "sse", "none"),
+                        default="chromium" if shutil.which("chromedriver") else "sse",
+                        help="the live-page client for the page-cost comparison (none: skip it)")
+    parser.add_argument("--only-page", action="store_true", help="only the live-page comparison")
     args = parser.parse_args()
     frames = camera_frames(args.frames)
     print(f"{len(frames)} camera frames 320x160 from the headless simulator, "
@@ -96,6 +213,10 @@ def main() -> None:
         model = build_pilotnet()
         model_path = Path(scratch) / "model.keras"
         model.save(model_path)
+        if args.page != "none":
+            live_page_cost(model_path, frames, args.block, args.page, scratch)
+        if args.only_page:
+            return
         servers = {name: DriveServerProcess(model_path, extra_args=("--inference", inference))
                    for name, inference in (("this server", "fast"), ("seed-style", "seed"))}
         try:

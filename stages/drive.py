@@ -1,19 +1,21 @@
 """drive: serve a steering model to the Udacity simulator (press Autonomous to connect).
 
     python stages/drive.py [MODEL] [--host H] [--port P] [--set-speed MPH]
-                           [--controller pi|seed] [--record DIR] [--allow-architecture-mismatch]
+                           [--controller pi|seed] [--record DIR] [--saliency] [--allow-architecture-mismatch]
     python stages/drive.py video RECORDING_DIR [--out FILE.mp4]
 
 Defaults come from params.yaml's drive section; MODEL is a .keras file from this pipeline
 or a seed notebook's model.h5 (a file whose stored layers are not the seed's PilotNet is
 refused unless --allow-architecture-mismatch; no code stored in a model file ever runs).
-Prints where it listens, then one line per second while a client drives. SIGINT (Ctrl+C)
-or SIGTERM stops it within a fraction of a second.
+Prints where it listens, then one line per second while a client drives; a browser at
+http://HOST:PORT/ shows the live page. SIGINT (Ctrl+C) or SIGTERM stops it within a
+fraction of a second.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,9 +23,11 @@ from pilot.drive.control import make_controller
 from pilot.drive.record import DriveRecorder, DriveRecordError
 from pilot.stage_io import load_params
 from pilot.drive.app import create_app
+from pilot.drive.live import LiveView
 from pilot.drive.telemetry import DriveStats
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SALIENCY_INTERVAL_S = 1.0        # --saliency: at most one VisualBackProp a second
 
 
 def video_main(argv: list[str]) -> None:
@@ -41,6 +45,28 @@ def video_main(argv: list[str]) -> None:
     print(f"drive video: {count} frames -> {out}")
 
 
+def start_saliency_thread(live: LiveView, model) -> None:
+    """Explain the latest frame about once a second in a daemon OS thread (TensorFlow releases
+    the GIL, so the driving loop in the main thread goes on)."""
+    from pilot.imaging import to_model_input
+    from pilot.learn.saliency import visual_backprop
+
+    def explain(preprocessed):
+        return visual_backprop(model, to_model_input(preprocessed)[None])[0]
+
+    def loop() -> None:
+        while True:
+            started_s = time.perf_counter()
+            try:
+                live.update_saliency(explain)
+            except (ValueError, RuntimeError) as error:     # a model VisualBackProp cannot explain
+                print(f"drive: saliency stopped, driving goes on: {error}", flush=True)
+                return
+            time.sleep(max(0.0, SALIENCY_INTERVAL_S - (time.perf_counter() - started_s)))
+
+    threading.Thread(target=loop, name="saliency", daemon=True).start()
+
+
 def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", nargs="?", default=params["model"], help="a .keras or seed model.h5")
@@ -53,6 +79,9 @@ def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
     parser.add_argument("--frame-dt", type=float, metavar="S",
                         help="controller time per frame for a simulator that steps a fixed time per reply "
                              "(the headless one); default: the wall clock, as the real simulator needs")
+    parser.add_argument("--saliency", action="store_true",
+                        help="live page: VisualBackProp overlay of the latest frame, once a second, "
+                             "computed in a background thread")
     parser.add_argument("--inference", choices=("fast", "seed"), default="fast",
                         help="seed: the seed's per-frame model.predict, for benchmarks only")
     parser.add_argument("--allow-architecture-mismatch", action="store_true",
@@ -103,13 +132,18 @@ def main(argv: list[str] | None = None) -> None:
           + (f"; recording to {args.record}" if recorder else ""), flush=True)
 
     stats = DriveStats()
+    controller_name = f"{args.controller} at {params[speed_key]:g} mph"
+    live = LiveView(stats, model_path.name, controller_name)
+    if args.saliency:
+        start_saliency_thread(live, predictor.model)
     sio, app = create_app(predictor, lambda: make_controller(args.controller, params),
                           params["max_payload_bytes"], recorder=recorder, stats=stats,
-                          model_name=model_path.name, frame_dt_s=args.frame_dt)
+                          model_name=model_path.name, frame_dt_s=args.frame_dt,
+                          controller_name=controller_name, live=live)
 
     def on_listening(host: str, port: int) -> None:
         print(f"drive: listening on http://{host}:{port} - open the simulator and press "
-              f"Autonomous (Ctrl+C to stop)", flush=True)
+              f"Autonomous (Ctrl+C to stop); live page at http://{host}:{port}/", flush=True)
 
     def on_tick() -> None:
         line = stats.summary(time.perf_counter())

@@ -170,6 +170,7 @@ class DriveStats:
     malformed: int = 0
     total_frames: int = 0
     total_malformed: int = 0
+    total_manual: int = 0
     latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
     window_start_s: float | None = None
     last_warning_s: float | None = None
@@ -182,6 +183,7 @@ class DriveStats:
         self.latencies_s.append(latency_s)
         if reply.event == "manual":
             self.manual += 1
+            self.total_manual += 1
         elif reply.malformed is not None:
             return self.record_malformed(reply.malformed, now_s)
         else:

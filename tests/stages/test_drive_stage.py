@@ -142,7 +142,7 @@ def test_every_kind_of_bad_input_gets_the_safe_command_and_the_chain_goes_on(ser
         "42" + json.dumps(["telemetry", {**good, "pad": "x" * 600_000}]),      # over the limit
     ]
     raw = RawSocket(server.host, server.port)
-    before = urllib.request.urlopen(f"http://{server.host}:{server.port}/", timeout=5).read().decode()
+    before = urllib.request.urlopen(f"http://{server.host}:{server.port}/status", timeout=5).read().decode()
     for frame in bad_frames:
         raw.send(frame)
         assert raw.recv_until("42") == SAFE_FRAME, frame[:60]
@@ -151,7 +151,7 @@ def test_every_kind_of_bad_input_gets_the_safe_command_and_the_chain_goes_on(ser
     assert float(reply[1]["steering_angle"]) == pytest.approx(
         expected_steering(models["model"], jpeg), abs=2e-6)
     raw.close()
-    after = urllib.request.urlopen(f"http://{server.host}:{server.port}/", timeout=5).read().decode()
+    after = urllib.request.urlopen(f"http://{server.host}:{server.port}/status", timeout=5).read().decode()
 
     def malformed(page: str) -> int:
         return int(page.split(" malformed")[0].rsplit(" ", 1)[1])
