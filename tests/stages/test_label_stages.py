@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 
 import numpy as np
@@ -24,11 +25,19 @@ def device_values(device: str, duration_s: float = 30.0) -> list[tuple[float, fl
     return [(round(float(s), 4), 0.5, 0.0, 20.0) for s in steering]
 
 
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory):
+    """A keyboard and a mouse recording, written once (JPEGs are slow to make) and copied per test."""
+    raw = tmp_path_factory.mktemp("raw")
+    write_recording(raw / "keys", device_values("keyboard"), path_style="relative")
+    write_recording(raw / "mouse", device_values("mouse"), path_style="relative")
+    return raw
+
+
 @pytest.fixture
-def project(tmp_path):
+def project(tmp_path, recordings):
     root = copy_project(tmp_path / "project", with_dvc=False)
-    write_recording(root / "data/raw/keys", device_values("keyboard"), path_style="relative")
-    write_recording(root / "data/raw/mouse", device_values("mouse"), path_style="relative")
+    shutil.copytree(recordings, root / "data/raw")
     set_params(root, "ingest", sources=["data/raw/keys", "data/raw/mouse"], check_images=False)
     return root
 
