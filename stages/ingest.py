@@ -1,7 +1,9 @@
 """ingest: read every recording in params ingest.sources into one canonical table.
 
-Writes data/interim/log.csv (one row per frame, image paths relative to the repo) and
-metrics/ingest.json (rows read, kept and dropped by reason, per recording).
+Writes data/interim/log.csv (one row per frame, image paths relative to the repo; `steering`
+is the label training uses, smoothed over ingest.smooth_steering_s when that is set, and
+`steering_raw` the recorded value) and metrics/ingest.json (rows read, kept and dropped by
+reason, and each recording's share of exact-zero steering and a guess of its input device).
 """
 from __future__ import annotations
 
@@ -9,8 +11,11 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from pilot.data.frames import frame_seconds
+from pilot.data.labels import guess_input_device, smooth_steering, steering_profile
 from pilot.stage_io import load_params, write_metrics
 from pilot.udacity.log_reader import CANONICAL_COLUMNS, DROP_REASONS, RecordingError, read_recording
 
@@ -23,6 +28,19 @@ def totals(summaries: dict[str, dict]) -> dict:
     total = {key: sum(s[key] for s in summaries.values()) for key in keys}
     total["dropped"] = {r: sum(s["dropped"][r] for s in summaries.values()) for r in DROP_REASONS}
     return total
+
+
+def label_report(table: pd.DataFrame) -> dict[str, dict]:
+    """Per recording: the steering profile, its share of exact zeros and the input-device guess with the reason."""
+    seconds = frame_seconds(table)
+    report = {}
+    for name, rows in table.groupby("recording", sort=False).indices.items():
+        order = rows[np.argsort(seconds[rows], kind="stable")]
+        profile = steering_profile(table["steering"].to_numpy(float)[order], seconds[order])
+        device, reason = guess_input_device(profile)
+        report[str(name)] = {"exact_zero_steering_share": profile["exact_zero_share"], "input_device": device,
+                             "input_device_reason": reason, "steering_profile": profile}
+    return report
 
 
 def main() -> None:
@@ -57,9 +75,24 @@ def main() -> None:
 
     if not frames:
         sys.exit("ingest: no usable row in any recording: see the reasons above and check the recordings.")
+    window_s = params["smooth_steering_s"]
+    if window_s is not None and (not isinstance(window_s, (int, float)) or window_s < 0):
+        sys.exit(f"ingest.smooth_steering_s is {window_s!r}: use 0 or null (off) or a window in seconds.")
+    table = pd.DataFrame(frames, columns=list(CANONICAL_COLUMNS))
+    for name, labels in label_report(table).items():
+        summaries[name].update(labels)
+        print(f"ingest: {name}: {100 * labels['exact_zero_steering_share']:.0f} % exact-zero steering; "
+              f"input device: {labels['input_device']} ({labels['input_device_reason']})")
+    table["steering_raw"] = table["steering"]
+    table["steering"] = smooth_steering(table, window_s)
+    change = float(np.mean(np.abs(table["steering"] - table["steering_raw"])))
+    if window_s:
+        print(f"ingest: steering smoothed over {window_s} s within contiguous runs "
+              f"(mean change {change:.4f}); steering_raw keeps the recorded value")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(frames, columns=list(CANONICAL_COLUMNS)).to_csv(args.out, index=False)
-    report = {**totals(summaries), "recordings": summaries}
+    table.to_csv(args.out, index=False)
+    report = {**totals(summaries), "smooth_steering_s": window_s or 0, "steering_mean_abs_change": change,
+              "recordings": summaries}
     write_metrics(args.metrics, report)
     print(f"ingest: wrote {len(frames)} frames to {args.out}")
 

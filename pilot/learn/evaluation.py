@@ -66,3 +66,32 @@ def error_by_bin(
             "mean_error": float(np.mean(error)),
         })
     return rows
+
+
+def label_pairs(record_steering: np.ndarray, val_frames: Any) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """(smoothed, raw) label per validation example from the split's val table, or (None, None, why).
+
+    augment writes one validation example per frame, in the table's order, with its `steering`;
+    the pairing holds only if the counts and those labels match (a skipped frame breaks it).
+    """
+    if "steering_raw" not in val_frames.columns:
+        return None, None, "the validation table has no steering_raw column: run `dvc repro ingest` again"
+    record_steering = np.asarray(record_steering, np.float64).reshape(-1)
+    smoothed = val_frames["steering"].to_numpy(np.float64)
+    if smoothed.size != record_steering.size or not np.allclose(smoothed, record_steering, atol=1e-6):
+        return None, None, (f"the {record_steering.size} validation examples do not pair one to one with the "
+                            f"{smoothed.size} frames of the validation table (a frame skipped by augment?)")
+    return smoothed, val_frames["steering_raw"].to_numpy(np.float64), ""
+
+
+def raw_and_smoothed_metrics(record_steering: np.ndarray, y_pred: np.ndarray,
+                             val_frames: Any) -> tuple[dict[str, Any], str]:
+    """model_vs_raw, model_vs_smoothed and how far smoothing moved the labels; None where they cannot pair."""
+    smoothed, raw, why = label_pairs(record_steering, val_frames)
+    if smoothed is None:
+        return {"model_vs_raw": None, "model_vs_smoothed": None, "smoothed_vs_raw_labels": None}, why
+    return {
+        "model_vs_raw": regression_metrics(raw, y_pred),
+        "model_vs_smoothed": regression_metrics(smoothed, y_pred),
+        "smoothed_vs_raw_labels": regression_metrics(raw, smoothed),
+    }, ""
