@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
+from pilot.udacity.simulator import mps_to_mph, path_curvature_per_m
+
 THROTTLE_MIN = -1.0      # full brake
 THROTTLE_MAX = 1.0       # full accelerator
 MAX_DT_S = 0.5           # a longer gap between frames (a pause, a reconnect) integrates as 0.5 s
@@ -74,6 +76,7 @@ class PIController:
         min_bend_fraction: float = 0.5,
         integral_limit_mph_s: float | None = None,
         anti_windup: bool = True,
+        max_lateral_accel_mps2: float | None = None,
     ) -> None:
         if not set_speed_mph >= 0:
             raise ValueError(f"set_speed_mph must be >= 0, got {set_speed_mph}")
@@ -97,12 +100,20 @@ class PIController:
         self.integral_limit_mph_s = (max(abs(self.throttle_min), abs(self.throttle_max)) / self.ki
                                      if integral_limit_mph_s is None and self.ki else integral_limit_mph_s)
         self.anti_windup = anti_windup
+        if max_lateral_accel_mps2 is not None and not max_lateral_accel_mps2 > 0:
+            raise ValueError(f"max_lateral_accel_mps2 must be positive or null, got {max_lateral_accel_mps2}")
+        self.max_lateral_accel_mps2 = max_lateral_accel_mps2
         self.integral_mph_s = 0.0
 
     def target_speed_mph(self, steering: float) -> float:
-        """The set speed, reduced in proportion to how hard the car is steering."""
+        """The set speed, reduced in proportion to how hard the car is steering, and (with
+        `max_lateral_accel_mps2`) to what the tyres can hold in the bend that steering drives."""
         fraction = 1.0 - self.bend_slowdown * min(1.0, abs(steering))
-        return self.set_speed_mph * max(self.min_bend_fraction, fraction)
+        target = self.set_speed_mph * max(self.min_bend_fraction, fraction)
+        curvature = path_curvature_per_m(steering)
+        if self.max_lateral_accel_mps2 is not None and curvature > 0:
+            target = min(target, mps_to_mph(math.sqrt(self.max_lateral_accel_mps2 / curvature)))
+        return target
 
     def step(self, speed_mph: float, steering: float, dt_s: float) -> float:
         error_mph = self.target_speed_mph(steering) - speed_mph

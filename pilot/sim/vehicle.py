@@ -17,9 +17,8 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from pilot.udacity.simulator import MAX_SPEED_MPH, MAX_STEER_DEG, mph_to_mps, mps_to_mph
+from pilot.udacity.simulator import MAX_SPEED_MPH, MAX_STEER_DEG, WHEELBASE_M, mph_to_mps, mps_to_mph
 
-WHEELBASE_M = 2.87                # the simulator's car: axles 1.27 m ahead of and 1.60 m behind its root
 ROOT_AHEAD_OF_REAR_AXLE_M = 1.60  # the car's root (cameras are placed from it)
 TRACK_WIDTH_M = 2.0               # between the left and right wheels (the simulator's car)
 PHYSICS_STEP_S = 0.02             # the simulator's fixed time step (50 Hz)
