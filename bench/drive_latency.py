@@ -14,63 +14,24 @@ It also times the pure `handle_telemetry` call in-process for both predictors.
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import signal
-import subprocess
-import sys
+import base64
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+from bench_support import DriveServerProcess, camera_frames, save_pilotnet
+from pilot.control import PIController
+from pilot.predictor import FastPredictor, SeedStylePredictor
+from pilot.server import ClientState, handle_telemetry
+from pilot.sim.wire import SimulatorWire, format_n4
 
-from pilot.control import PIController  # noqa: E402
-from pilot.model import build_pilotnet  # noqa: E402
-from pilot.predictor import FastPredictor, SeedStylePredictor  # noqa: E402
-from pilot.server import ClientState, handle_telemetry  # noqa: E402
-from pilot.sim.camera import Renderer, encode_jpeg  # noqa: E402
-from pilot.sim.episode import start_state  # noqa: E402
-from pilot.sim.track import generate_track  # noqa: E402
-from pilot.sim.wire import SimulatorWire, format_n4  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
 P50_TARGET_MS = 4.0
 P99_TARGET_MS = 10.0
 RATIO_TARGET = 20.0
 WARMUP_FRAMES = 20
-LISTENING = re.compile(r"listening on http://([\d.]+):(\d+)")
-
-
-def camera_frames(count: int) -> list[bytes]:
-    """JPEGs from the headless simulator's camera, spread around one track."""
-    track = generate_track(7)
-    renderer = Renderer(track)
-    return [encode_jpeg(renderer.render(start_state(track, s_m=track.length_m * i / count)))
-            for i in range(count)]
-
-
-def start_server(model_path: Path, inference: str) -> tuple[subprocess.Popen, int]:
-    process = subprocess.Popen(
-        [sys.executable, "stages/drive.py", str(model_path), "--port", "0", "--inference", inference],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert process.stdout is not None
-    for line in process.stdout:
-        match = LISTENING.search(line)
-        if match:
-            return process, int(match.group(2))
-    raise RuntimeError(f"drive.py --inference {inference} exited before listening")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def round_trips_ms(wire: SimulatorWire, frames: list[bytes]) -> list[float]:
@@ -88,7 +49,6 @@ def round_trips_ms(wire: SimulatorWire, frames: list[bytes]) -> list[float]:
 
 def handler_ms(predictor, frames: list[bytes], repeats: int) -> list[float]:
     """The pure telemetry -> command function, no sockets."""
-    import base64
     client = ClientState(PIController(15.0))
     payloads = [{"steering_angle": "-1.2500", "throttle": "0.3000", "speed": format_n4(12.0),
                  "image": base64.b64encode(jpeg).decode()} for jpeg in frames[:repeats]]
@@ -116,15 +76,14 @@ def main() -> None:
     print(f"{len(frames)} camera frames 320x160 from the headless simulator, "
           f"{np.mean([len(f) for f in frames]) / 1024:.1f} KiB JPEG on average")
     with tempfile.TemporaryDirectory() as scratch:
-        keras.utils.set_random_seed(0)
-        model = build_pilotnet()
-        model_path = Path(scratch) / "model.keras"
-        model.save(model_path)
-        servers = {name: start_server(model_path, inference) for name, inference in
-                   (("this server", "fast"), ("seed-style", "seed"))}
+        model, model_path = save_pilotnet(Path(scratch))
+        servers = {name: DriveServerProcess(model_path, extra_args=("--inference", inference))
+                   for name, inference in (("this server", "fast"), ("seed-style", "seed"))}
         try:
-            wires = {name: SimulatorWire("127.0.0.1", port, timeout_s=30.0)
-                     for name, (_, port) in servers.items()}
+            with ThreadPoolExecutor(2) as pool:      # start-up is mostly TensorFlow's import
+                list(pool.map(DriveServerProcess.start, servers.values()))
+            wires = {name: SimulatorWire(server.host, server.port, timeout_s=30.0)
+                     for name, server in servers.items()}
             for wire in wires.values():
                 wire.connect()
                 round_trips_ms(wire, frames[:WARMUP_FRAMES])
@@ -135,8 +94,8 @@ def main() -> None:
             for wire in wires.values():
                 wire.close()
         finally:
-            for process, _ in servers.values():
-                stop_server(process)
+            for server in servers.values():
+                server.stop()
 
     print(f"\nround trip, simulator-like client, {args.frames} frames each, lock-step, "
           f"alternating blocks of {args.block}:")

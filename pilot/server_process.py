@@ -32,6 +32,7 @@ class DriveServerProcess:
         self.output: deque[str] = deque(maxlen=keep_lines)   # the server's last lines, for error messages
         self.process: subprocess.Popen | None = None
         self._listening = threading.Event()
+        self._pump_thread: threading.Thread | None = None
 
     def _pump(self) -> None:
         """Read the server's output for as long as it runs (a full pipe would block it)."""
@@ -50,7 +51,8 @@ class DriveServerProcess:
     def start(self, timeout_s: float = 180.0) -> None:
         self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, bufsize=1)
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
+        self._pump_thread.start()
         deadline = time.monotonic() + timeout_s
         while not self._listening.wait(0.1):
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -59,15 +61,22 @@ class DriveServerProcess:
                 raise ServerStartError(f"the drive server did not start ({last}).")
 
     def stop(self, timeout_s: float = 15.0) -> int | None:
-        """SIGINT (as Ctrl+C), then SIGKILL if it does not go; returns the exit code."""
-        if self.process is None or self.process.poll() is not None:
-            return None if self.process is None else self.process.returncode
-        self.process.send_signal(signal.SIGINT)
-        try:
-            return self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+        """SIGINT (as Ctrl+C), then SIGKILL if it does not go; returns the exit code.
+
+        When it returns, `output` holds the server's last lines (its goodbye included).
+        """
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._pump_thread is not None:
+            self._pump_thread.join(timeout_s)
+        return self.process.returncode
 
 
 @contextmanager

@@ -15,6 +15,7 @@ record (third parties' included) as one `prefix: message` line.
 """
 from __future__ import annotations
 
+import binascii
 import logging
 import signal
 import socket
@@ -27,6 +28,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 import socketio
+from engineio import packet as eio_packet
 
 with warnings.catch_warnings():  # eventlet warns that it is in maintenance mode: we know
     warnings.simplefilter("ignore")
@@ -148,7 +150,25 @@ def with_error_stream(app: Callable, stream: Any) -> Callable:
 
 
 class _NumpyMaskWebSocket(eventlet.websocket.RFC6455WebSocket):
-    """eventlet's RFC 6455 socket, unmasking four bytes at a time with numpy (same bytes)."""
+    """eventlet's RFC 6455 socket, unmasking four bytes at a time with numpy (same bytes).
+
+    It also ends a connection cleanly when a frame is not an Engine.IO packet ("x", "",
+    "4" + 100,000 brackets): engineio decodes each frame outside its error handling, so
+    such a frame escaped its reader loop, skipped its clean-up (the connection's writer
+    stayed until the ping timeout) and made eventlet write an HTTP 500 onto the WebSocket.
+    """
+
+    def wait(self) -> str | bytes | None:
+        message = super().wait()
+        if message is None:
+            return None
+        try:
+            eio_packet.Packet(encoded_packet=message)
+        except (ValueError, TypeError, IndexError, RecursionError, binascii.Error):
+            self.log.write(f"closed a connection whose client sent a frame that is not an Engine.IO "
+                           f"packet: {message[:40]!r}\n")
+            return None           # as if the client had closed: engineio cleans up
+        return message
 
     @staticmethod
     def _apply_mask(data: bytes, mask: tuple[int, int, int, int], length: int | None = None,

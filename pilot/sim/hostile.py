@@ -410,7 +410,10 @@ def run_fuzz(host: str, port: int, messages: list[HostileMessage], packet: str,
         nonlocal connection
         if connection is not None:
             connection.close()
-        connection = _Socket(host, port, timeout_s)
+        try:
+            connection = _Socket(host, port, timeout_s)
+        except (websocket.WebSocketException, OSError) as exc:
+            raise ConnectionError(f"the drive server at {host}:{port} takes no new connection: {exc}") from exc
         return connection
 
     for index, message in enumerate(messages):
