@@ -1,8 +1,10 @@
 """The drive server under hostile clients, and its log: a real server process, raw sockets on loopback.
 
-The fuzz core (pilot.sim.hostile) on a few cases per category: behaviour, not numbers
-(bench/fuzz_server.py sends thousands). Then clients that vanish in every abrupt way, and
-the server's whole output read line by line: every line whole and of a known form.
+The server drives a hostile model file too: a seed-style model.h5 with a normalising Lambda
+whose stored code would write a file, passed with --allow-architecture-mismatch. The fuzz
+core (pilot.sim.hostile) runs a few cases per category: behaviour, not numbers
+(bench/fuzz_server.py sends thousands). Then clients vanish in every abrupt way, and the
+server's whole output is read line by line: every line whole and of a known form.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from pilot.server_process import DriveServerProcess
 from pilot.sim.hostile import CATEGORIES, HostileMessage, hostile_messages, run_fuzz
 from pilot.sim.wire import SOCKET_PATH, SimulatorWire, telemetry_packet
 from tests.drive_support import camera_jpeg
+from tests.keras2_h5 import keras2_lambda_layer, write_keras2_h5
 
 STARTUP_LINE = re.compile(
     r"drive: model .+ loaded in [\d.]+ s .+"
@@ -37,11 +40,17 @@ SERVING_LINE = re.compile(
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model") / "model.keras"
+def marker(tmp_path_factory):
+    return tmp_path_factory.mktemp("marker") / "lambda_ran.txt"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, marker):
+    path = tmp_path_factory.mktemp("model") / "normalised.h5"
     keras.utils.set_random_seed(2)
-    build_pilotnet().save(path)
-    process = DriveServerProcess(path, keep_lines=100_000)
+    code = f"lambda x: (__import__('pathlib').Path({str(marker)!r}).write_text('ran'), x / 127.5 - 1.0)[1]"
+    write_keras2_h5(build_pilotnet().get_weights(), path, leading_layers=(keras2_lambda_layer("lambda", code),))
+    process = DriveServerProcess(path, extra_args=("--allow-architecture-mismatch",), keep_lines=100_000)
     process.start()
     yield process
     process.stop()
@@ -60,6 +69,12 @@ def test_every_valid_telemetry_after_a_hostile_message_gets_a_steer(server, pack
     assert report.valid_sent == len(messages)
     assert (report.unanswered, report.malformed_replies, report.safe_answers) == (0, 0, 0), report.failures
     assert server.process.poll() is None
+
+
+@pytest.mark.slow
+def test_the_model_files_lambda_never_ran(server, marker):
+    assert any("normalised.h5 loaded" in line for line in server.output)
+    assert not marker.exists()
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 
 import numpy as np
@@ -9,7 +10,8 @@ import pytest
 import socketio
 from eventlet.websocket import RFC6455WebSocket
 
-from pilot.serving import EventletLog, OneLineFormatter, _NumpyMaskWebSocket, use_fast_websocket, with_error_stream
+from pilot.serving import (EventletLog, OneLineFormatter, _NumpyMaskWebSocket, open_listener, use_fast_websocket,
+                           with_error_stream)
 
 TRACEBACK = """Traceback (most recent call last):
   File "/venv/lib/python3.11/site-packages/eventlet/wsgi.py", line 620, in handle_one_response
@@ -92,3 +94,13 @@ def test_requests_get_the_error_stream_given():
     app = with_error_stream(lambda environ, start_response: seen.update(environ) or [], stream)
     app({"wsgi.errors": sys.stderr}, lambda *args: None)
     assert seen["wsgi.errors"] is stream
+
+
+def test_accepted_sockets_send_small_frames_at_once():
+    """TCP_NODELAY: an answer and a pong in a row must not wait for the client's delayed ACK."""
+    listener = open_listener("127.0.0.1", 0)
+    client = socket.create_connection(listener.getsockname()[:2])
+    accepted, _ = listener.accept()
+    assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    for open_socket in (accepted, client, listener):
+        open_socket.close()
