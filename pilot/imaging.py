@@ -6,7 +6,6 @@ road_test) goes through `preprocess` so that training and driving see the same b
 from __future__ import annotations
 
 import io
-import warnings
 
 import cv2
 import numpy as np
@@ -34,20 +33,6 @@ def decode_jpeg_rgb(jpeg_bytes: bytes) -> np.ndarray:
             return np.asarray(image.convert("RGB"))
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ValueError(f"not a decodable image: {exc}") from exc
-
-
-def image_size_px(image_bytes: bytes) -> tuple[int, int]:
-    """(width, height) from an image's header, without decoding it: cheap whatever size it claims.
-
-    Raises ValueError if the bytes are not an image PIL can open, or claim a decompression bomb.
-    """
-    try:
-        with warnings.catch_warnings():     # a large claimed size warns; the caller judges the size
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(image_bytes)) as image:
-                return image.size
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"not an image: {exc}") from exc
 
 
 def read_jpeg_rgb(path: str) -> np.ndarray:

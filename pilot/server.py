@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import logging
 import math
 import time
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
@@ -28,13 +30,14 @@ from urllib.parse import urlsplit
 import flask
 import numpy as np
 import socketio
+from PIL import Image
 from engineio import packet as eio_packet
 from engineio import socket as eio_socket
 
 from pilot.control import ThrottleController
 from pilot.culture_numbers import read_culture_number
 from pilot.drive_log import DriveRecorder
-from pilot.imaging import CAMERA_HEIGHT_PX, CAMERA_WIDTH_PX, decode_jpeg_rgb, image_size_px
+from pilot.imaging import CAMERA_HEIGHT_PX, CAMERA_WIDTH_PX, decode_jpeg_rgb
 
 LOG = logging.getLogger("pilot.server")
 
@@ -114,6 +117,20 @@ def steer_reply(steering: float, throttle: float, decimal_comma: bool) -> dict[s
 
 def safe_reply(reason: str, decimal_comma: bool) -> Reply:
     return Reply("steer", steer_reply(SAFE_STEERING, SAFE_THROTTLE, decimal_comma), malformed=reason)
+
+
+def image_size_px(image_bytes: bytes) -> tuple[int, int]:
+    """(width, height) from an image's header, without decoding it: cheap whatever size it claims.
+
+    Raises ValueError if the bytes are not an image PIL can open, or claim a decompression bomb.
+    """
+    try:
+        with warnings.catch_warnings():     # a large claimed size warns; the caller judges the size
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(image_bytes)) as image:
+                return image.size
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"not an image: {exc}") from exc
 
 
 def _decode_camera_frame(image_field: object) -> tuple[bytes, np.ndarray]:
