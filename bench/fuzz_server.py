@@ -1,62 +1,44 @@
 """Fuzz the drive server on the simulator's raw wire: hostile messages, each followed by a valid telemetry.
 
 Targets (issue 14): >= 5,000 hostile messages, 0 valid telemetries unanswered, 0 server exits.
-The server is `stages/drive.py` as a child process (pilot.drive.process, as road_test starts it)
+The server is `stages/drive.py` as a child process (pilot.server_process, as road_test starts it)
 with a small real PilotNet; the fuzzer (pilot.sim.hostile) speaks raw WebSocket. Every valid
 telemetry must get a well-formed `steer` (two numeric strings); a socket the server closes is
 counted and reopened. The server's own log is checked too: every line whole and its own.
 
-    .venv/bin/python bench/fuzz_server.py [--cases 5500] [--seed 0]
+    .venv/bin/python bench/fuzz_server.py [--cases 6600] [--seed 0]
 """
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import keras  # noqa: E402
-
-from pilot.learn.model import build_pilotnet  # noqa: E402
-from pilot.drive.process import DriveServerProcess  # noqa: E402
-from pilot.sim.camera import Renderer, encode_jpeg  # noqa: E402
-from pilot.sim.episode import start_state  # noqa: E402
-from pilot.sim.hostile import hostile_messages, iter_categories, run_fuzz  # noqa: E402
-from pilot.sim.track import generate_track  # noqa: E402
-from pilot.sim.wire import telemetry_packet  # noqa: E402
+from bench_support import DriveServerProcess, camera_frames, save_pilotnet
+from pilot.sim.hostile import FuzzReport, hostile_messages, iter_categories, run_fuzz
+from pilot.sim.wire import telemetry_packet
 
 CASES_TARGET = 5_000
 SERVER_LINE = re.compile(r"^drive: ")
 
 
-def camera_packet() -> str:
-    """A valid telemetry: a 320x160 frame from the headless simulator, 5 mph, N4 strings."""
-    track = generate_track(7)
-    jpeg = encode_jpeg(Renderer(track).render(start_state(track, s_m=40.0)))
-    return telemetry_packet(-1.25, 0.3, 5.0, jpeg)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", type=int, default=5_500, help="hostile messages to send")
+    parser.add_argument("--cases", type=int, default=6_600, help="hostile messages to send")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    packet = camera_packet()
+    packet = telemetry_packet(-1.25, 0.3, 5.0, camera_frames(1)[0])    # 5 mph: the PI accelerates
     messages = hostile_messages(args.cases, args.seed, packet)
     with tempfile.TemporaryDirectory() as scratch:
-        keras.utils.set_random_seed(0)
-        model_path = Path(scratch) / "model.keras"
-        build_pilotnet().save(model_path)
+        _, model_path = save_pilotnet(Path(scratch))
         server = DriveServerProcess(model_path, keep_lines=100_000)
         server.start()
         started_s = time.perf_counter()
 
-        def progress(index: int, report) -> None:
+        def progress(index: int, report: FuzzReport) -> None:
             if (index + 1) % 500 == 0:
                 print(f"  {index + 1} cases, {time.perf_counter() - started_s:.0f} s, "
                       f"unanswered {report.unanswered}", flush=True)

@@ -19,6 +19,7 @@ removed or renamed.
 """
 from __future__ import annotations
 
+import binascii
 import inspect
 import warnings
 from importlib.metadata import version
@@ -52,6 +53,8 @@ HOOKS = (
     ("python-engineio", eio_socket.Socket, "receive", ("pkt",)),
     ("python-engineio", EngineioWebSocketWSGI, "_handle_hybi_request", ("environ",)),
     ("eventlet", eventlet.websocket.RFC6455WebSocket, "_apply_mask", ("data", "mask", "length", "offset")),
+    ("eventlet", eventlet.websocket.RFC6455WebSocket, "wait", ()),
+    ("eventlet", eventlet.websocket.WebSocket, "log", ()),
 )
 
 
@@ -168,7 +171,25 @@ class UdacityCompatibleServer(socketio.Server):
 # ---------------------------------------------------------------- eventlet: faster unmasking
 
 class _NumpyMaskWebSocket(eventlet.websocket.RFC6455WebSocket):
-    """eventlet's RFC 6455 socket, unmasking four bytes at a time with numpy (same bytes)."""
+    """eventlet's RFC 6455 socket, unmasking four bytes at a time with numpy (same bytes).
+
+    It also ends a connection cleanly when a frame is not an Engine.IO packet ("x", "",
+    "4" + 100,000 brackets): engineio decodes each frame outside its error handling, so
+    such a frame escaped its reader loop, skipped its clean-up (the connection's writer
+    stayed until the ping timeout) and made eventlet write an HTTP 500 onto the WebSocket.
+    """
+
+    def wait(self) -> str | bytes | None:
+        message = super().wait()
+        if message is None:
+            return None
+        try:
+            eio_packet.Packet(encoded_packet=message)
+        except (ValueError, TypeError, IndexError, RecursionError, binascii.Error):
+            self.log.write(f"closed a connection whose client sent a frame that is not an Engine.IO "
+                           f"packet: {message[:40]!r}\n")
+            return None           # as if the client had closed: engineio cleans up
+        return message
 
     @staticmethod
     def _apply_mask(data: bytes, mask: tuple[int, int, int, int], length: int | None = None,

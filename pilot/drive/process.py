@@ -1,6 +1,7 @@
 """Run `stages/drive.py` as a separate process, exactly as a user starts it, and stop it cleanly."""
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -13,7 +14,8 @@ from pathlib import Path
 from typing import Iterator
 
 LISTENING = re.compile(r"listening on http://(?P<host>[^:\s]+):(?P<port>\d+)")
-DRIVE_SCRIPT = Path(__file__).resolve().parents[2] / "stages" / "drive.py"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DRIVE_SCRIPT = PROJECT_ROOT / "stages" / "drive.py"
 
 
 class ServerStartError(RuntimeError):
@@ -33,6 +35,7 @@ class DriveServerProcess:
         self.process: subprocess.Popen | None = None
         self._listening = threading.Event()
         self._new_line = threading.Condition()
+        self._pump_thread: threading.Thread | None = None
 
     def _pump(self) -> None:
         """Read the server's output for as long as it runs (a full pipe would block it)."""
@@ -51,9 +54,13 @@ class DriveServerProcess:
         return None if self.process is None else self.process.pid
 
     def start(self, timeout_s: float = 180.0) -> None:
+        # the server imports this copy's pilot package, whatever an installed one points at
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT),
+                                                                       os.environ.get("PYTHONPATH")])))
         self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, bufsize=1)
-        threading.Thread(target=self._pump, daemon=True).start()
+                                        text=True, bufsize=1, env=env)
+        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
+        self._pump_thread.start()
         deadline = time.monotonic() + timeout_s
         while not self._listening.wait(0.1):
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -69,15 +76,22 @@ class DriveServerProcess:
                                            timeout_s) and any(text in line for line in self.output)
 
     def stop(self, timeout_s: float = 15.0) -> int | None:
-        """SIGINT (as Ctrl+C), then SIGKILL if it does not go; returns the exit code."""
-        if self.process is None or self.process.poll() is not None:
-            return None if self.process is None else self.process.returncode
-        self.process.send_signal(signal.SIGINT)
-        try:
-            return self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+        """SIGINT (as Ctrl+C), then SIGKILL if it does not go; returns the exit code.
+
+        When it returns, `output` holds the server's last lines (its goodbye included).
+        """
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._pump_thread is not None:
+            self._pump_thread.join(timeout_s)
+        return self.process.returncode
 
 
 @contextmanager

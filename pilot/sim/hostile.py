@@ -26,7 +26,8 @@ import websocket
 from PIL import Image
 
 from pilot.udacity.numbers import read_culture_number
-from pilot.sim.wire import SOCKET_PATH, format_n4
+from pilot.sim.wire import SOCKET_PATH
+from pilot.udacity.numbers import format_n4
 
 CATEGORIES = (
     "wrong types", "non-finite numbers", "culture-mangled numbers", "truncated JSON",
@@ -362,10 +363,12 @@ class _Socket:
                 return frame
 
     def close(self) -> None:
-        try:
-            self.ws.sock.close() if self.ws.sock else None
-        except OSError:
-            pass
+        """Drop the TCP connection (a fuzzer does not say goodbye)."""
+        if self.ws.sock is not None:
+            try:
+                self.ws.sock.close()
+            except OSError:
+                pass
 
 
 def steer_problem(frame: str) -> str | None:
@@ -410,7 +413,10 @@ def run_fuzz(host: str, port: int, messages: list[HostileMessage], packet: str,
         nonlocal connection
         if connection is not None:
             connection.close()
-        connection = _Socket(host, port, timeout_s)
+        try:
+            connection = _Socket(host, port, timeout_s)
+        except (websocket.WebSocketException, OSError) as exc:
+            raise ConnectionError(f"the drive server at {host}:{port} takes no new connection: {exc}") from exc
         return connection
 
     for index, message in enumerate(messages):

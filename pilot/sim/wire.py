@@ -144,6 +144,15 @@ class SimulatorWire:
                 pass
             self._ws = None
 
+    def drop(self) -> None:
+        """Drop the TCP connection with no WebSocket close, as a simulator that was killed."""
+        if self._ws is not None and self._ws.sock is not None:
+            try:
+                self._ws.sock.close()
+            except OSError:
+                pass
+        self._ws = None
+
     def __enter__(self) -> "SimulatorWire":
         return self
 

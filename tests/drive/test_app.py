@@ -4,6 +4,8 @@ from __future__ import annotations
 import base64
 import io
 import shutil
+import struct
+import warnings
 
 import keras
 import numpy as np
@@ -146,6 +148,16 @@ def test_bad_input_gets_the_safe_command_and_a_reason(case, predictor, jpeg):
     reply = handle_telemetry(BAD_PAYLOADS[case](jpeg), client, predictor, now_s=0.0)
     assert reply.event == "steer" and reply.data == SAFE
     assert reply.malformed and reply.frame is None
+
+
+def test_a_jpeg_header_claiming_a_huge_image_is_refused_before_decoding(predictor, jpeg):
+    start = jpeg.find(b"\xff\xc0")                       # SOF0: length, precision, height, width
+    claimed = jpeg[:start + 5] + struct.pack(">HH", 9_000, 12_000) + jpeg[start + 9:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                     # no DecompressionBombWarning, no decode
+        reply = handle_telemetry({**telemetry(jpeg), "image": base64.b64encode(claimed).decode()},
+                                 ClientState(PIController(15.0)), predictor, now_s=0.0)
+    assert reply.data == SAFE and reply.malformed == "the image is 12000x9000, not the camera's 320x160"
 
 
 def test_reading_numbers_in_every_culture():
