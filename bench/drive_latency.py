@@ -34,14 +34,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from bench_support import camera_frames  # noqa: E402
 from pilot.drive.control import PIController  # noqa: E402
 from pilot.learn.model import build_pilotnet  # noqa: E402
 from pilot.drive.predictor import FastPredictor, SeedStylePredictor  # noqa: E402
 from pilot.drive.process import DriveServerProcess  # noqa: E402
 from pilot.drive.telemetry import ClientState, handle_telemetry  # noqa: E402
-from pilot.sim.camera import Renderer, encode_jpeg  # noqa: E402
-from pilot.sim.episode import start_state  # noqa: E402
-from pilot.sim.track import generate_track  # noqa: E402
 from pilot.sim.wire import SimulatorWire  # noqa: E402
 from pilot.udacity.numbers import format_n4  # noqa: E402
 
@@ -50,14 +48,6 @@ P99_TARGET_MS = 10.0
 RATIO_TARGET = 20.0
 WARMUP_FRAMES = 20
 LIVE_PAGE_COST_TARGET = 0.10       # the open page may slow the round trip p50 by at most 10 %
-
-
-def camera_frames(count: int) -> list[bytes]:
-    """JPEGs from the headless simulator's camera, spread around one track."""
-    track = generate_track(7)
-    renderer = Renderer(track)
-    return [encode_jpeg(renderer.render(start_state(track, s_m=track.length_m * i / count)))
-            for i in range(count)]
 
 
 def round_trips_ms(wire: SimulatorWire, frames: list[bytes]) -> list[float]:
