@@ -144,6 +144,16 @@ def spearman(a: list[float], b: list[float]) -> float:
     return float(spearmanr(a, b).statistic)
 
 
+def autonomy_then_error(autonomy: list[float], error: list[float]) -> list[float]:
+    """One score per model: autonomy ranks first, the mean error breaks its ties (an intervention resets the
+    error, so a model that needs many has a small mean error: the error alone ranks the worst models wrongly)."""
+    order = sorted(range(len(autonomy)), key=lambda i: (autonomy[i], -error[i]))
+    score = [0.0] * len(autonomy)
+    for rank, i in enumerate(order):
+        score[i] = float(rank)
+    return score
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--poses", type=int, default=12, help="poses along the track for (a)")
@@ -216,7 +226,8 @@ def main() -> None:
     print(f"Spearman over {len(rows)} models: replay mean |offset| vs road mean |cross-track| "
           f"{spearman(replay_offset, road_cross):+.3f}; replay autonomy vs road autonomy "
           f"{spearman(replay_autonomy, road_autonomy):+.3f}; replay autonomy vs road -mean |cross-track| "
-          f"{spearman(replay_autonomy, [-value for value in road_cross]):+.3f}")
+          f"{spearman(replay_autonomy, [-value for value in road_cross]):+.3f}; autonomy then mean error (both) "
+          f"{spearman(autonomy_then_error(replay_autonomy, replay_offset), autonomy_then_error(road_autonomy, road_cross)):+.3f}")
     print(f"({time.perf_counter() - started:.0f} s in all)")
 
 
