@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pilot.data.frames import read_frames
+from pilot.data.frames import frame_seconds, read_frames
 from pilot.replay.frame_table import NEEDED_COLUMNS, replay_frame_table
 from pilot.replay.geometry import CameraRig
 from pilot.replay.held_out import held_out_frames
@@ -61,6 +61,14 @@ def chosen_frames(which: str, log: Path, split_dir: Path) -> pd.DataFrame:
     return held_out
 
 
+def recorded_fps(frames: pd.DataFrame) -> float:
+    """The recording's frame rate (median gap between consecutive frames), for the video; 10 when unknown."""
+    gaps = frames.assign(seconds=frame_seconds(frames)).sort_values(["recording", "seconds"]).groupby(
+        "recording")["seconds"].diff().dropna()
+    gaps = gaps[gaps > 0]
+    return float(1.0 / gaps.median()) if len(gaps) else 10.0
+
+
 def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
@@ -97,7 +105,7 @@ def main() -> None:
 
     args.plots_dir.mkdir(parents=True, exist_ok=True)
     video_path = args.plots_dir / "drive.mp4"
-    fps = 10.0
+    fps = recorded_fps(frames)
     max_frames = int(round(float(params["video_seconds"]) * fps)) if params["video"] else 0
     started = time.perf_counter()
     with ReplayVideo(video_path, fps, max_frames) as video:
