@@ -1,0 +1,235 @@
+"""Does the replay score mean something? Checked in the headless simulator, where the truth is known.
+
+(a) View synthesis against true renders: on track 7, at poses spread along the road, the
+    centre camera's true view from a car shifted sideways by +-0.25, +-0.5, +-1 m or turned
+    by +-5 degrees, against the view synthesised (as the replay does: from the nearest
+    recorded camera) from the unshifted car's frames. The mean absolute pixel error (0..255,
+    every channel) inside the model's crop, rows 60:135, with the 'no correction' baseline
+    (the unshifted centre frame) beside it.
+(b) Models of graded quality, each scored twice on the same track: replayed along a recording of
+    one lap by the expert (the 'human'), and road-tested closed loop (the truth: the car's real
+    pose, the same 0.1 s latency, the same car physics). The models all see images: one PilotNet
+    trained here in a minute on the expert's frames (three cameras, +-0.15 side-camera correction),
+    its earlier snapshots, and the trained one with its answers degraded (white noise, a bias, a low
+    gain). Prints every pair and the Spearman rank correlations.
+
+    .venv/bin/python bench/replay_fidelity.py [--epochs 10] [--poses 12]
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pilot.imaging import decode_jpeg_rgb, preprocess, to_model_input  # noqa: E402
+from pilot.replay.loop import ReplaySettings, nearest_camera, replay_recording  # noqa: E402
+from pilot.replay.geometry import synthesiser_for  # noqa: E402
+from pilot.sim.camera import Renderer, encode_jpeg  # noqa: E402
+from pilot.sim.episode import Episode, start_state  # noqa: E402
+from pilot.sim.expert import DriftSchedule, Expert, ExpertSpeed  # noqa: E402
+from pilot.sim.metrics import summarise  # noqa: E402
+from pilot.sim.track import generate_track  # noqa: E402
+from pilot.sim.vehicle import CarPhysics, Controls, VehicleState  # noqa: E402
+from tests.replay.drives import HEADLESS_CAR, HEADLESS_RIG  # noqa: E402
+
+TRACK_SEED = 7
+STEP_S = 0.1                     # the simulator's recording rate, and the road test's 0.1 s latency
+SPEED_MPH = 17.0
+CROP_ROWS = slice(60, 135)       # pilot.imaging's crop: what the model sees
+SIDE_CORRECTION = 0.15
+CASES = [("offset", d) for d in (-1.0, -0.5, -0.25, 0.25, 0.5, 1.0)] + [("yaw", y) for y in (-5.0, 5.0)]
+
+
+def shifted(state: VehicleState, left_m: float, yaw_deg: float) -> VehicleState:
+    """The same car moved left_m to its left and turned yaw_deg to the left about its rear axle."""
+    return VehicleState(state.x_m - left_m * math.sin(state.yaw_rad), state.y_m + left_m * math.cos(state.yaw_rad),
+                        state.yaw_rad + math.radians(yaw_deg), state.speed_mps)
+
+
+def synthesis_errors(renderer: Renderer, track_length_m: float, poses: int) -> dict[str, tuple[float, float]]:
+    """(synthesised, no correction) mean |pixel error| in the crop, per case, over poses along the track."""
+    synthesiser = synthesiser_for(HEADLESS_RIG)
+    ahead_m, _ = HEADLESS_RIG.camera_position_m("center")
+    errors: dict[str, list[tuple[float, float]]] = {}
+    for s_m in np.linspace(0.0, track_length_m, poses, endpoint=False):
+        state = start_state(renderer.track, float(s_m), 7.6)
+        centre = renderer.render(state, "center").astype(np.float32)
+        for kind, amount in CASES:
+            left_m, yaw_deg = (amount, 0.0) if kind == "offset" else (0.0, amount)
+            truth = renderer.render(shifted(state, left_m, yaw_deg), "center").astype(np.float32)
+            yaw = math.radians(yaw_deg)
+            target_m = (ahead_m * math.cos(yaw), left_m + ahead_m * math.sin(yaw))
+            source = nearest_camera(HEADLESS_RIG, target_m)
+            view = synthesiser.synthesise(renderer.render(state, source), HEADLESS_RIG.camera_position_m(source),
+                                          target_m, yaw).astype(np.float32)
+            errors.setdefault(f"{kind} {amount:+g}{' m' if kind == 'offset' else ' deg'}", []).append(
+                (float(np.abs(view[CROP_ROWS] - truth[CROP_ROWS]).mean()),
+                 float(np.abs(centre[CROP_ROWS] - truth[CROP_ROWS]).mean())))
+    return {case: tuple(np.mean(values, axis=0)) for case, values in errors.items()}
+
+
+def expert_lap(track, renderer: Renderer, warm_up_s: float = 8.0):
+    """One lap by the clean expert, as a recording keeps it: times, steering, speed, and each camera's JPEG."""
+    expert = Expert(track, SPEED_MPH)
+    episode = Episode(track, start_state(track), STEP_S, CarPhysics())
+    for _ in range(int(warm_up_s / STEP_S)):
+        episode.advance(expert.command(episode.state, STEP_S).executed)
+    start_laps = episode.progress_laps
+    steering, speed, jpegs = [], [], {}
+    while episode.progress_laps - start_laps < 1.0:
+        state, command = episode.state, expert.command(episode.state, STEP_S).executed
+        for camera in ("center", "left", "right"):
+            jpegs[(len(steering), camera)] = encode_jpeg(renderer.render(state, camera))
+        steering.append(command.steering)
+        speed.append(state.speed_mph)
+        episode.advance(command)
+    assert episode.interventions == 0
+    return np.arange(len(steering)) * STEP_S, np.array(steering), np.array(speed), jpegs
+
+
+def training_frames(track, renderer: Renderer, frames: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """The drifting expert's frames (a random camera each, preprocessed) and their clean labels."""
+    rng = np.random.default_rng(seed)
+    expert = Expert(track, SPEED_MPH, drift=DriftSchedule(np.random.default_rng(seed)))
+    episode = Episode(track, start_state(track), STEP_S, CarPhysics())
+    images, labels = [], []
+    for _ in range(frames):
+        command = expert.command(episode.state, STEP_S)
+        camera = ("center", "left", "right")[rng.integers(3)]
+        images.append(preprocess(decode_jpeg_rgb(encode_jpeg(renderer.render(episode.state, camera)))))
+        labels.append(command.label.steering + {"center": 0.0, "left": SIDE_CORRECTION, "right": -SIDE_CORRECTION}[camera])
+        episode.advance(command.executed)
+    return np.stack(images), np.clip(np.array(labels, dtype=np.float32), -1.0, 1.0)
+
+
+class StandIn:
+    """A trained PilotNet's answers, degraded: answer * gain + bias + white noise (seeded, restarted per drive)."""
+
+    def __init__(self, predictor, gain: float = 1.0, bias: float = 0.0, noise: float = 0.0, seed: int = 0) -> None:
+        self.predictor, self.gain, self.bias, self.noise, self.seed = predictor, gain, bias, noise, seed
+        self.restart()
+
+    def restart(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        answer = self.predictor.predict_preprocessed(np.rint(batch[0] * 255.0).astype(np.uint8))
+        return np.array([answer * self.gain + self.bias + self.noise * self.rng.standard_normal()])
+
+
+def road_test(track, renderer: Renderer, model: StandIn, max_time_s: float = 200.0) -> dict:
+    """One lap closed loop from the true pose: each frame's answer acts from the next frame (0.1 s latency)."""
+    model.restart()
+    episode = Episode(track, start_state(track), STEP_S, CarPhysics())
+    speed = ExpertSpeed(SPEED_MPH)
+    steering = 0.0
+    while episode.progress_laps < 1.0 and episode.time_s < max_time_s:
+        image = decode_jpeg_rgb(encode_jpeg(renderer.render(episode.state, "center")))
+        answer = float(np.clip(model(to_model_input(preprocess(image))[None])[0], -1.0, 1.0))
+        throttle, brake = speed.update(episode.state.speed_mph, STEP_S)
+        episode.advance(Controls(steering, throttle, brake))
+        steering = answer
+    return summarise(episode.records, track.length_m)
+
+
+def spearman(a: list[float], b: list[float]) -> float:
+    from scipy.stats import spearmanr
+    return float(spearmanr(a, b).statistic)
+
+
+def autonomy_then_error(autonomy: list[float], error: list[float]) -> list[float]:
+    """One score per model: autonomy ranks first, the mean error breaks its ties (an intervention resets the
+    error, so a model that needs many has a small mean error: the error alone ranks the worst models wrongly)."""
+    order = sorted(range(len(autonomy)), key=lambda i: (autonomy[i], -error[i]))
+    score = [0.0] * len(autonomy)
+    for rank, i in enumerate(order):
+        score[i] = float(rank)
+    return score
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--poses", type=int, default=12, help="poses along the track for (a)")
+    parser.add_argument("--train-frames", type=int, default=2400)
+    parser.add_argument("--epochs", type=int, default=10)
+    args = parser.parse_args()
+    track = generate_track(TRACK_SEED)
+    renderer = Renderer(track)
+
+    started = time.perf_counter()
+    print(f"(a) view synthesis vs true renders, track {TRACK_SEED}, {args.poses} poses, mean |pixel error| "
+          f"(0..255) in rows {CROP_ROWS.start}:{CROP_ROWS.stop}")
+    print(f"  {'case':>12}  {'synthesised':>11}  {'no correction':>13}")
+    for case, (synthesised, baseline) in synthesis_errors(renderer, track.length_m, args.poses).items():
+        print(f"  {case:>12}  {synthesised:11.2f}  {baseline:13.2f}")
+    print(f"  ({time.perf_counter() - started:.0f} s)", flush=True)
+
+    import tensorflow as tf
+
+    from pilot.drive.predictor import FastPredictor, limit_inference_threads
+    from pilot.learn.model import build_pilotnet
+    limit_inference_threads(2)
+    tf.keras.utils.set_random_seed(1)
+    images, labels = training_frames(track, renderer, args.train_frames)
+    inputs = to_model_input(images)
+    model = build_pilotnet(1e-3)
+    snapshots = {0: model.get_weights()}
+    for epoch in range(1, args.epochs + 1):
+        history = model.fit(inputs, labels, batch_size=64, epochs=1, shuffle=True, verbose=0)
+        snapshots[epoch] = model.get_weights()
+        print(f"  trained epoch {epoch}: loss {history.history['loss'][-1]:.4f}", flush=True)
+
+    def predictor(epoch: int) -> FastPredictor:
+        net = build_pilotnet()
+        net.set_weights(snapshots[epoch])
+        return FastPredictor(net)
+
+    best = predictor(args.epochs)
+    stand_ins = {
+        f"PilotNet {args.epochs} epochs": StandIn(best),
+        "  + noise 0.1": StandIn(best, noise=0.1, seed=1),
+        "  + noise 0.3": StandIn(best, noise=0.3, seed=2),
+        "  + bias 0.1": StandIn(best, bias=0.1),
+        "  gain 0.4": StandIn(best, gain=0.4),
+        f"PilotNet {max(1, args.epochs // 3)} epochs": StandIn(predictor(max(1, args.epochs // 3))),
+        "PilotNet 1 epoch": StandIn(predictor(1)),
+        "PilotNet untrained": StandIn(predictor(0)),
+    }
+    time_s, steering, speed_mph, jpegs = expert_lap(track, renderer)
+    frames = lambda index, camera: decode_jpeg_rgb(jpegs[(index, camera)])  # noqa: E731
+    settings = ReplaySettings(latency_s=STEP_S)
+    print(f"(b) replay along the expert's lap ({len(time_s)} frames) vs the closed-loop road test, track {TRACK_SEED}")
+    print(f"  {'model':>22}  {'replay autonomy %':>17} {'interv.':>7} {'mean|offset| m':>14} {'fps':>5}   "
+          f"{'road autonomy %':>15} {'interv.':>7} {'mean|cross-track| m':>19}")
+    rows = []
+    for name, stand_in in stand_ins.items():
+        stand_in.restart()
+        replay_started = time.perf_counter()
+        replay = replay_recording("lap", time_s, steering, speed_mph, frames, stand_in, HEADLESS_RIG, HEADLESS_CAR,
+                                  settings)
+        fps = len(replay.records) / (time.perf_counter() - replay_started)
+        replayed = replay.summary(settings.intervention_cost_s)
+        road = road_test(track, renderer, stand_in)
+        rows.append((replayed["autonomy_percent"], replayed["mean_abs_offset_m"], road["autonomy_pct"],
+                     road["mean_abs_cross_track_m"]))
+        print(f"  {name:>22}  {replayed['autonomy_percent']:17.1f} {replayed['interventions']:7d} "
+              f"{replayed['mean_abs_offset_m']:14.3f} {fps:5.0f}   {road['autonomy_pct']:15.1f} "
+              f"{road['interventions']:7d} {road['mean_abs_cross_track_m']:19.3f}", flush=True)
+    replay_autonomy, replay_offset, road_autonomy, road_cross = (list(column) for column in zip(*rows))
+    print(f"Spearman over {len(rows)} models: replay mean |offset| vs road mean |cross-track| "
+          f"{spearman(replay_offset, road_cross):+.3f}; replay autonomy vs road autonomy "
+          f"{spearman(replay_autonomy, road_autonomy):+.3f}; replay autonomy vs road -mean |cross-track| "
+          f"{spearman(replay_autonomy, [-value for value in road_cross]):+.3f}; autonomy then mean error (both) "
+          f"{spearman(autonomy_then_error(replay_autonomy, replay_offset), autonomy_then_error(road_autonomy, road_cross)):+.3f}")
+    print(f"({time.perf_counter() - started:.0f} s in all)")
+
+
+if __name__ == "__main__":
+    main()

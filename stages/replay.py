@@ -1,0 +1,146 @@
+"""replay: drive the trained model along the held-out recorded drives, by view synthesis (PilotNet's §6).
+
+The frames are every ingest frame inside the validation split's held-out stretches
+(pilot/replay/held_out.py says the rule), or, with `replay.frames: all`, every ingest frame
+(for recordings the model was never trained on). Writes metrics/replay.json (per recording
+and overall: autonomy, interventions, mean and max |offset|, frames replayed; recordings too
+short to replay, each with its sentence), the offset over distance with the interventions
+per recording, and an mp4 of the synthesised drive with the human's and the model's steering.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pilot.data.frames import frame_seconds, read_frames
+from pilot.replay.frame_table import NEEDED_COLUMNS, replay_frame_table
+from pilot.replay.geometry import CameraRig
+from pilot.replay.held_out import held_out_frames
+from pilot.replay.loop import ReplaySettings, ReplayTooShort
+from pilot.replay.pictures import ReplayVideo, offset_plot
+from pilot.replay.reference import CarGeometry
+from pilot.stage_io import load_params, write_metrics
+
+FRAME_CHOICES = ("held_out", "all")
+EMPTY_SUMMARY = {"autonomy_percent": None, "interventions": 0, "mean_abs_offset_m": None, "max_abs_offset_m": None,
+                 "frames_replayed": 0}
+
+
+def replay_model(model_path: Path, inference_threads: int):
+    """The drive server's model path (FastPredictor) as a replay SteeringModel: float [0, 1] batch -> steering."""
+    from pilot.drive.predictor import FastPredictor, limit_inference_threads, load_steering_model
+
+    limit_inference_threads(inference_threads)
+    predictor = FastPredictor(load_steering_model(model_path))
+
+    def steer(batch: np.ndarray) -> np.ndarray:          # to_model_input's x / 255 back to the exact uint8
+        return np.array([predictor.predict_preprocessed(np.rint(batch[0] * 255.0).astype(np.uint8))])
+
+    return steer
+
+
+def chosen_frames(which: str, log: Path, split_dir: Path) -> pd.DataFrame:
+    """The ingest rows to replay (ValueError / FileNotFoundError with one sentence)."""
+    if which not in FRAME_CHOICES:
+        raise ValueError(f"replay.frames is '{which}': use {' or '.join(FRAME_CHOICES)}.")
+    frames = read_frames(log, made_by="ingest", columns=NEEDED_COLUMNS)
+    if which == "all":
+        return frames
+    train = read_frames(split_dir / "train.csv", made_by="split")
+    val = read_frames(split_dir / "val.csv", made_by="split")
+    held_out = held_out_frames(frames, train, val)
+    if held_out.empty:
+        raise ValueError(f"no frame of {log} lies inside a validation stretch of {split_dir}: "
+                         "check that the split was made from these recordings.")
+    return held_out
+
+
+def recorded_fps(frames: pd.DataFrame) -> float:
+    """The recording's frame rate (median gap between consecutive frames), for the video; 10 when unknown."""
+    gaps = frames.assign(seconds=frame_seconds(frames)).sort_values(["recording", "seconds"]).groupby(
+        "recording")["seconds"].diff().dropna()
+    gaps = gaps[gaps > 0]
+    return float(1.0 / gaps.median()) if len(gaps) else 10.0
+
+
+def safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--log", type=Path, required=True, help="ingest's frame table (data/interim/log.csv)")
+    parser.add_argument("--split-dir", type=Path, required=True, help="split's folder (train.csv, val.csv)")
+    parser.add_argument("--model", type=Path, required=True, help="the trained model (.keras)")
+    parser.add_argument("--metrics", type=Path, required=True, help="metrics/replay.json")
+    parser.add_argument("--plots-dir", type=Path, required=True, help="offset plots and the mp4")
+    args = parser.parse_args()
+    params = load_params("replay")
+    try:
+        rig = CameraRig(**{key: float(params["rig"][key])
+                           for key in ("focal_px", "height_m", "pitch_deg", "yaw_deg", "roll_deg")})
+        car = CarGeometry(wheelbase_m=float(params["car"]["wheelbase_m"]),
+                          rear_axle_behind_root_m=float(params["car"]["rear_axle_behind_root_m"]))
+        settings = ReplaySettings(latency_s=float(params["latency_s"]),
+                                  steering_rate_per_s=params["steering_rate_per_s"],
+                                  max_offset_m=float(params["max_offset_m"]),
+                                  min_stretch_s=float(params["min_stretch_s"]),
+                                  min_speed_mph=float(params["min_speed_mph"]))
+        frames = chosen_frames(str(params["frames"]), args.log, args.split_dir)
+    except (TypeError, ValueError, FileNotFoundError) as error:
+        sys.exit(f"replay: {error}")
+    if not args.model.is_file():
+        sys.exit(f"replay: {args.model} not found: run `dvc repro train` first.")
+    from pilot.drive.predictor import ModelLoadError
+    try:
+        model = replay_model(args.model, int(params["inference_threads"]))
+    except ModelLoadError as error:
+        sys.exit(f"replay: {error}")
+
+    args.plots_dir.mkdir(parents=True, exist_ok=True)
+    video_path = args.plots_dir / "drive.mp4"
+    fps = recorded_fps(frames)
+    max_frames = int(round(float(params["video_seconds"]) * fps)) if params["video"] else 0
+    started = time.perf_counter()
+    with ReplayVideo(video_path, fps, max_frames) as video:
+        try:
+            table = replay_frame_table(frames, model, ".", rig, car, settings, on_frame=video.add)
+        except ReplayTooShort as too_short:
+            table = None
+            sentence = str(too_short)
+        except (FileNotFoundError, ValueError) as error:      # an unreadable image, a model answering NaN
+            sys.exit(f"replay: {error}")
+    seconds = time.perf_counter() - started
+    if video.frames == 0:                      # the out must exist for DVC; an empty file: nothing to show
+        video_path.write_bytes(b"")
+    if table is None:
+        names = sorted(frames["recording"].astype(str).unique())       # the sentence covers every one of them
+        write_metrics(args.metrics, {"overall": EMPTY_SUMMARY, "recordings": {},
+                                     "too_short": {name: sentence for name in names}})
+        print(f"replay: nothing replayed: {sentence}")
+        return
+    metrics = table.metrics(settings)
+    write_metrics(args.metrics, metrics)
+    for replay in table.replays:
+        summary = metrics["recordings"][replay.name]
+        offset_plot(replay.records, f"replay of {replay.name}: autonomy {summary['autonomy_percent']} %, "
+                    f"{summary['interventions']} interventions", args.plots_dir / "offset" / f"offset_{safe_name(replay.name)}.png",
+                    settings.max_offset_m)
+    for sentence in table.too_short.values():
+        print(f"replay: left out: {sentence}")
+    overall = metrics["overall"]
+    print(f"replay: {overall['frames_replayed']} frames in {overall['stretches']} stretches "
+          f"({overall['distance_m']:.0f} m): autonomy {overall['autonomy_percent']} %, "
+          f"{overall['interventions']} interventions, mean |offset| {overall['mean_abs_offset_m']:.2f} m "
+          f"(max {overall['max_abs_offset_m']:.2f}); {overall['frames_replayed'] / max(seconds, 1e-9):.0f} frames/s "
+          f"with the video")
+
+
+if __name__ == "__main__":
+    main()
