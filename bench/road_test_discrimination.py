@@ -64,6 +64,7 @@ def variant(root: Path, name: str, *, train: dict | None = None, augment: dict |
     set_params(copy, "road_test", video=False, saliency_frames=1, **(road_test or {}))
     if augment:
         shutil.copytree(REPO / "data" / "split", copy / "data" / "split")
+        (copy / "data" / "raw").symlink_to(REPO / "data" / "raw")          # the split's images
         set_params(copy, "augment", **augment)
         checked(run_stage("augment.py", AUGMENT, copy), f"{name}: augment")
     else:
