@@ -53,7 +53,7 @@ def test_bad_params_give_one_sentence_and_a_non_zero_exit(tmp_path: Path, overri
 
 def test_stage_records_the_lake_track_by_name(tmp_path: Path) -> None:
     small_params(tmp_path, track_seed="lake", laps=0.03)
-    done = run_stage(tmp_path)
+    done = run_simulate(tmp_path)
     assert done.returncode == 0, done.stderr
     metrics = json.loads((tmp_path / "metrics" / "simulate.json").read_text())
     assert metrics["track_seeds"] == ["lake"] and metrics["tracks"][0]["length_m"] == pytest.approx(1138.9, abs=0.1)
