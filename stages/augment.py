@@ -44,7 +44,7 @@ def write_split(
     frames: pd.DataFrame, spec: ExampleSpec, params: dict[str, Any], out_dir: Path, workers: int
 ) -> dict[str, Any]:
     """Make and write one split's examples; returns its manifest entry."""
-    from pilot.records import ShardWriter, serialize_example
+    from pilot.records import ShardWriter, serialize_encoded
 
     copies = params["copies_per_frame"] if spec.augment else 1
     tasks = plan_tasks(frames, copies, shuffle_seed=params["seed"] if spec.augment else None)
@@ -56,7 +56,7 @@ def write_split(
             if isinstance(result, Skipped):
                 skipped.append(result.reason)
                 continue
-            writer.write(serialize_example(result.image, result.steering))
+            writer.write(serialize_encoded(result.image_bytes, result.steering))
             cameras[result.camera] += 1
             flipped += result.draw.flip
             steering.append(result.steering)
@@ -127,7 +127,8 @@ def main() -> None:
             old.unlink()                # shard counts may change with the params
         splits = {}
         for frames, split, augment in ((train, "train", True), (val, "val", False)):
-            spec = ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]))
+            spec = ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]),
+                               image_encoding=records.IMAGE_ENCODING)
             splits[split] = write_split(frames, spec, params, args.out_dir, workers)
         records.write_manifest(args.out_dir, describe(params, args, splits))
         write_grids(train, args.out_dir, args.plots_dir, int(params["seed"]))

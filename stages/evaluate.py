@@ -21,7 +21,7 @@ from pilot.records import make_dataset, read_manifest, shard_files
 BATCH_SIZE = 500
 
 
-def predict(model_path: Path, files: list[str], examples: int) -> tuple[np.ndarray, np.ndarray]:
+def predict(model_path: Path, files: list[str], examples: int, encoding: str) -> tuple[np.ndarray, np.ndarray]:
     """(true, predicted) steering for every example in `files`, in file order."""
     import keras
 
@@ -29,7 +29,7 @@ def predict(model_path: Path, files: list[str], examples: int) -> tuple[np.ndarr
         raise FileNotFoundError(f"{model_path} not found: run the train stage first (dvc repro train)")
     model = keras.models.load_model(model_path, compile=False)
     truths, predictions = [], []
-    for images, steering in make_dataset(files, BATCH_SIZE, training=False, examples=examples):
+    for images, steering in make_dataset(files, BATCH_SIZE, training=False, examples=examples, encoding=encoding):
         predictions.append(model(images, training=False).numpy().reshape(-1))
         truths.append(steering.numpy())
     return np.concatenate(truths), np.concatenate(predictions)
@@ -47,7 +47,7 @@ def main() -> None:
         manifest = read_manifest(args.records)
         train_mean = float(manifest["splits"]["train"]["steering_mean"])
         y_true, y_pred = predict(args.model, shard_files(args.records, "val"),
-                                 int(manifest["splits"]["val"]["examples"]))
+                                 int(manifest["splits"]["val"]["examples"]), manifest["image_encoding"])
         bins = error_by_bin(y_true, y_pred, int(params["steering_bins"]))
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"evaluate: {exc}")

@@ -42,10 +42,12 @@ def main() -> None:
         train_examples = int(manifest["splits"]["train"]["examples"])
         steps = resolve_steps_per_epoch(train_examples, batch_size, params["steps_per_epoch"])
         configure_determinism(int(params["seed"]), bool(params["deterministic"]))
+        encoding = manifest["image_encoding"]
         train_data = make_dataset(shard_files(args.records, "train"), batch_size, training=True,
-                                  shuffle_buffer=int(params["shuffle_buffer"]), seed=int(params["seed"]))
+                                  shuffle_buffer=int(params["shuffle_buffer"]), seed=int(params["seed"]),
+                                  encoding=encoding)
         val_data = make_dataset(shard_files(args.records, "val"), EVAL_BATCH_SIZE, training=False,
-                                examples=int(manifest["splits"]["val"]["examples"]))
+                                examples=int(manifest["splits"]["val"]["examples"]), encoding=encoding)
         model = build_pilotnet(float(params["learning_rate"]))
         print(f"training on {train_examples} examples, {steps} steps of {batch_size} per epoch, "
               f"{params['epochs']} epochs; validating on {manifest['splits']['val']['examples']}")

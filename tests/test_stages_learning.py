@@ -79,6 +79,7 @@ def test_manifest_counts_the_examples_and_records_the_spec(runs):
     assert sum(train["cameras"].values()) == 72 and set(train["cameras"]) <= {"center", "left", "right"}
     assert (val["frames"], val["examples"], val["cameras"], val["flipped"]) == (6, 6, {"center": 6}, 0)
     assert manifest["image_shape"] == [66, 200, 3] and manifest["image_dtype"] == "uint8"
+    assert manifest["schema_version"] == 2 and manifest["image_encoding"] == "png"
     assert manifest["preprocessing"]["crop_rows"] == [60, 135]
     assert manifest["params"] == {"copies_per_frame": 4, "seed": 1, "shard_size": 25, "steering_correction": 0.15}
     for name in ("augmentations.png", "random_augment.png", "preprocessed.png"):
