@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from pilot.imaging import MODEL_INPUT_SHAPE, preprocess, seed_img_preprocess
+from pilot.litert import LITERT_SUFFIX
 from pilot.model import build_pilotnet
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -77,6 +78,8 @@ def load_steering_model(path: str | Path) -> keras.Model:
             f"model file {path} not found: train one with `dvc repro` or pass the path "
             f"of a .keras or seed model.h5 file."
         )
+    if path.suffix.lower() == LITERT_SUFFIX:
+        raise ModelLoadError(f"{path} is a LiteRT model: add --runtime litert to serve it.")
     if path.suffix.lower() not in MODEL_SUFFIXES:
         raise ModelLoadError(
             f"{path} is not a Keras model file: pass a .keras file or a seed model.h5."

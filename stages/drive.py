@@ -1,12 +1,14 @@
 """drive: serve a steering model to the Udacity simulator (press Autonomous to connect).
 
-    python stages/drive.py [MODEL] [--host H] [--port P] [--set-speed MPH]
-                           [--controller pi|seed] [--record DIR]
+    python stages/drive.py [MODEL] [--runtime keras|litert] [--host H] [--port P]
+                           [--set-speed MPH] [--controller pi|seed] [--record DIR]
     python stages/drive.py video RECORDING_DIR [--out FILE.mp4]
 
 Defaults come from params.yaml's drive section; MODEL is a .keras file from this pipeline
-or a seed notebook's model.h5. Prints where it listens, then one line per second while a
-client drives. SIGINT (Ctrl+C) or SIGTERM stops it within a fraction of a second.
+or a seed notebook's model.h5, or with --runtime litert the .tflite the train stage writes
+beside the .keras (the default MODEL's .tflite twin). Prints where it listens, then one
+line per second while a client drives. SIGINT (Ctrl+C) or SIGTERM stops it within a
+fraction of a second.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from pilot.control import make_controller
 from pilot.drive_log import DriveRecorder, RecordingError
+from pilot.litert import LITERT_SUFFIX
 from pilot.params import load_params
 from pilot.server import DriveStats, create_app
 
@@ -41,7 +44,10 @@ def video_main(argv: list[str]) -> None:
 
 def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", nargs="?", default=params["model"], help="a .keras or seed model.h5")
+    parser.add_argument("model", nargs="?", help="a .keras or seed model.h5; with --runtime litert a .tflite "
+                        f"(default: {params['model']} or, for litert, its {LITERT_SUFFIX} twin)")
+    parser.add_argument("--runtime", choices=("keras", "litert"), default="keras",
+                        help="litert: the edge model (.tflite) on the LiteRT interpreter")
     parser.add_argument("--host", default=params["host"], help="address to bind (default: local only)")
     parser.add_argument("--port", type=int, default=params["port"], help="0 picks a free port")
     parser.add_argument("--set-speed", type=float, metavar="MPH",
@@ -53,7 +59,33 @@ def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
                              "(the headless one); default: the wall clock, as the real simulator needs")
     parser.add_argument("--inference", choices=("fast", "seed"), default="fast",
                         help="seed: the seed's per-frame model.predict, for benchmarks only")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.runtime == "litert" and args.inference != "fast":
+        parser.error("--inference seed is the Keras seed path: drop it for --runtime litert")
+    return args
+
+
+def default_model(params: dict, runtime: str) -> str:
+    """params.yaml's drive.model, or its .tflite twin for the LiteRT runtime."""
+    model = params["model"]
+    return str(Path(model).with_suffix(LITERT_SUFFIX)) if runtime == "litert" else model
+
+
+def load_model_predictor(model_path: Path, runtime: str, inference: str, threads: int):
+    """The predictor for the runtime (imports TensorFlow); ValueError with one sentence if unusable."""
+    if runtime == "litert":
+        from pilot.litert import LiteRTLoadError, load_litert_predictor
+        try:
+            return load_litert_predictor(model_path, threads)
+        except LiteRTLoadError as error:
+            raise ValueError(str(error)) from error
+    from pilot.predictor import ModelLoadError, limit_inference_threads, load_predictor
+    if inference == "fast":            # the seed path keeps TensorFlow's defaults, as the seed ran
+        limit_inference_threads(threads)
+    try:
+        return load_predictor(model_path, inference)
+    except ModelLoadError as error:
+        raise ValueError(str(error)) from error
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -67,12 +99,13 @@ def main(argv: list[str] | None = None) -> None:
     speed_key = "set_speed_mph" if args.controller == "pi" else "speed_limit_mph"
     if args.set_speed is not None:
         params[speed_key] = args.set_speed
-    model_path = Path(args.model)
-    if not model_path.exists() and args.model == params["model"]:
+    model_path = Path(args.model or default_model(params, args.runtime))
+    if not model_path.exists() and args.model is None:
         model_path = PROJECT_ROOT / model_path      # the default is relative to the project
     if not model_path.is_file():
-        sys.exit(f"drive: model file {args.model} not found: train one with `dvc repro` "
-                 f"or pass the path of a .keras or seed model.h5.")
+        kinds = f"a {LITERT_SUFFIX} file" if args.runtime == "litert" else "a .keras or seed model.h5"
+        sys.exit(f"drive: model file {model_path} not found: train one with `dvc repro` "
+                 f"or pass the path of {kinds}.")
     from pilot.serving import open_listener, serve  # eventlet: start-up code only
     try:
         make_controller(args.controller, params)
@@ -85,15 +118,13 @@ def main(argv: list[str] | None = None) -> None:
                  f"stop the other server or pass another --port.")
 
     started_s = time.perf_counter()
-    from pilot.predictor import ModelLoadError, limit_inference_threads, load_predictor  # TensorFlow
-    if args.inference == "fast":       # the seed path keeps TensorFlow's defaults, as the seed ran
-        limit_inference_threads(params["inference_threads"])
     try:
-        predictor = load_predictor(model_path, args.inference)
-    except ModelLoadError as error:
+        predictor = load_model_predictor(model_path, args.runtime, args.inference, params["inference_threads"])
+    except ValueError as error:
         sys.exit(f"drive: {error}")
+    inference = "litert" if args.runtime == "litert" else f"keras, {args.inference}"
     print(f"drive: model {model_path} loaded in {time.perf_counter() - started_s:.1f} s "
-          f"({args.inference} inference); controller {args.controller} at {params[speed_key]:g} mph"
+          f"({inference} inference); controller {args.controller} at {params[speed_key]:g} mph"
           + (f"; recording to {args.record}" if recorder else ""), flush=True)
 
     logging.basicConfig(level=logging.WARNING, format="drive: %(message)s")

@@ -1,7 +1,8 @@
 """train: fit the seed's PilotNet (Adam, MSE) on the augment stage's TFRecord shards.
 
 Keeps the best-validation model, logs loss and val_loss per epoch with DVCLive and
-writes the final and best losses to a metrics file.
+writes the final and best losses to a metrics file. With --litert-model it also writes
+the best model as a float32 LiteRT flatbuffer (.tflite) for `drive.py --runtime litert`.
 """
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import sys
 import time
 from pathlib import Path
 
+import keras
+
+from pilot.litert import LITERT_SUFFIX, save_litert
 from pilot.metrics_file import write_metrics
 from pilot.model import build_pilotnet
 from pilot.params import load_params
@@ -32,11 +36,14 @@ def main() -> None:
     parser.add_argument("--model", type=Path, required=True, help="where to save the best model (.keras)")
     parser.add_argument("--metrics", type=Path, required=True, help="where to write the training metrics (JSON)")
     parser.add_argument("--live-dir", type=Path, required=True, help="DVCLive's folder (per-epoch curves)")
+    parser.add_argument("--litert-model", type=Path, help=f"also write the best model here ({LITERT_SUFFIX})")
     args = parser.parse_args()
     params = load_params("train")
     try:
         if args.model.suffix != ".keras":
             raise ValueError(f"--model must end in .keras, got {args.model}")
+        if args.litert_model and args.litert_model.suffix != LITERT_SUFFIX:
+            raise ValueError(f"--litert-model must end in {LITERT_SUFFIX}, got {args.litert_model}")
         manifest = read_manifest(args.records)
         batch_size = int(params["batch_size"])
         train_examples = int(manifest["splits"]["train"]["examples"])
@@ -56,6 +63,8 @@ def main() -> None:
                       make_callbacks(args.model, args.live_dir))
         seconds = time.perf_counter() - started
         make_keras_file_reproducible(args.model)
+        if args.litert_model:
+            save_litert(keras.models.load_model(args.model, compile=False), args.litert_model)
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"train: {exc}")
     except KeyError as exc:
@@ -65,7 +74,7 @@ def main() -> None:
     images = int(params["epochs"]) * steps * batch_size
     print(f"trained in {seconds:.0f} s ({images / seconds:.0f} img/s including validation); "
           f"best val_loss {summary['best_val_loss']:.5f} at epoch {summary['best_epoch']}, "
-          f"model saved to {args.model}")
+          f"model saved to {args.model}" + (f" and {args.litert_model}" if args.litert_model else ""))
 
 
 if __name__ == "__main__":

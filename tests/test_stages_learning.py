@@ -42,7 +42,7 @@ def _run(root: Path, stage: str, *args: str) -> subprocess.CompletedProcess:
 AUGMENT = ("--train", "data/split/train.csv", "--val", "data/split/val.csv",
            "--out-dir", "data/records", "--plots-dir", "plots/augment")
 TRAIN = ("--records", "data/records", "--model", "models/model.keras",
-         "--metrics", "metrics/train.json", "--live-dir", "dvclive")
+         "--metrics", "metrics/train.json", "--live-dir", "dvclive", "--litert-model", "models/model.tflite")
 EVALUATE = ("--records", "data/records", "--model", "models/model.keras",
             "--metrics", "metrics/eval.json", "--plots-dir", "plots/evaluate")
 
@@ -94,8 +94,8 @@ def test_train_writes_model_metrics_and_curves_and_is_deterministic(runs):
     assert 1 <= metrics["best_epoch"] <= 2 and metrics["best_val_loss"] <= metrics["val_loss"]
     for split in ("train", "eval"):
         assert len(pd.read_csv(runs["one"] / "dvclive" / "plots" / "metrics" / split / "loss.tsv", sep="\t")) == 2
-    # Same records, same seed, op determinism on: the same model, weight for weight.
-    for output in ("metrics/train.json", "models/model.keras"):
+    # Same records, same seed, op determinism on: the same model, weight for weight (and edge model).
+    for output in ("metrics/train.json", "models/model.keras", "models/model.tflite"):
         assert (runs["one"] / output).read_bytes() == (runs["two"] / output).read_bytes(), output
     weights = [keras.models.load_model(root / "models" / "model.keras").get_weights() for root in runs.values()]
     assert all(np.array_equal(a, b) for a, b in zip(*weights))
