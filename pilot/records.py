@@ -56,31 +56,24 @@ def serialize_example(image: np.ndarray, steering: float, encoding: str = IMAGE_
     return serialize_encoded(encode_image(image, check_encoding(encoding)), steering)
 
 
-def _to_model_input(images: tf.Tensor) -> tf.Tensor:
-    return tf.math.divide(tf.cast(images, tf.float32), tf.constant(255.0, tf.float32))
+def decode_images(encoded: tf.Tensor, encoding: str) -> tf.Tensor:
+    """A batch of encoded images (strings) -> uint8 images (N, 66, 200, 3), as they were stored."""
+    if check_encoding(encoding) == "raw":
+        return tf.reshape(tf.io.decode_raw(encoded, tf.uint8), (-1, *MODEL_INPUT_SHAPE))
+    return tf.map_fn(lambda png: tf.io.decode_png(png, channels=3), encoded,
+                     fn_output_signature=tf.TensorSpec(MODEL_INPUT_SHAPE, tf.uint8))
 
 
-def parse_batch(serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """A batch of serialised raw-encoded examples -> (float32 images in [0, 1], float32 steering)."""
+def parse_batch(serialized: tf.Tensor, encoding: str = IMAGE_ENCODING) -> tuple[tf.Tensor, tf.Tensor]:
+    """A batch of serialised examples -> (float32 images in [0, 1], float32 steering)."""
     parsed = tf.io.parse_example(serialized, FEATURE_SPEC)
-    pixels = tf.io.decode_raw(parsed[IMAGE_KEY], tf.uint8)
-    images = tf.reshape(pixels, (-1, *MODEL_INPUT_SHAPE))
-    return _to_model_input(images), parsed[STEERING_KEY]
-
-
-def decode_png_example(serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """One serialised png-encoded example -> (uint8 image (66, 200, 3), float32 steering)."""
-    parsed = tf.io.parse_single_example(serialized, FEATURE_SPEC)
-    image = tf.ensure_shape(tf.io.decode_png(parsed[IMAGE_KEY], channels=3), MODEL_INPUT_SHAPE)
-    return image, parsed[STEERING_KEY]
+    images = decode_images(parsed[IMAGE_KEY], encoding)
+    return tf.math.divide(tf.cast(images, tf.float32), tf.constant(255.0, tf.float32)), parsed[STEERING_KEY]
 
 
 def parse_example(serialized: tf.Tensor, encoding: str = IMAGE_ENCODING) -> tuple[tf.Tensor, tf.Tensor]:
     """One serialised example -> (float32 image (66, 200, 3) in [0, 1], float32 steering)."""
-    if check_encoding(encoding) == "png":
-        image, steering = decode_png_example(serialized)
-        return _to_model_input(image), steering
-    images, steering = parse_batch(tf.expand_dims(serialized, 0))
+    images, steering = parse_batch(tf.expand_dims(serialized, 0), encoding)
     return images[0], steering[0]
 
 
@@ -171,14 +164,14 @@ def make_dataset(
     encoding: str = IMAGE_ENCODING,
     compression: str = "",
 ) -> tf.data.Dataset:
-    """Read -> (shuffle, repeat: training only) -> decode and batch -> prefetch.
+    """Read -> (shuffle, repeat: training only) -> batch -> parse and decode -> prefetch.
 
     Training reads shards in parallel (interleaved, in a shuffled shard order), repeats
     forever (give fit a steps_per_epoch) and reshuffles on every pass; evaluation reads
-    every example once, in file order. PNG examples are decoded one by one in a parallel
-    map, then batched; raw examples are batched, then parsed in one vectorised call.
-    `examples` (the manifest's count) tells Keras how long an evaluation pass is; reading
-    a different number is an error. `compression` ('', 'GZIP', 'ZLIB') is the shards'
+    every example once, in file order. Examples are parsed a batch at a time: one
+    vectorised parse, then the batch's PNGs decoded in one call (less tf.data overhead
+    than a map per example). `examples` (the manifest's count) tells Keras how long an
+    evaluation pass is; reading a different number is an error. `compression` ('', 'GZIP', 'ZLIB') is the shards'
     TFRecord compression: the pipeline writes none, bench/train_input.py compares.
     """
     if not files:
@@ -202,14 +195,9 @@ def make_dataset(
         dataset = read(list(files))
         if examples is not None:
             dataset = dataset.apply(tf.data.experimental.assert_cardinality(examples))
-    if encoding == "png":
-        dataset = dataset.map(decode_png_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        dataset = dataset.batch(batch_size, drop_remainder=training)
-        dataset = dataset.map(lambda images, steering: (_to_model_input(images), steering),
-                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    else:
-        dataset = dataset.batch(batch_size, drop_remainder=training)
-        dataset = dataset.map(parse_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.batch(batch_size, drop_remainder=training)
+    dataset = dataset.map(lambda serialized: parse_batch(serialized, encoding),
+                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
@@ -268,12 +256,8 @@ def read_raw_examples(
     if limit is not None:
         dataset = dataset.take(limit)
     examples = []
-    for serialized in dataset:
-        if check_encoding(encoding) == "png":
-            image, steering = decode_png_example(serialized)
-        else:
-            parsed = tf.io.parse_single_example(serialized, FEATURE_SPEC)
-            image = tf.reshape(tf.io.decode_raw(parsed[IMAGE_KEY], tf.uint8), MODEL_INPUT_SHAPE)
-            steering = parsed[STEERING_KEY]
-        examples.append((image.numpy(), float(steering.numpy())))
+    for serialized in dataset.batch(1):
+        parsed = tf.io.parse_example(serialized, FEATURE_SPEC)
+        image = decode_images(parsed[IMAGE_KEY], encoding)[0]
+        examples.append((image.numpy(), float(parsed[STEERING_KEY][0].numpy())))
     return examples
