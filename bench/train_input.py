@@ -5,12 +5,13 @@ measured side by side in one run: rounds alternate their order, best round of ea
 CPU time per image as a load-independent check. "in memory" (the same batches held as
 arrays) shows what the input pipeline costs at all. Candidates for --formats:
 raw (today: uint8 bytes), gzip / zlib (raw bytes in compressed TFRecords), png (the
-pipeline's level) and png1..png9 (PNG at that zlib level). Data: the headless
+pipeline's: Paeth filter, run-length deflate) and png-zlib0..png-zlib9 (cv2's default
+PNG: adaptive filter, that zlib level). Data: the headless
 simulator's camera frames (what the default data looks like), augmented and
 preprocessed by the project's own augment code; every format stores the same examples.
 
     .venv/bin/python bench/train_input.py [--examples 2000] [--formats raw,png] [--rounds 4]
-    .venv/bin/python bench/train_input.py --formats raw,gzip,zlib,png1,png3,png6
+    .venv/bin/python bench/train_input.py --formats raw,gzip,zlib,png,png-zlib1,png-zlib3,png-zlib6
 """
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from pilot.examples import ExampleSpec, iter_examples, plan_tasks, resolve_workers  # noqa: E402
-from pilot.imaging import MODEL_INPUT_SHAPE, PNG_COMPRESSION_LEVEL, encode_image  # noqa: E402
+from pilot.imaging import MODEL_INPUT_SHAPE, PNG_FLAGS, encode_image  # noqa: E402
 from pilot.model import build_pilotnet  # noqa: E402
 from pilot.records import ShardWriter, make_dataset, serialize_encoded, shard_files  # noqa: E402
 from pilot.synthetic import write_simulator_split_csv  # noqa: E402
@@ -42,7 +44,7 @@ SHARD_SIZE = 500
 class RecordFormat:
     encoding: str
     compression: str = ""
-    png_level: int = PNG_COMPRESSION_LEVEL
+    png_flags: tuple[int, ...] = PNG_FLAGS
 
 
 def record_format(name: str) -> RecordFormat:
@@ -50,9 +52,10 @@ def record_format(name: str) -> RecordFormat:
         return RecordFormat(name)
     if name in ("gzip", "zlib"):
         return RecordFormat("raw", name.upper())
-    if name.startswith("png") and name[3:].isdigit() and 0 <= int(name[3:]) <= 9:
-        return RecordFormat("png", png_level=int(name[3:]))
-    raise SystemExit(f"train_input: unknown format '{name}': use raw, gzip, zlib, png or png0..png9")
+    level = name.removeprefix("png-zlib")
+    if name.startswith("png-zlib") and level.isdigit() and 0 <= int(level) <= 9:
+        return RecordFormat("png", png_flags=(cv2.IMWRITE_PNG_COMPRESSION, int(level)))
+    raise SystemExit(f"train_input: unknown format '{name}': use raw, gzip, zlib, png or png-zlib0..png-zlib9")
 
 
 def make_examples(root: Path, count: int) -> list[tuple[np.ndarray, float]]:
@@ -72,7 +75,7 @@ def write_shards(folder: Path, examples: list[tuple[np.ndarray, float]], fmt: Re
     started = time.process_time()
     with ShardWriter(folder, "train", len(examples), SHARD_SIZE, compression=fmt.compression) as writer:
         for image, steering in examples:
-            writer.write(serialize_encoded(encode_image(image, fmt.encoding, fmt.png_level), steering))
+            writer.write(serialize_encoded(encode_image(image, fmt.encoding, fmt.png_flags), steering))
     return shard_files(folder, "train"), 1e6 * (time.process_time() - started) / len(examples)
 
 
