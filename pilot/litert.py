@@ -1,9 +1,12 @@
 """The edge model: PilotNet as a LiteRT (TensorFlow Lite) flatbuffer, and a predictor that runs it.
 
 `convert_to_litert` traces the Keras model for one uint8 frame, the /255 included, and
-converts it in float32 (no quantisation), so its steering matches the Keras model's
-within 1e-4. `LiteRTPredictor` has FastPredictor's interface (one preprocessed frame
-in, one steering value out) on one interpreter thread.
+converts it in float32 by default (no quantisation), so its steering matches the Keras
+model's within 1e-4. On one x86 core that runs at about 0.8x the Keras predictor's time:
+both are compute-bound on the same float32 arithmetic. quantization='dynamic' stores int8
+weights and runs int8 kernels (about 0.25x the Keras time, steering off by up to ~2e-2; see
+bench/drive_latency.py). `LiteRTPredictor` has FastPredictor's interface (one
+preprocessed frame in, one steering value out) on one interpreter thread.
 
 Runtime: `tf.lite`, which TensorFlow 2.21 still ships (no new dependency). It warns that
 its Interpreter moves to the `ai-edge-litert` package (`ai_edge_litert.interpreter`,
@@ -25,16 +28,20 @@ if TYPE_CHECKING:
     import keras
 
 LITERT_SUFFIX = ".tflite"
+QUANTIZATIONS = ("none", "dynamic")   # float32, or int8 weights with dynamic-range int8 kernels
 
 
 class LiteRTLoadError(Exception):
     """A .tflite file that is missing, unreadable, or does not fit the drive server's input."""
 
 
-def convert_to_litert(model: keras.Model) -> bytes:
-    """A Keras steering model -> a float32 .tflite: uint8 (1, 66, 200, 3) in, (1, 1) steering out."""
+def convert_to_litert(model: keras.Model, quantization: str = "none") -> bytes:
+    """A Keras steering model -> a .tflite: uint8 (1, 66, 200, 3) in, (1, 1) steering out."""
     import keras
     import tensorflow as tf
+
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"unknown LiteRT quantization '{quantization}': use one of {', '.join(QUANTIZATIONS)}")
 
     archive = keras.export.ExportArchive()           # a SavedModel that holds the weights
     archive.track(model)
@@ -46,17 +53,17 @@ def convert_to_litert(model: keras.Model) -> bytes:
     with tempfile.TemporaryDirectory() as scratch:
         archive.write_out(scratch, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(scratch)
-        converter.optimizations = []                  # float32, no quantisation: the same steering as Keras
+        converter.optimizations = [tf.lite.Optimize.DEFAULT] if quantization == "dynamic" else []
         return converter.convert()
 
 
-def save_litert(model: keras.Model, path: str | Path) -> Path:
+def save_litert(model: keras.Model, path: str | Path, quantization: str = "none") -> Path:
     """Convert `model` and write it to `path` (.tflite)."""
     path = Path(path)
     if path.suffix != LITERT_SUFFIX:
         raise ValueError(f"a LiteRT model file must end in {LITERT_SUFFIX}, got {path}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(convert_to_litert(model))
+    path.write_bytes(convert_to_litert(model, quantization))
     return path
 
 

@@ -2,7 +2,8 @@
 
 Keeps the best-validation model, logs loss and val_loss per epoch with DVCLive and
 writes the final and best losses to a metrics file. With --litert-model it also writes
-the best model as a float32 LiteRT flatbuffer (.tflite) for `drive.py --runtime litert`.
+the best model as a LiteRT flatbuffer (.tflite; float32 unless litert_quantization says
+otherwise) for `drive.py --runtime litert`.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import keras
 
-from pilot.litert import LITERT_SUFFIX, save_litert
+from pilot.litert import LITERT_SUFFIX, QUANTIZATIONS, save_litert
 from pilot.metrics_file import write_metrics
 from pilot.model import build_pilotnet
 from pilot.params import load_params
@@ -44,6 +45,9 @@ def main() -> None:
             raise ValueError(f"--model must end in .keras, got {args.model}")
         if args.litert_model and args.litert_model.suffix != LITERT_SUFFIX:
             raise ValueError(f"--litert-model must end in {LITERT_SUFFIX}, got {args.litert_model}")
+        if params["litert_quantization"] not in QUANTIZATIONS:
+            raise ValueError(f"train.litert_quantization must be one of {', '.join(QUANTIZATIONS)}, "
+                             f"got {params['litert_quantization']}")
         manifest = read_manifest(args.records)
         batch_size = int(params["batch_size"])
         train_examples = int(manifest["splits"]["train"]["examples"])
@@ -64,7 +68,8 @@ def main() -> None:
         seconds = time.perf_counter() - started
         make_keras_file_reproducible(args.model)
         if args.litert_model:
-            save_litert(keras.models.load_model(args.model, compile=False), args.litert_model)
+            save_litert(keras.models.load_model(args.model, compile=False), args.litert_model,
+                        params["litert_quantization"])
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"train: {exc}")
     except KeyError as exc:

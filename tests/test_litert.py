@@ -69,6 +69,15 @@ def test_conversion_is_float32_and_reproducible(pilotnet, litert_file):
     assert len(content) > 4 * 252_219                           # float32 weights: nothing quantised
 
 
+def test_dynamic_quantization_is_smaller_and_steers_close(pilotnet, litert_file, frames):
+    content = convert_to_litert(pilotnet, "dynamic")
+    assert len(content) < litert_file.stat().st_size / 3        # int8 weights
+    quantized, keras_predictor = LiteRTPredictor(content), FastPredictor(pilotnet)
+    assert max(abs(quantized.predict_rgb(rgb) - keras_predictor.predict_rgb(rgb)) for rgb in frames[:20]) < 0.02
+    with pytest.raises(ValueError, match="unknown LiteRT quantization 'int4'"):
+        convert_to_litert(pilotnet, "int4")
+
+
 def test_unusable_files_get_one_sentence(tmp_path, pilotnet):
     with pytest.raises(LiteRTLoadError, match="not found: the train stage writes one"):
         load_litert_predictor(tmp_path / "missing.tflite")
