@@ -31,7 +31,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from pilot.examples import ExampleSpec, iter_examples, plan_tasks, resolve_workers  # noqa: E402
-from pilot.imaging import MODEL_INPUT_SHAPE, PNG_FLAGS, encode_image  # noqa: E402
+from pilot.imaging import MODEL_INPUT_SHAPE  # noqa: E402
+from pilot.record_codec import PNG_FLAGS, encode_image  # noqa: E402
 from pilot.model import build_pilotnet  # noqa: E402
 from pilot.records import ShardWriter, make_dataset, serialize_encoded, shard_files  # noqa: E402
 from pilot.synthetic import write_simulator_split_csv  # noqa: E402

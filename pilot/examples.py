@@ -3,7 +3,7 @@
 Every example has an index; its random choices come from a Generator seeded with
 (seed, split, index) and nothing else, so the bytes do not depend on which worker
 process makes it or how many there are. Workers never import TensorFlow: they
-encode the image for its record (PNG, pilot.imaging.encode_image) and the caller
+encode the image for its record (PNG, pilot.record_codec) and the caller
 serialises what they return.
 """
 from __future__ import annotations
@@ -24,7 +24,8 @@ from pilot.augment import (
     choose_camera,
     draw_augmentation,
 )
-from pilot.imaging import encode_image, preprocess, read_jpeg_rgb
+from pilot.imaging import preprocess, read_jpeg_rgb
+from pilot.record_codec import encode_image
 
 SPLIT_CODES = {"train": 0, "val": 1}     # part of each example's seed
 TASKS_PER_CHUNK = 32                     # worker round trips are per chunk, not per image

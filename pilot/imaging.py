@@ -1,9 +1,7 @@
-"""Decoding, the seed's preprocessing and the stored encoding: the one source of truth for model input.
+"""Decoding and the seed's preprocessing: the one source of truth for model input.
 
 Every path that feeds the network (augment -> TFRecords, the drive server, evaluate,
 road_test) goes through `preprocess` so that training and driving see the same bytes.
-`encode_image` turns a preprocessed image into the bytes a TFRecord stores; it needs no
-TensorFlow, so augment's worker processes run it (pilot.records decodes in tf.data).
 """
 from __future__ import annotations
 
@@ -20,12 +18,6 @@ BLUR_KERNEL = (3, 3)             # Gaussian, sigma derived from the kernel (sigm
 MODEL_HEIGHT_PX = 66
 MODEL_WIDTH_PX = 200
 MODEL_INPUT_SHAPE = (MODEL_HEIGHT_PX, MODEL_WIDTH_PX, 3)
-IMAGE_ENCODINGS = ("png", "raw")  # both lossless: png is ~3x smaller, raw needs no decoding
-# Paeth filter + run-length deflate: on simulator frames 13.2 kB (3.0x smaller than raw) in
-# ~0.6 ms, where cv2's default (adaptive filter, zlib level 3) gives 15.2 kB in ~1.4 ms
-# (bench/train_input.py --formats raw,png,png-zlib1,png-zlib3,png-zlib6 compares them).
-PNG_FLAGS = (cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_PAETH,
-             cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE)
 
 
 def decode_jpeg_rgb(jpeg_bytes: bytes) -> np.ndarray:
@@ -61,25 +53,6 @@ def preprocess(rgb: np.ndarray) -> np.ndarray:
     yuv = cv2.cvtColor(cropped, cv2.COLOR_RGB2YUV)
     blurred = cv2.GaussianBlur(yuv, BLUR_KERNEL, 0)
     return cv2.resize(blurred, (MODEL_WIDTH_PX, MODEL_HEIGHT_PX))
-
-
-def encode_image(preprocessed: np.ndarray, encoding: str, png_flags: tuple[int, ...] = PNG_FLAGS) -> bytes:
-    """A preprocessed uint8 (66, 200, 3) YUV image -> the bytes a record stores, losslessly.
-
-    'raw': the array's bytes, row-major. 'png': a PNG that holds Y, U, V as its R, G, B
-    channels; cv2.imencode reads its input as B, G, R, so the channels go in reversed and
-    tf.io.decode_png returns Y, U, V again, bit for bit.
-    """
-    if preprocessed.dtype != np.uint8 or preprocessed.shape != MODEL_INPUT_SHAPE:
-        raise ValueError(f"expected uint8 {MODEL_INPUT_SHAPE}, got {preprocessed.dtype} {preprocessed.shape}")
-    if encoding == "raw":
-        return preprocessed.tobytes()
-    if encoding != "png":
-        raise ValueError(f"unknown image encoding '{encoding}': use one of {', '.join(IMAGE_ENCODINGS)}")
-    ok, buffer = cv2.imencode(".png", np.ascontiguousarray(preprocessed[:, :, ::-1]), list(png_flags))
-    if not ok:
-        raise ValueError("PNG encoding failed")
-    return buffer.tobytes()
 
 
 def to_model_input(preprocessed: np.ndarray) -> np.ndarray:

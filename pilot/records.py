@@ -1,11 +1,11 @@
 """The TFRecord schema in one place: serialise, parse, shard, read back, and the manifest.
 
 An example is the seed's preprocessed image (66x200x3 YUV uint8) and its steering (-1..1,
-float32). The image is stored losslessly, as a PNG by default (`pilot.imaging.encode_image`,
-run in augment's workers; about 2.4x smaller than raw bytes) and decoded in the tf.data
-pipeline, or as raw bytes. The reader divides by 255 in float32, which is
-`pilot.imaging.to_model_input`: the model's input contract, the same bytes for either encoding.
-The manifest names the encoding; `make_dataset` takes it from there.
+float32). The image is stored losslessly, as a PNG by default (pilot.record_codec, run in
+augment's workers; about 3x smaller than raw bytes) decoded in the tf.data pipeline, or as
+raw bytes. The reader divides by 255 in float32, which is `pilot.imaging.to_model_input`:
+the model's input contract, the same bytes for either encoding. The manifest names the
+encoding; `make_dataset` takes it from there.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from pilot.imaging import CROP_ROWS, IMAGE_ENCODINGS, MODEL_INPUT_SHAPE, encode_image
+from pilot.imaging import CROP_ROWS, MODEL_INPUT_SHAPE
+from pilot.record_codec import IMAGE_ENCODINGS, encode_image
 
 SCHEMA_VERSION = 2           # 2: the image's encoding is named in the manifest (png or raw); 1 was raw only
 IMAGE_ENCODING = "png"       # what the augment stage writes
@@ -40,7 +41,7 @@ def check_encoding(encoding: str) -> str:
 
 
 def serialize_encoded(image_bytes: bytes, steering: float) -> bytes:
-    """An image already encoded by pilot.imaging.encode_image and its steering -> a tf.train.Example."""
+    """An image already encoded by pilot.record_codec.encode_image and its steering -> a tf.train.Example."""
     feature = {
         IMAGE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[image_bytes])),
         STEERING_KEY: tf.train.Feature(float_list=tf.train.FloatList(value=[float(steering)])),

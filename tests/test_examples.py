@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from pilot.examples import ExampleSpec, Skipped, iter_examples, make_example, plan_tasks, resolve_workers
-from pilot.imaging import encode_image, preprocess, read_jpeg_rgb
+from pilot.imaging import preprocess, read_jpeg_rgb
+from pilot.record_codec import encode_image
 from pilot.synthetic import write_split_csvs
 
 

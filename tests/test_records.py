@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pilot.imaging import MODEL_INPUT_SHAPE, decode_jpeg_rgb, encode_image, preprocess, to_model_input
+from pilot.imaging import MODEL_INPUT_SHAPE, decode_jpeg_rgb, preprocess, to_model_input
+from pilot.record_codec import encode_image
 from pilot.records import (
     IMAGE_ENCODING,
     SCHEMA_VERSION,
