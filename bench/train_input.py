@@ -128,7 +128,8 @@ def main() -> None:
     for name, values in results.items():
         rates = sorted(rate for rate, _ in values)
         cpu_ms = min(cpu for _, cpu in values)
-        stored = (f"{sizes[name]:8.0f} B/example ({np.prod(MODEL_INPUT_SHAPE) / sizes[name]:4.2f}x smaller than raw pixels), "
+        smaller = np.prod(MODEL_INPUT_SHAPE) / sizes[name] if name in sizes else 0.0
+        stored = (f"{sizes[name]:8.0f} B/example ({smaller:4.2f}x smaller than raw pixels), "
                   f"write {encode_us[name]:5.0f} us") if name in sizes else " " * 62
         print(f"  {name:>9}: {stored}; best {best[name]:6.1f} images/s, median {np.median(rates):6.1f}, "
               f"worst {rates[0]:6.1f}; {cpu_ms:.2f} CPU ms per image")
