@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
 from pilot.sim.camera import Light, Renderer, encode_jpeg
 from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import Expert
@@ -30,7 +28,6 @@ from pilot.udacity.numbers import read_culture_number
 
 PING_INTERVAL_S = 25.0               # the simulator's own engine pings, in wall time
 SLOWEST_EXPECTED_MPS = 2.5           # default time limit: laps at this average speed
-
 
 @dataclass(frozen=True)
 class ClosedLoopSettings:
@@ -51,14 +48,12 @@ class ClosedLoopSettings:
     start_s_m: float = 0.0                   # where on the track the car starts
     start_speed_mph: float = 0.0
 
-
 @dataclass
 class DriveResult:
     """Metrics and the trajectory of one drive."""
 
     metrics: dict[str, Any]
     records: list[StepRecord]
-
 
 def read_steer(data: dict[str, Any] | None) -> Controls:
     """A `steer` event's controls, read as the simulator reads them (strings only), clamped."""
@@ -74,7 +69,6 @@ def read_steer(data: dict[str, Any] | None) -> Controls:
         except ValueError as exc:
             raise WireError(f"steer.{key} is not a number the simulator can read: {data[key]!r}") from exc
     return clamp_controls(values[0], values[1])
-
 
 class ClosedLoopClient:
     """Drives one track against a drive server; `run()` returns the metrics and trajectory."""
@@ -163,16 +157,13 @@ class ClosedLoopClient:
         metrics = summarise(self.episode.records, self.track.length_m)
         metrics.update(track_seed=self.track.seed, track_length_m=round(self.track.length_m, 2),
                        latency_s=settings.latency_s if settings.latency_s is not None else "measured",
-                       mean_frame_interval_s=round(self.episode.time_s / max(1, self.episode.steps), 4),
-                       median_round_trip_ms=round(1000 * float(np.median(self.round_trips_s or [0.0])), 2))
+                       mean_frame_interval_s=round(self.episode.time_s / max(1, self.episode.steps), 4))
         return DriveResult(metrics, self.episode.records)
-
 
 def frame_interval_s(settings: ClosedLoopSettings, latency_s: float) -> float:
     """Simulated time between two telemetries: the latency, rounded up to whole rendered frames."""
     frames = max(1, math.ceil(latency_s / settings.render_period_s - 1e-6))
     return frames * settings.render_period_s
-
 
 def drive(track: Track, settings: ClosedLoopSettings = ClosedLoopSettings(), renderer: Renderer | None = None,
           frames_dir: str | Path | None = None) -> DriveResult:
