@@ -22,7 +22,8 @@ import numpy as np
 from pilot.imaging import preprocess, to_model_input
 from pilot.replay.geometry import CameraRig, ViewSynthesiser, synthesiser_for
 from pilot.replay.reference import MAX_GAP_S, CarGeometry, ReferencePath, contiguous_stretches, reference_path
-from pilot.replay.result import INTERVENTION_COST_S, FrameRecord, RecordingReplay
+from pilot.replay.result import FrameRecord, RecordingReplay
+from pilot.sim.metrics import SECONDS_PER_INTERVENTION
 
 MIN_STRETCH_S = 3.0                # shorter stretches are left out: too little road to drift off
 MIN_SPEED_MPH = 2.0                # slower frames are standing, not driving: they are not replayed
@@ -44,7 +45,7 @@ class ReplaySettings:
     steering_rate_per_s: float | None = 2.5  # -1..1 units per second (keyboard: 0.05 per 0.02 s step); None: instant
     max_offset_m: float = 1.0                # PilotNet's intervention threshold
     max_heading_error_deg: float | None = None   # None: the heading full lock cannot undo within max_offset_m
-    intervention_cost_s: float = INTERVENTION_COST_S
+    intervention_cost_s: float = SECONDS_PER_INTERVENTION
     max_gap_s: float = MAX_GAP_S             # a longer pause between frames starts a new stretch
     min_stretch_s: float = MIN_STRETCH_S
     min_speed_mph: float = MIN_SPEED_MPH     # slower frames are not driving: they split stretches, do not count

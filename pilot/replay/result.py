@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-INTERVENTION_COST_S = 6.0           # PilotNet: each intervention counts as 6 s of human driving
+from pilot.sim.metrics import SECONDS_PER_INTERVENTION, autonomy_pct
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,6 @@ class FrameRecord:
     stretch: int                   # which contiguous stretch of the recording
 
 
-def autonomy_percent(interventions: int, elapsed_s: float, cost_s: float = INTERVENTION_COST_S) -> float:
-    """PilotNet's autonomy, (1 - interventions * 6 s / elapsed s) * 100, floored at 0."""
-    if elapsed_s <= 0.0:
-        raise ValueError("autonomy needs a positive elapsed time")
-    return max(0.0, (1.0 - interventions * cost_s / elapsed_s) * 100.0)
-
-
 @dataclass
 class RecordingReplay:
     """Every replayed frame of one recording, and what was left out."""
@@ -47,13 +40,13 @@ class RecordingReplay:
     def interventions(self) -> int:
         return sum(record.intervention for record in self.records)
 
-    def summary(self, cost_s: float = INTERVENTION_COST_S) -> dict:
+    def summary(self, cost_s: float = SECONDS_PER_INTERVENTION) -> dict:
         """The numbers for metrics/replay.json."""
         return _summary(self.records, self.elapsed_s, self.distance_m, self.stretches, self.skipped_stretches,
                         self.skipped_frames, cost_s)
 
 
-def overall_summary(replays: list[RecordingReplay], cost_s: float = INTERVENTION_COST_S) -> dict:
+def overall_summary(replays: list[RecordingReplay], cost_s: float = SECONDS_PER_INTERVENTION) -> dict:
     """The same numbers over every recording together (autonomy over the summed time)."""
     return _summary([record for replay in replays for record in replay.records],
                     sum(replay.elapsed_s for replay in replays), sum(replay.distance_m for replay in replays),
@@ -66,7 +59,7 @@ def _summary(records: list[FrameRecord], elapsed_s: float, distance_m: float, st
     offsets = np.abs([record.offset_m for record in records]) if records else np.zeros(1)
     interventions = sum(record.intervention for record in records)
     return {
-        "autonomy_percent": round(autonomy_percent(interventions, elapsed_s, cost_s), 2) if elapsed_s > 0 else None,
+        "autonomy_percent": round(autonomy_pct(interventions, elapsed_s, cost_s), 2) if elapsed_s > 0 else None,
         "interventions": interventions,
         "mean_abs_offset_m": round(float(offsets.mean()), 4),
         "max_abs_offset_m": round(float(offsets.max()), 4),

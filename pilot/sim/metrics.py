@@ -28,11 +28,12 @@ class StepRecord:
     intervention: bool                # a wheel left the road: the car was put back on the centre line
 
 
-def autonomy_pct(interventions: int, elapsed_s: float) -> float:
-    """(1 - interventions * 6 s / elapsed s) * 100, floored at 0 (PilotNet's autonomy)."""
+def autonomy_pct(interventions: int, elapsed_s: float,
+                 seconds_per_intervention: float = SECONDS_PER_INTERVENTION) -> float:
+    """(1 - interventions * 6 s / elapsed s) * 100, floored at 0 (PilotNet's autonomy; the road test's and replay's)."""
     if elapsed_s <= 0:
         raise ValueError("autonomy needs a drive longer than zero seconds")
-    return max(0.0, (1.0 - interventions * SECONDS_PER_INTERVENTION / elapsed_s) * 100.0)
+    return max(0.0, (1.0 - interventions * seconds_per_intervention / elapsed_s) * 100.0)
 
 
 def summarise(records: list[StepRecord], track_length_m: float) -> dict[str, float | int | None]:

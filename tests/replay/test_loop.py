@@ -10,7 +10,8 @@ from pilot.imaging import preprocess, to_model_input
 from pilot.replay.geometry import apply_homography, ground_homography, synthesise_view
 from pilot.replay.loop import (ReplaySettings, ReplayTooShort, VirtualCar, nearest_camera, replay_recording)
 from pilot.replay.reference import CarGeometry
-from pilot.replay.result import autonomy_percent, overall_summary
+from pilot.replay.result import overall_summary
+from pilot.sim.metrics import autonomy_pct
 from pilot.sim.vehicle import VehicleState
 from tests.replay.drives import HEADLESS_CAR, HEADLESS_RIG, CopyHuman, Drive, expert_drive
 
@@ -58,7 +59,7 @@ def test_a_model_that_never_steers_is_taken_over_on_a_curvy_drive(curvy_drive: D
     after = [result.records[result.records.index(hit) + 1] for hit in hits if hit is not result.records[-1]]
     assert all(abs(record.offset_m) < 0.3 for record in after)            # put back on the reference, then on again
     assert {"left", "right"} & {record.camera for record in result.records}    # far off: a side camera is nearer
-    assert summary["autonomy_percent"] == pytest.approx(autonomy_percent(summary["interventions"], 14.9))
+    assert summary["autonomy_percent"] == pytest.approx(autonomy_pct(summary["interventions"], 14.9))
 
 
 def test_the_model_sees_the_synthesised_view_preprocessed_as_in_training(curvy_drive: Drive) -> None:
