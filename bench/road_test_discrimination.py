@@ -29,14 +29,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.stage_runner import copy_project, run_stage, set_params  # noqa: E402
+from tests.stage_runner import AUGMENT, EVALUATE, TRAIN, copy_project, run_stage, set_params  # noqa: E402
 
-TRAIN = ("--records", "data/records", "--model", "models/model.keras", "--metrics", "metrics/train.json",
-         "--live-dir", "dvclive")
-EVALUATE = ("--records", "data/records", "--model", "models/model.keras", "--metrics", "metrics/eval.json",
-            "--plots-dir", "plots/evaluate")
-AUGMENT = ("--train", "data/split/train.csv", "--val", "data/split/val.csv", "--out-dir", "data/records",
-           "--plots-dir", "plots/augment")
 
 
 def road_test_args() -> list[str]:

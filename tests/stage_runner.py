@@ -8,6 +8,13 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The learning stages' command lines as dvc.yaml runs them (paths relative to a project copy).
+AUGMENT = ("--train", "data/split/train.csv", "--val", "data/split/val.csv",
+           "--out-dir", "data/records", "--plots-dir", "plots/augment")
+TRAIN = ("--records", "data/records", "--model", "models/model.keras",
+         "--metrics", "metrics/train.json", "--live-dir", "dvclive")
+EVALUATE = ("--records", "data/records", "--model", "models/model.keras",
+            "--metrics", "metrics/eval.json", "--plots-dir", "plots/evaluate")
 COPIED = ("dvc.yaml", "params.yaml", "stages", "pilot", ".gitignore", ".dvcignore")
 
 

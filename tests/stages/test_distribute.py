@@ -15,13 +15,9 @@ import numpy as np
 import pytest
 
 from pilot.data.synthetic import write_split_csvs
-from tests.stage_runner import project_env, run_stage, write_params
+from tests.stage_runner import AUGMENT, TRAIN, project_env, run_stage, write_params
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-AUGMENT = ("--train", "data/split/train.csv", "--val", "data/split/val.csv",
-           "--out-dir", "data/records", "--plots-dir", "plots/augment")
-TRAIN = ["--records", "data/records", "--model", "models/model.keras",
-         "--metrics", "metrics/train.json", "--live-dir", "dvclive"]
 # Split the CPU into `cpus` logical devices, then run stages/train.py as `python stages/train.py` would.
 ON_LOGICAL_CPUS = """
 import runpy, sys

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from pilot.data.synthetic import write_split_csvs
-from tests.stage_runner import run_stage, write_params
+from tests.stage_runner import AUGMENT, EVALUATE, TRAIN, run_stage, write_params
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -33,12 +33,6 @@ def _run(root: Path, stage: str, *args: str) -> subprocess.CompletedProcess:
     return run_stage(f"{stage}.py", args, root)
 
 
-AUGMENT = ("--train", "data/split/train.csv", "--val", "data/split/val.csv",
-           "--out-dir", "data/records", "--plots-dir", "plots/augment")
-TRAIN = ("--records", "data/records", "--model", "models/model.keras",
-         "--metrics", "metrics/train.json", "--live-dir", "dvclive")
-EVALUATE = ("--records", "data/records", "--model", "models/model.keras",
-            "--metrics", "metrics/eval.json", "--plots-dir", "plots/evaluate")
 
 
 @pytest.fixture(scope="module")

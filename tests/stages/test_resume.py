@@ -13,17 +13,11 @@ import pandas as pd
 import pytest
 
 from pilot.data.synthetic import write_split_csvs
-from tests.stage_runner import code_root, project_env, run_stage, write_params
+from tests.stage_runner import AUGMENT, EVALUATE, TRAIN, code_root, project_env, run_stage, write_params
 
 pytestmark = pytest.mark.slow
 
 EPOCHS = 5
-AUGMENT = ("--train", "data/split/train.csv", "--val", "data/split/val.csv",
-           "--out-dir", "data/records", "--plots-dir", "plots/augment")
-TRAIN = ("--records", "data/records", "--model", "models/model.keras",
-         "--metrics", "metrics/train.json", "--live-dir", "dvclive")
-EVALUATE = ("--records", "data/records", "--model", "models/model.keras",
-            "--metrics", "metrics/eval.json", "--plots-dir", "plots/evaluate")
 FIRST_EPOCH_STATE = Path(".train_resume") / "epoch-0001" / "state.json"
 SAFETY_TIMEOUT_S = 600           # a hung run fails the test instead of hanging it; not a time budget
 
