@@ -97,7 +97,7 @@ def expert_lap(track, renderer: Renderer, warm_up_s: float = 8.0):
 def training_frames(track, renderer: Renderer, frames: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """The drifting expert's frames (a random camera each, preprocessed) and their clean labels."""
     rng = np.random.default_rng(seed)
-    expert = Expert(track, SPEED_MPH, drift=DriftSchedule(np.random.default_rng(seed)))
+    expert = Expert(track, SPEED_MPH, drift=DriftSchedule(np.random.default_rng(seed), track.half_width_m))
     episode = Episode(track, start_state(track), STEP_S, CarPhysics())
     images, labels = [], []
     for _ in range(frames):

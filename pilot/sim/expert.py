@@ -64,7 +64,8 @@ class DriftSettings:
     """How the expert wanders: idle gaps, drift sizes and durations, steering noise."""
 
     gap_s: tuple[float, float] = (3.0, 8.0)          # centred driving between drifts
-    offset_m: tuple[float, float] = (0.8, 2.2)       # how far off centre a drift goes
+    offset_share: tuple[float, float] = (0.2, 0.5)   # how far off centre a drift goes, as a share of the half
+                                                     # road width (0.8-2.0 m on an 8 m road, 0.65-1.6 m on 6.5 m)
     ramp_s: tuple[float, float] = (1.0, 2.5)         # time to drift out
     hold_s: tuple[float, float] = (0.3, 1.5)         # time spent off centre before recovering
     noise_steering: float = 0.03                     # smooth steering noise (std, -1..1 units)
@@ -74,9 +75,10 @@ class DriftSettings:
 class DriftSchedule:
     """A seeded, smooth lateral offset o(t) and steering noise n(t) for the executed command."""
 
-    def __init__(self, rng: np.random.Generator, settings: DriftSettings = DriftSettings()) -> None:
+    def __init__(self, rng: np.random.Generator, half_width_m: float, settings: DriftSettings = DriftSettings()) -> None:
         self.rng = rng
         self.settings = settings
+        self.half_width_m = half_width_m
         self.noise = 0.0
         self._phase = "gap"
         self._time_left_s = float(rng.uniform(*settings.gap_s))
@@ -94,7 +96,8 @@ class DriftSchedule:
         if self._time_left_s <= 0.0:
             if self._phase == "gap":
                 self._phase, self._elapsed_s = "ramp", 0.0
-                self._offset_m = float(self.rng.uniform(*settings.offset_m) * self.rng.choice([-1.0, 1.0]))
+                share = float(self.rng.uniform(*settings.offset_share))
+                self._offset_m = share * self.half_width_m * float(self.rng.choice([-1.0, 1.0]))
                 self._ramp_s = float(self.rng.uniform(*settings.ramp_s))
                 self._time_left_s = self._ramp_s + float(self.rng.uniform(*settings.hold_s))
             else:                                   # recover: back to centre with the clean expert

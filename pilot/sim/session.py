@@ -84,7 +84,7 @@ def record_session(writer: RecordingWriter, settings: SessionSettings, seed: int
     for track_number, track_seed in enumerate(settings.track_seeds):
         track = make_track(track_seed, **settings.track_params)
         renderer = Renderer(track)
-        expert = Expert(track, settings.set_speed_mph, drift=DriftSchedule(rng, settings.drift))
+        expert = Expert(track, settings.set_speed_mph, drift=DriftSchedule(rng, track.half_width_m, settings.drift))
         episode = Episode(track, start_state(track), settings.step_s, settings.physics)
         labels, errors = [], []
         while episode.progress_laps < settings.laps_per_track:
