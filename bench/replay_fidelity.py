@@ -13,7 +13,7 @@
     its earlier snapshots, and the trained one with its answers degraded (white noise, a bias, a low
     gain). Prints every pair and the Spearman rank correlations.
 
-    .venv/bin/python bench/replay_fidelity.py [--epochs 10] [--poses 12]
+    .venv/bin/python bench/replay_fidelity.py [--epochs 10] [--poses 12] [--synthesis-only]
 """
 from __future__ import annotations
 
@@ -152,6 +152,7 @@ def main() -> None:
     parser.add_argument("--poses", type=int, default=12, help="poses along the track for (a)")
     parser.add_argument("--train-frames", type=int, default=2400)
     parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--synthesis-only", action="store_true", help="run (a) only (seconds), not the models' (b)")
     args = parser.parse_args()
     track = generate_track(TRACK_SEED)
     renderer = Renderer(track)
@@ -163,6 +164,8 @@ def main() -> None:
     for case, (synthesised, baseline) in synthesis_errors(renderer, track.length_m, args.poses).items():
         print(f"  {case:>12}  {synthesised:11.2f}  {baseline:13.2f}")
     print(f"  ({time.perf_counter() - started:.0f} s)", flush=True)
+    if args.synthesis_only:
+        return
 
     import tensorflow as tf
 
