@@ -104,7 +104,6 @@ class Renderer:
         panorama_row = rig.centre_row_px - rig.focal_px * np.tan(below_axis)
         self._sky_rows = np.clip(np.round(panorama_row), 0, panorama_rows - 1).astype(np.float32)
         self._sky_columns = (azimuth / (2 * np.pi) * PANORAMA_WIDTH_PX).astype(np.float32)
-        self._sky = np.empty((self.sky_end_row, rig.width_px, 3), np.uint8)
         # haze by the distance ahead of the ground point each pixel sees; none on the sky's pixels
         ground_rays = rays[self.ground_start_row:]
         down = np.maximum(-ground_rays[..., 2], 1e-9)
@@ -138,14 +137,14 @@ class Renderer:
         frame = np.empty((HEIGHT_PX, WIDTH_PX, 3), np.uint8)
         start, end = self.ground_start_row, self.sky_end_row
         turn_px = (state.yaw_rad / (2 * np.pi) * PANORAMA_WIDTH_PX) % PANORAMA_WIDTH_PX
-        cv2.remap(self.scenery.panorama_rgb, self._sky_columns + np.float32(turn_px), self._sky_rows,
-                  cv2.INTER_NEAREST, dst=self._sky, borderMode=cv2.BORDER_WRAP)
-        frame[:start] = self._sky[:start]
+        sky = cv2.remap(self.scenery.panorama_rgb, self._sky_columns + np.float32(turn_px), self._sky_rows,
+                        cv2.INTER_NEAREST, borderMode=cv2.BORDER_WRAP)
+        frame[:start] = sky[:start]
         cv2.warpPerspective(self.scenery.ground_rgb, self.ground_homography(x_m, y_m, state.yaw_rad),
                             (WIDTH_PX, HEIGHT_PX - start), dst=frame[start:],
                             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
                             borderValue=self.scenery.distant_rgb)
-        np.copyto(frame[start:end], self._sky[start:], where=self._band_sky)
+        np.copyto(frame[start:end], sky[start:], where=self._band_sky)
         band = frame[start: start + self._haze_rows]
         band[:] = band * (1 - self._haze) + self._haze_colour * self._haze
         hood_rgb, hood_mask = self._hoods[camera]
