@@ -19,13 +19,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pilot.stage_io import load_params
-from pilot.sim.camera import CAMERAS, Light, Renderer, encode_jpeg
-from pilot.sim.episode import Episode, start_state
-from pilot.sim.expert import Expert
-from pilot.sim.track import generate_track
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))          # this checkout's pilot, not whichever one the venv was installed from
+
+from pilot.stage_io import load_params  # noqa: E402
+from pilot.sim.camera import CAMERAS, Light, Renderer, encode_jpeg  # noqa: E402
+from pilot.sim.episode import Episode, start_state  # noqa: E402
+from pilot.sim.expert import Expert  # noqa: E402
+from pilot.sim.track import generate_track  # noqa: E402
 RENDER_TARGET_PER_S = 300.0
 STAGE_TARGET_S = 60.0
 

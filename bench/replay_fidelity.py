@@ -13,7 +13,7 @@
     its earlier snapshots, and the trained one with its answers degraded (white noise, a bias, a low
     gain). Prints every pair and the Spearman rank correlations.
 
-    .venv/bin/python bench/replay_fidelity.py [--epochs 10] [--poses 12]
+    .venv/bin/python bench/replay_fidelity.py [--epochs 10] [--poses 12] [--synthesis-only]
 """
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ from pilot.sim.episode import Episode, start_state  # noqa: E402
 from pilot.sim.expert import DriftSchedule, Expert, ExpertSpeed  # noqa: E402
 from pilot.sim.metrics import summarise  # noqa: E402
 from pilot.sim.track import generate_track  # noqa: E402
-from pilot.sim.vehicle import CarPhysics, Controls, VehicleState  # noqa: E402
-from tests.replay.drives import HEADLESS_CAR, HEADLESS_RIG  # noqa: E402
+from pilot.sim.vehicle import CarPhysics, Controls  # noqa: E402
+from tests.replay.drives import HEADLESS_CAR, HEADLESS_RIG, moved_camera_m, moved_state  # noqa: E402
 
 TRACK_SEED = 7
 STEP_S = 0.1                     # the simulator's recording rate, and the road test's 0.1 s latency
@@ -47,25 +47,18 @@ SIDE_CORRECTION = 0.15
 CASES = [("offset", d) for d in (-1.0, -0.5, -0.25, 0.25, 0.5, 1.0)] + [("yaw", y) for y in (-5.0, 5.0)]
 
 
-def shifted(state: VehicleState, left_m: float, yaw_deg: float) -> VehicleState:
-    """The same car moved left_m to its left and turned yaw_deg to the left about its rear axle."""
-    return VehicleState(state.x_m - left_m * math.sin(state.yaw_rad), state.y_m + left_m * math.cos(state.yaw_rad),
-                        state.yaw_rad + math.radians(yaw_deg), state.speed_mps)
-
-
 def synthesis_errors(renderer: Renderer, track_length_m: float, poses: int) -> dict[str, tuple[float, float]]:
     """(synthesised, no correction) mean |pixel error| in the crop, per case, over poses along the track."""
     synthesiser = synthesiser_for(HEADLESS_RIG)
-    ahead_m, _ = HEADLESS_RIG.camera_position_m("center")
     errors: dict[str, list[tuple[float, float]]] = {}
     for s_m in np.linspace(0.0, track_length_m, poses, endpoint=False):
         state = start_state(renderer.track, float(s_m), 7.6)
         centre = renderer.render(state, "center").astype(np.float32)
         for kind, amount in CASES:
             left_m, yaw_deg = (amount, 0.0) if kind == "offset" else (0.0, amount)
-            truth = renderer.render(shifted(state, left_m, yaw_deg), "center").astype(np.float32)
+            truth = renderer.render(moved_state(state, left_m, yaw_deg), "center").astype(np.float32)
             yaw = math.radians(yaw_deg)
-            target_m = (ahead_m * math.cos(yaw), left_m + ahead_m * math.sin(yaw))
+            target_m = moved_camera_m(left_m, yaw_deg)
             source = nearest_camera(HEADLESS_RIG, target_m)
             view = synthesiser.synthesise(renderer.render(state, source), HEADLESS_RIG.camera_position_m(source),
                                           target_m, yaw).astype(np.float32)
@@ -159,6 +152,7 @@ def main() -> None:
     parser.add_argument("--poses", type=int, default=12, help="poses along the track for (a)")
     parser.add_argument("--train-frames", type=int, default=2400)
     parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--synthesis-only", action="store_true", help="run (a) only (seconds), not the models' (b)")
     args = parser.parse_args()
     track = generate_track(TRACK_SEED)
     renderer = Renderer(track)
@@ -170,6 +164,8 @@ def main() -> None:
     for case, (synthesised, baseline) in synthesis_errors(renderer, track.length_m, args.poses).items():
         print(f"  {case:>12}  {synthesised:11.2f}  {baseline:13.2f}")
     print(f"  ({time.perf_counter() - started:.0f} s)", flush=True)
+    if args.synthesis_only:
+        return
 
     import tensorflow as tf
 

@@ -21,7 +21,8 @@ import cv2
 import numpy as np
 
 from pilot.imaging import decode_jpeg_rgb, preprocess
-from pilot.replay.geometry import CameraRig, synthesise_view
+from pilot.replay.geometry import synthesise_view
+from pilot.udacity.camera_rig import CameraRig
 from pilot.replay.loop import replay_recording
 from pilot.sim.camera import Renderer, encode_jpeg
 from pilot.sim.episode import Episode, start_state

@@ -20,12 +20,12 @@ import pandas as pd
 
 from pilot.data.frames import frame_seconds, read_frames
 from pilot.replay.frame_table import NEEDED_COLUMNS, replay_frame_table
-from pilot.replay.geometry import CameraRig
 from pilot.replay.held_out import held_out_frames
 from pilot.replay.loop import ReplaySettings, ReplayTooShort
 from pilot.replay.pictures import ReplayVideo, offset_plot
 from pilot.replay.reference import CarGeometry
 from pilot.stage_io import load_params, write_metrics
+from pilot.udacity.camera_rig import CameraRig
 
 FRAME_CHOICES = ("held_out", "all")
 EMPTY_SUMMARY = {"autonomy_percent": None, "interventions": 0, "mean_abs_offset_m": None, "max_abs_offset_m": None,

@@ -13,7 +13,7 @@ import pandas as pd
 
 from pilot.imaging import read_jpeg_rgb
 from pilot.udacity.simulator import CAMERAS
-from pilot.replay.geometry import CameraRig
+from pilot.udacity.camera_rig import CameraRig
 from pilot.replay.loop import FrameHook, FrameSource, ReplaySettings, ReplayTooShort, SteeringModel, replay_recording
 from pilot.replay.reference import CarGeometry, frame_seconds
 from pilot.replay.result import RecordingReplay, overall_summary

@@ -1,9 +1,7 @@
-"""The simulator's camera rig and view synthesis: what a camera would see from a shifted, turned car.
+"""View synthesis: what a camera of the simulator's rig would see from a shifted, turned car.
 
-Frames: the car's frame has x ahead, y left, z up, origin on the road under the car's root;
-a camera's frame is OpenCV's (x right, y down, z along the optical axis); pixel
-coordinates are OpenCV's too (integer values at pixel centres), so Unity's principal
-point (160, 80), measured from the image's corner, is (159.5, 79.5) here.
+The rig, its frames and pixel convention are pilot.udacity.camera_rig's (the headless
+simulator draws with the same rig).
 
 Below the horizon every pixel is taken to lie on the flat road, so a camera moved by d
 and turned by the car's yaw R sees the plane-induced homography
@@ -16,70 +14,14 @@ cv2.warpPerspective's WARP_INVERSE_MAP wants them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
 import numpy as np
 
-from pilot.udacity.simulator import IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
-from pilot.udacity.simulator import CAMERAS
+from pilot.udacity.camera_rig import CameraRig
 
-VERTICAL_FOV_DEG = 60.0
-SIMULATOR_FOCAL_PX = 0.5 * IMAGE_HEIGHT_PX / math.tan(math.radians(0.5 * VERTICAL_FOV_DEG))   # 138.56
-# (name, metres ahead of the car's root, metres left of it): CarWaypointBased.prefab's cameras
-SIMULATOR_CAMERAS_M = tuple(zip(CAMERAS, (1.0, 0.984, 0.999), (0.0, 0.806, -0.825)))
 ROAD_NORMAL = np.array([0.0, 0.0, 1.0])
-# car frame (x ahead, y left, z up) -> Unity's axes (x right, y up, z ahead)
-_CAR_TO_UNITY = np.array([[0.0, -1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
-_UNITY_TO_OPENCV_CAMERA = np.diag([1.0, -1.0, 1.0])
-
-
-@dataclass(frozen=True)
-class CameraRig:
-    """The three cameras' lens and mount (defaults: the simulator's, read from its Unity project), all sharing one rotation.
-
-    Angles are Unity's local Euler angles of the camera: `pitch_deg` > 0 looks down,
-    `yaw_deg` > 0 looks right, `roll_deg` > 0 turns the camera's top to the left (seen from
-    behind); Unity applies roll, then pitch, then yaw. `cameras` holds (name, metres ahead
-    of the car's root, metres left of it).
-    """
-
-    width_px: int = IMAGE_WIDTH_PX
-    height_px: int = IMAGE_HEIGHT_PX
-    focal_px: float = SIMULATOR_FOCAL_PX
-    centre_column_px: float = 0.5 * IMAGE_WIDTH_PX - 0.5
-    centre_row_px: float = 0.5 * IMAGE_HEIGHT_PX - 0.5
-    height_m: float = 1.2
-    pitch_deg: float = 9.5
-    yaw_deg: float = 0.72
-    roll_deg: float = 1.2
-    cameras: tuple[tuple[str, float, float], ...] = SIMULATOR_CAMERAS_M
-
-    def camera_position_m(self, name: str) -> tuple[float, float]:
-        """(ahead, left) of the named camera, in metres from the car's root."""
-        for camera, ahead_m, left_m in self.cameras:
-            if camera == name:
-                return ahead_m, left_m
-        raise KeyError(f"the rig has no camera named {name!r}")
-
-    def intrinsics(self) -> np.ndarray:
-        """K: camera coordinates -> homogeneous pixels."""
-        return np.array([[self.focal_px, 0.0, self.centre_column_px],
-                         [0.0, self.focal_px, self.centre_row_px], [0.0, 0.0, 1.0]])
-
-    def mount_rotation(self) -> np.ndarray:
-        """M: a direction in the car's frame -> the same direction in the camera's (OpenCV) frame."""
-        return _UNITY_TO_OPENCV_CAMERA @ unity_rotation(self.pitch_deg, self.yaw_deg, self.roll_deg).T @ _CAR_TO_UNITY
-
-
-def unity_rotation(pitch_deg: float, yaw_deg: float, roll_deg: float) -> np.ndarray:
-    """Unity's rotation for local Euler angles (x, y, z) = (pitch, yaw, roll): Ry @ Rx @ Rz, in Unity's axes."""
-    p, y, r = (math.radians(a) for a in (pitch_deg, yaw_deg, roll_deg))
-    about_x = np.array([[1, 0, 0], [0, math.cos(p), -math.sin(p)], [0, math.sin(p), math.cos(p)]])
-    about_y = np.array([[math.cos(y), 0, math.sin(y)], [0, 1, 0], [-math.sin(y), 0, math.cos(y)]])
-    about_z = np.array([[math.cos(r), -math.sin(r), 0], [math.sin(r), math.cos(r), 0], [0, 0, 1]])
-    return about_y @ about_x @ about_z
 
 
 def yaw_rotation(yaw_rad: float) -> np.ndarray:
@@ -111,10 +53,7 @@ def apply_homography(homography: np.ndarray, column_px: float, row_px: float) ->
 
 def sky_mask(rig: CameraRig) -> np.ndarray:
     """True where a pixel's ray points at or above the horizon (the same for every yaw of a level car)."""
-    columns, rows = np.meshgrid(np.arange(rig.width_px, dtype=np.float64), np.arange(rig.height_px, dtype=np.float64))
-    pixels = np.stack([columns, rows, np.ones_like(rows)], axis=-1)
-    rays_car = pixels @ (rig.mount_rotation().T @ np.linalg.inv(rig.intrinsics())).T
-    return rays_car[..., 2] >= 0.0
+    return rig.pixel_rays()[..., 2] >= 0.0
 
 
 class ViewSynthesiser:

@@ -20,7 +20,8 @@ from typing import Callable
 import numpy as np
 
 from pilot.imaging import preprocess, to_model_input
-from pilot.replay.geometry import CameraRig, ViewSynthesiser, synthesiser_for
+from pilot.replay.geometry import ViewSynthesiser, synthesiser_for
+from pilot.udacity.camera_rig import CameraRig
 from pilot.replay.reference import MAX_GAP_S, CarGeometry, ReferencePath, contiguous_stretches, reference_path
 from pilot.replay.result import FrameRecord, RecordingReplay
 from pilot.sim.metrics import SECONDS_PER_INTERVENTION

@@ -1,16 +1,18 @@
-"""The car's three cameras: 320x160 RGB frames with the Udacity simulator's camera rig.
+"""The car's three cameras: 320x160 RGB frames drawn with the Udacity simulator's camera rig.
 
-`CameraRig` holds the rig of the real simulator (read from its Unity project): a pinhole
-with a 60 degree vertical field of view (focal 138.56 px), 1.2 m above the road, 1.0 m
-ahead of the car's root, pitched 9.5 degrees down; the side cameras are pure sideways
-shifts of the centre one (the rig's 0.72 degree yaw and 1.2 degree roll are left out).
-Pixel convention: pixel (row r, column c) has its centre at (r, c), so Unity's principal
-point (160, 80), counted from the image's corner, is column 159.5, row 79.5 here, and a
-pitch p puts the horizon at row 79.5 - f tan p (56.3 for 9.5 degrees).
+The rig is pilot.udacity.camera_rig's CameraRig, the one replay synthesises views with: a
+pinhole with a 60 degree vertical field of view (focal 138.56 px), 1.2 m above the road,
+each camera at its own place on the car, all three pitched 9.5 degrees down, yawed 0.72
+degrees right and rolled 1.2 degrees. It is drawn exactly: every pixel's ray goes through
+the full mount rotation, so the horizon tilts with the roll.
 
 The ground is the scenery's top-down texture mapped by one homography
-(cv2.warpPerspective); above it, the slice of the sky panorama the camera faces; then
-distance haze, the hood as it looks in the simulator's frames, and the light.
+(cv2.warpPerspective) from the camera's position and the car's yaw; the sky is the
+panorama looked up per pixel by the direction that pixel sees (precomputed for the rig:
+only the car's yaw, a column shift of the panorama, changes per frame). Pixels less than
+about two rows below the horizon line come from the panorama (its rows below the
+horizon are the distant ground's colour). Then distance haze, the hood as it looks in the
+simulator's frames (image coordinates, measured in real frames), and the light.
 """
 from __future__ import annotations
 
@@ -23,10 +25,11 @@ import numpy as np
 from pilot.sim.scenery import PANORAMA_WIDTH_PX, Scenery, build_scenery
 from pilot.sim.track import Track
 from pilot.sim.vehicle import ROOT_AHEAD_OF_REAR_AXLE_M, VehicleState
+from pilot.udacity.camera_rig import CameraRig
 from pilot.udacity.simulator import CAMERAS, IMAGE_HEIGHT_PX as HEIGHT_PX, IMAGE_WIDTH_PX as WIDTH_PX
 
-CENTRE_COLUMN_PX = 159.5              # Unity's principal point (160, 80) in pixel-centre coordinates
-CENTRE_ROW_PX = 79.5
+CENTRE_COLUMN_PX = CameraRig().centre_column_px   # the hood is centred here (Unity's principal point)
+
 # The hood's top edge in the centre camera: (columns from the centre, rows from the image's top edge)
 # as measured in real frames, the mean of both sides; a pixel is hood when its centre is below
 # the edge; no hood beyond the last column offset.
@@ -37,45 +40,6 @@ HOOD_TOP_RGB = (132, 146, 142)        # blue-grey paint just below the edge (it 
 HOOD_BOTTOM_RGB = (104, 121, 123)
 HAZE_DISTANCE_M = 110.0               # distance at which haze covers 63 % of the ground colour
 JPEG_QUALITY = 75                     # Unity's EncodeToJPG default, as the simulator writes
-
-
-@dataclass(frozen=True)
-class CameraRig:
-    """Pose and lens of the three cameras (defaults: the simulator's, read from its Unity project)."""
-
-    height_m: float = 1.2             # above the road
-    pitch_deg: float = 9.5            # down
-    forward_m: float = 1.0            # ahead of the car's root
-    left_offset_m: float = 0.806      # left camera, left of the centre one
-    right_offset_m: float = 0.825     # right camera, right of the centre one
-    focal_px: float = 80.0 / math.tan(math.radians(30.0))   # 138.56: 60 degree vertical field of view
-
-    @property
-    def pitch_rad(self) -> float:
-        return math.radians(self.pitch_deg)
-
-    @property
-    def horizon_row_px(self) -> float:
-        """Row of the horizon (a flat world's vanishing line)."""
-        return CENTRE_ROW_PX - self.focal_px * math.tan(self.pitch_rad)
-
-    @property
-    def ahead_of_rear_axle_m(self) -> float:
-        return ROOT_AHEAD_OF_REAR_AXLE_M + self.forward_m
-
-    def left_of_centre_m(self, camera: str) -> float:
-        """Sideways position of a camera, positive to the left ('center', 'left', 'right')."""
-        offsets = {"center": 0.0, "left": self.left_offset_m, "right": -self.right_offset_m}
-        if camera not in offsets:
-            raise ValueError(f"unknown camera {camera!r}: use one of {', '.join(CAMERAS)}")
-        return offsets[camera]
-
-    def ground_pixel(self, ahead_m: float, left_m: float) -> tuple[float, float]:
-        """(column, row) of a flat-road point `ahead_m` ahead of the camera and `left_m` to its left."""
-        cos_p, sin_p = math.cos(self.pitch_rad), math.sin(self.pitch_rad)
-        depth_m = ahead_m * cos_p + self.height_m * sin_p           # along the optical axis
-        below_m = self.height_m * cos_p - ahead_m * sin_p           # along the image's down axis
-        return (CENTRE_COLUMN_PX - self.focal_px * left_m / depth_m, CENTRE_ROW_PX + self.focal_px * below_m / depth_m)
 
 
 @dataclass(frozen=True)
@@ -113,54 +77,75 @@ class Renderer:
     def __init__(self, track: Track, scenery: Scenery | None = None, rig: CameraRig = CameraRig()) -> None:
         self.track = track
         self.rig = rig
-        self.ground_first_row = int(math.floor(rig.horizon_row_px)) + 2     # rows above come from the panorama
-        if not 0 < self.ground_first_row < HEIGHT_PX:
-            raise ValueError(f"a pitch of {rig.pitch_deg:g} degrees puts the horizon outside the image")
-        self.scenery = scenery or build_scenery(track, track.seed or 0, self.ground_first_row, rig.horizon_row_px)
+        level_horizon = rig.level_horizon_row_px
+        panorama_rows = int(math.floor(level_horizon)) + 2      # the panorama: sky, then distant ground
+        margin = panorama_rows - level_horizon                  # rows below the horizon drawn from the panorama
+        horizon = rig.horizon_row_px(np.arange(rig.width_px))
+        if horizon.min() <= 0 or horizon.max() + margin >= rig.height_px - 1:
+            raise ValueError(f"a pitch of {rig.pitch_deg:g} degrees and a roll of {rig.roll_deg:g} degrees put the "
+                             f"horizon outside the image")
+        sky = np.arange(rig.height_px)[:, None] - horizon[None, :] < margin - 1e-6
+        self.ground_start_row = int(np.flatnonzero((~sky).any(axis=1))[0])
+        self.sky_end_row = int(np.flatnonzero(sky.any(axis=1))[-1]) + 1
+        self._band_sky = sky[self.ground_start_row:self.sky_end_row, :, None]
+        self.scenery = scenery or build_scenery(track, track.seed or 0, panorama_rows, level_horizon)
         s = self.scenery
         self._to_texture = np.array([[1 / s.m_per_px, 0, -s.left_x_m / s.m_per_px],
                                      [0, -1 / s.m_per_px, s.top_y_m / s.m_per_px], [0, 0, 1]])
-        self._row_shift = np.array([[1, 0, 0], [0, 1, self.ground_first_row], [0, 0, 1]], dtype=np.float64)
-        offsets = -np.arctan((np.arange(WIDTH_PX) - CENTRE_COLUMN_PX) / rig.focal_px)
-        self._azimuth_columns = offsets / (2 * np.pi) * PANORAMA_WIDTH_PX
-        rows = np.arange(self.ground_first_row, HEIGHT_PX)
-        below = np.arctan((rows - CENTRE_ROW_PX) / rig.focal_px) + rig.pitch_rad
-        distance = np.where(below > 0, rig.height_m / np.tan(np.maximum(below, 1e-6)), np.inf)
-        haze = 1 - np.exp(-distance / HAZE_DISTANCE_M)
-        self._haze_rows = int(np.count_nonzero(haze > 0.04))
-        self._haze = haze[: self._haze_rows].astype(np.float32)[:, None, None]
+        self._row_shift = np.array([[1, 0, 0], [0, 1, self.ground_start_row], [0, 0, 1]], dtype=np.float64)
+        self._pixel_to_car_ray = rig.pixel_to_car_ray()
+        rays = rig.pixel_rays()
+        # the sky: each pixel's direction -> panorama (column: azimuth, row: where the level rig's centre column
+        # sees that elevation, as the panorama was painted)
+        sky_rays = rays[:self.sky_end_row]
+        azimuth = np.arctan2(sky_rays[..., 1], sky_rays[..., 0])
+        elevation = np.arctan2(sky_rays[..., 2], np.hypot(sky_rays[..., 0], sky_rays[..., 1]))
+        below_axis = np.clip(math.radians(rig.pitch_deg) + elevation, -1.5, 1.5)
+        panorama_row = rig.centre_row_px - rig.focal_px * np.tan(below_axis)
+        self._sky_rows = np.clip(np.round(panorama_row), 0, panorama_rows - 1).astype(np.float32)
+        self._sky_columns = (azimuth / (2 * np.pi) * PANORAMA_WIDTH_PX).astype(np.float32)
+        # haze by the distance ahead of the ground point each pixel sees; none on the sky's pixels
+        ground_rays = rays[self.ground_start_row:]
+        down = np.maximum(-ground_rays[..., 2], 1e-9)
+        distance = np.where(ground_rays[..., 2] < 0, rig.height_m * ground_rays[..., 0] / down, np.inf)
+        haze = 1 - np.exp(-np.maximum(distance, 0.0) / HAZE_DISTANCE_M)
+        haze[: self.sky_end_row - self.ground_start_row][self._band_sky[..., 0]] = 0.0
+        self._haze_rows = int(np.flatnonzero((haze > 0.04).any(axis=1))[-1]) + 1
+        self._haze = haze[: self._haze_rows].astype(np.float32)[..., None]
         self._haze_colour = np.array(s.distant_rgb, np.float32)
-        self._hoods = {name: hood_layer(rig.focal_px * rig.left_of_centre_m(name) / HOOD_DISTANCE_M) for name in CAMERAS}
+        self._hoods = {name: hood_layer(rig.focal_px * rig.camera_position_m(name)[1] / HOOD_DISTANCE_M)
+                       for name in CAMERAS}
 
     def ground_homography(self, x_m: float, y_m: float, yaw_rad: float) -> np.ndarray:
-        """Map from output pixels (rows from ground_first_row) to ground-texture pixels, camera at (x, y)."""
+        """Map from output pixels (rows from ground_start_row) to ground-texture pixels, camera at (x, y)."""
         cos_yaw, sin_yaw = math.cos(yaw_rad), math.sin(yaw_rad)
-        cos_p, sin_p = math.cos(self.rig.pitch_rad), math.sin(self.rig.pitch_rad)
-        right = np.array([sin_yaw, -cos_yaw])
-        ahead = np.array([cos_yaw, sin_yaw])
-        f, cx, cy, h = self.rig.focal_px, CENTRE_COLUMN_PX, CENTRE_ROW_PX, self.rig.height_m
-        # ray(u, v) = (u-cx)/f * right + (v-cy)/f * down' + forward'  (in the ground plane: xy part)
-        ray = np.stack([right / f, -sin_p * ahead / f, -cx * right / f + cy * sin_p * ahead / f + cos_p * ahead], axis=1)
-        depth = np.array([0.0, cos_p / f, -cy * cos_p / f + sin_p])           # = -ray_z: height drop per unit
-        to_world = np.vstack([h * ray[0] + x_m * depth, h * ray[1] + y_m * depth, depth])
+        turn = np.array([[cos_yaw, -sin_yaw, 0.0], [sin_yaw, cos_yaw, 0.0], [0.0, 0.0, 1.0]])
+        ray = turn @ self._pixel_to_car_ray                   # pixel -> direction over the world (x, y, up)
+        h = self.rig.height_m
+        # the ray meets the road at camera + h / (-ray_z) * ray: homogeneous (h ray_xy - camera_xy ray_z, -ray_z)
+        to_world = np.vstack([h * ray[0] - x_m * ray[2], h * ray[1] - y_m * ray[2], -ray[2]])
         return self._to_texture @ to_world @ self._row_shift
 
     def camera_position_m(self, state: VehicleState, camera: str = "center") -> tuple[float, float]:
         """Where a camera sits over the road (x, y) for a car in `state`."""
-        return state.point_ahead(self.rig.ahead_of_rear_axle_m, self.rig.left_of_centre_m(camera))
+        ahead_m, left_m = self.rig.camera_position_m(camera)
+        return state.point_ahead(ROOT_AHEAD_OF_REAR_AXLE_M + ahead_m, left_m)
 
     def render(self, state: VehicleState, camera: str = "center", light: Light = Light()) -> np.ndarray:
         """A 160x320x3 uint8 RGB frame from the named camera ('center', 'left', 'right')."""
         x_m, y_m = self.camera_position_m(state, camera)
         frame = np.empty((HEIGHT_PX, WIDTH_PX, 3), np.uint8)
-        first = self.ground_first_row
-        columns = np.round(state.yaw_rad / (2 * np.pi) * PANORAMA_WIDTH_PX + self._azimuth_columns).astype(np.intp)
-        frame[:first] = np.take(self.scenery.panorama_rgb[:first], columns % PANORAMA_WIDTH_PX, axis=1)
+        start, end = self.ground_start_row, self.sky_end_row
+        turn_px = (state.yaw_rad / (2 * np.pi) * PANORAMA_WIDTH_PX) % PANORAMA_WIDTH_PX
+        sky = cv2.remap(self.scenery.panorama_rgb, self._sky_columns + np.float32(turn_px), self._sky_rows,
+                        cv2.INTER_NEAREST, borderMode=cv2.BORDER_WRAP)
+        frame[:start] = sky[:start]
         cv2.warpPerspective(self.scenery.ground_rgb, self.ground_homography(x_m, y_m, state.yaw_rad),
-                            (WIDTH_PX, HEIGHT_PX - first), dst=frame[first:],
+                            (WIDTH_PX, HEIGHT_PX - start), dst=frame[start:],
                             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
                             borderValue=self.scenery.distant_rgb)
-        band = frame[first: first + self._haze_rows]
+        np.copyto(frame[start:end], sky[start:], where=self._band_sky)
+        band = frame[start: start + self._haze_rows]
         band[:] = band * (1 - self._haze) + self._haze_colour * self._haze
         hood_rgb, hood_mask = self._hoods[camera]
         np.copyto(frame[HEIGHT_PX - hood_rgb.shape[0]:], hood_rgb, where=hood_mask[..., None])

@@ -2,34 +2,45 @@
 
 The expert drives a generated track with no drift; each frame keeps the expert's steering
 and speed (what a recording keeps) and the true rear-axle pose (what it does not), and
-the three cameras are rendered on demand. The rig and car below describe the headless
-simulator's own camera and wheelbase, so the replay's geometry matches the renderer's.
+the three cameras are rendered on demand. The renderer draws the simulator's rig and car,
+so the replay's defaults (CameraRig(), CarGeometry()) describe it exactly.
 `CopyHuman` is a stand-in model that answers the recorded steering.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
-from pilot.replay.geometry import CameraRig
+from pilot.udacity.camera_rig import CameraRig
 from pilot.replay.reference import CarGeometry
-from pilot.sim import camera as sim_camera
 from pilot.sim.camera import Renderer
 from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import Expert
 from pilot.sim.track import Track, generate_track
-from pilot.sim.vehicle import WHEELBASE_M, CarPhysics, VehicleState
+from pilot.sim.vehicle import ROOT_AHEAD_OF_REAR_AXLE_M, WHEELBASE_M, CarPhysics, VehicleState
 
-SIM_RIG = sim_camera.CameraRig()
-HEADLESS_RIG = CameraRig(           # the renderer draws no yaw or roll of the mount
-    focal_px=SIM_RIG.focal_px, centre_column_px=sim_camera.CENTRE_COLUMN_PX,
-    centre_row_px=sim_camera.CENTRE_ROW_PX, height_m=SIM_RIG.height_m,
-    pitch_deg=SIM_RIG.pitch_deg, yaw_deg=0.0, roll_deg=0.0,
-    cameras=tuple((name, SIM_RIG.ahead_of_rear_axle_m, SIM_RIG.left_of_centre_m(name))
-                  for name in ("center", "left", "right")))
-HEADLESS_CAR = CarGeometry(wheelbase_m=WHEELBASE_M, rear_axle_behind_root_m=0.0)   # the sim's state is the rear axle
+HEADLESS_RIG = CameraRig()          # the renderer draws the simulator's rig, mount yaw and roll included
+HEADLESS_CAR = CarGeometry(wheelbase_m=WHEELBASE_M, rear_axle_behind_root_m=ROOT_AHEAD_OF_REAR_AXLE_M)
+assert HEADLESS_CAR == CarGeometry()   # the replay's default car is the renderer's
+
+
+def moved_state(state: VehicleState, left_m: float, yaw_deg: float) -> VehicleState:
+    """The same rear axle shifted left_m to the left and turned yaw_deg to the left."""
+    return VehicleState(state.x_m - left_m * math.sin(state.yaw_rad), state.y_m + left_m * math.cos(state.yaw_rad),
+                        state.yaw_rad + math.radians(yaw_deg), state.speed_mps)
+
+
+def moved_camera_m(left_m: float, yaw_deg: float, camera: str = "center") -> tuple[float, float]:
+    """Where moved_state's camera is, in the unmoved car's frame (metres ahead of and left of its root)."""
+    behind_m = HEADLESS_CAR.rear_axle_behind_root_m
+    ahead_m, aside_m = HEADLESS_RIG.camera_position_m(camera)
+    yaw = math.radians(yaw_deg)
+    along_m = behind_m + ahead_m
+    return (-behind_m + along_m * math.cos(yaw) - aside_m * math.sin(yaw),
+            left_m + along_m * math.sin(yaw) + aside_m * math.cos(yaw))
 
 
 @dataclass

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from pilot.replay.geometry import (CameraRig, apply_homography, ground_homography, sky_homography, sky_mask,
-                                   synthesise_view)
+from pilot.replay.geometry import apply_homography, ground_homography, sky_homography, sky_mask, synthesise_view
+from pilot.udacity.camera_rig import CameraRig
 
 LEVEL_RIG = CameraRig(yaw_deg=0.0, roll_deg=0.0)        # pitched 9.5 deg down, as §4; mount yaw and roll apart
 CENTRE = LEVEL_RIG.camera_position_m("center")
@@ -98,19 +98,15 @@ def test_no_move_gives_the_source_frame_back() -> None:
     assert np.array_equal(synthesise_view(source, CENTRE, CENTRE, 0.0), source)
 
 
-def test_the_simulators_mount_tilts_and_turns_the_horizon() -> None:
+def test_the_sky_mask_follows_the_rigs_tilted_horizon() -> None:
+    # the rig's own closed-form horizon and vanishing point: tests/sim/test_camera.py; here the mask replay splits by
     level_rows = np.argmax(~sky_mask(LEVEL_RIG), axis=0)        # first ground row in each column
     assert np.all(level_rows == level_rows[0])
     assert abs(level_rows[0] - (79.5 - 138.564 * math.tan(math.radians(9.5)))) < 1
     rig = CameraRig()                                           # §4: rolled 1.2 deg (top to the left)
     rows = np.argmax(~sky_mask(rig), axis=0)
     assert rows[-1] - rows[0] == pytest.approx(319 * math.tan(math.radians(1.2)), abs=1.0)   # the right side lower
-    # the mount's yaw (0.72 deg right) puts the road's vanishing point left of the centre column; the roll
-    # carries that point (23 px above the centre) a little to the right
-    straight_ahead = rig.intrinsics() @ rig.mount_rotation() @ np.array([1.0, 0.0, 0.0])
-    above_centre_px = 138.564 * math.tan(math.radians(9.5))
-    expected = 159.5 - 138.564 * math.tan(math.radians(0.72)) + above_centre_px * math.sin(math.radians(1.2))
-    assert straight_ahead[0] / straight_ahead[2] == pytest.approx(expected, abs=0.1)
+    assert np.all(rows == np.ceil(rig.horizon_row_px(np.arange(320.0))))   # ground from the first row below the line
 
 
 def test_a_road_point_lands_right_with_the_full_simulator_mount() -> None:

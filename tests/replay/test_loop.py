@@ -13,7 +13,8 @@ from pilot.replay.reference import CarGeometry
 from pilot.replay.result import overall_summary
 from pilot.sim.metrics import autonomy_pct
 from pilot.sim.vehicle import VehicleState
-from tests.replay.drives import HEADLESS_CAR, HEADLESS_RIG, CopyHuman, Drive, expert_drive
+from tests.replay.drives import (HEADLESS_CAR, HEADLESS_RIG, CopyHuman, Drive, expert_drive, moved_camera_m,
+                                 moved_state)
 
 IDEAL = ReplaySettings(latency_s=0.0, steering_rate_per_s=None)
 
@@ -139,22 +140,9 @@ def test_the_heading_limit_is_what_full_lock_cannot_undo_within_a_metre() -> Non
 
 
 def test_the_nearest_camera_is_chosen() -> None:
-    assert nearest_camera(HEADLESS_RIG, (1.6, 0.3)) == "center"
-    assert nearest_camera(HEADLESS_RIG, (1.6, 0.7)) == "left"
-    assert nearest_camera(HEADLESS_RIG, (1.6, -0.6)) == "right"
-
-
-def moved_state(state: VehicleState, left_m: float, yaw_deg: float) -> VehicleState:
-    """The same rear axle shifted left_m to the left and turned yaw_deg to the left."""
-    return VehicleState(state.x_m - left_m * math.sin(state.yaw_rad), state.y_m + left_m * math.cos(state.yaw_rad),
-                        state.yaw_rad + math.radians(yaw_deg), state.speed_mps)
-
-
-def centre_camera_of(left_m: float, yaw_deg: float) -> tuple[float, float]:
-    """Where the moved car's centre camera is, in the recorded car's frame (root = rear axle here)."""
-    ahead_m = HEADLESS_RIG.camera_position_m("center")[0]
-    yaw = math.radians(yaw_deg)
-    return ahead_m * math.cos(yaw), left_m + ahead_m * math.sin(yaw)
+    assert nearest_camera(HEADLESS_RIG, (1.0, 0.3)) == "center"     # (ahead, left) of the car's root
+    assert nearest_camera(HEADLESS_RIG, (1.0, 0.7)) == "left"
+    assert nearest_camera(HEADLESS_RIG, (1.0, -0.6)) == "right"
 
 
 @pytest.mark.parametrize("left_m, yaw_deg", [(0.5, 0.0), (-1.0, 0.0), (0.0, 5.0), (0.3, -3.0), (-0.4, 2.0)])
@@ -162,15 +150,14 @@ def test_the_road_homography_is_the_renderers_own_pixel_map(curvy_drive: Drive, 
                                                             yaw_deg: float) -> None:
     renderer, state = curvy_drive.renderer, curvy_drive.states[40]
     moved = moved_state(state, left_m, yaw_deg)
-    rows_from_ground = np.array([[1.0, 0, 0], [0, 1, -renderer.ground_first_row], [0, 0, 1]])
+    rows_from_ground = np.array([[1.0, 0, 0], [0, 1, -renderer.ground_start_row], [0, 0, 1]])
 
     def to_texture(pose: VehicleState) -> np.ndarray:
-        camera_xy = pose.point_ahead(renderer.rig.ahead_of_rear_axle_m)
-        return renderer.ground_homography(*camera_xy, pose.yaw_rad) @ rows_from_ground
+        return renderer.ground_homography(*renderer.camera_position_m(pose), pose.yaw_rad) @ rows_from_ground
 
     renderer_map = np.linalg.inv(to_texture(state)) @ to_texture(moved)          # target pixel -> source pixel
     ours = ground_homography(HEADLESS_RIG, HEADLESS_RIG.camera_position_m("center"),
-                             centre_camera_of(left_m, yaw_deg), math.radians(yaw_deg))
+                             moved_camera_m(left_m, yaw_deg), math.radians(yaw_deg))
     for pixel in ((10.0, 70.0), (160.0, 80.0), (300.0, 120.0), (50.0, 134.0)):
         assert apply_homography(ours, *pixel) == pytest.approx(apply_homography(renderer_map, *pixel), abs=1e-6)
 
@@ -178,12 +165,26 @@ def test_the_road_homography_is_the_renderers_own_pixel_map(curvy_drive: Drive, 
 @pytest.mark.parametrize("left_m, yaw_deg", [(0.5, 0.0), (-0.5, 0.0), (0.8, 0.0), (0.0, 3.0), (0.3, -3.0), (-0.4, 2.0)])
 def test_synthesised_views_show_the_model_what_the_simulator_renders_there(curvy_drive: Drive, left_m: float,
                                                                             yaw_deg: float) -> None:
-    # what is left is the renderer's own texture aliasing, its cylindrical sky and the invented border columns
+    # what is left is the renderer's own texture aliasing, the nearest-pixel sky and the invented border columns
     index = 40
     truth = preprocess(curvy_drive.view_from(moved_state(curvy_drive.states[index], left_m, yaw_deg))).astype(np.int16)
     recorded = curvy_drive.frame(index, "center")
-    view = synthesise_view(recorded, HEADLESS_RIG.camera_position_m("center"), centre_camera_of(left_m, yaw_deg),
+    view = synthesise_view(recorded, HEADLESS_RIG.camera_position_m("center"), moved_camera_m(left_m, yaw_deg),
                            math.radians(yaw_deg), HEADLESS_RIG)
     synthesised_error = np.abs(preprocess(view).astype(np.int16) - truth).mean()
     unmoved_error = np.abs(preprocess(recorded).astype(np.int16) - truth).mean()
     assert synthesised_error < 0.5 * unmoved_error, (synthesised_error, unmoved_error)
+
+
+@pytest.mark.parametrize("source", ["left", "right"])
+def test_a_side_cameras_true_render_synthesises_the_centre_cameras(curvy_drive: Drive, source: str) -> None:
+    # both views are the renderer's, drawn with the simulator's full rig (each camera at its own place, the mount's
+    # yaw and roll): the synthesis must move the side camera's view onto the centre one's
+    index = 40
+    truth = preprocess(curvy_drive.frame(index, "center")).astype(np.int16)
+    recorded = curvy_drive.frame(index, source)
+    view = synthesise_view(recorded, HEADLESS_RIG.camera_position_m(source), HEADLESS_RIG.camera_position_m("center"),
+                           0.0, HEADLESS_RIG)
+    synthesised_error = np.abs(preprocess(view).astype(np.int16) - truth).mean()
+    unmoved_error = np.abs(preprocess(recorded).astype(np.int16) - truth).mean()
+    assert synthesised_error < 0.25 * unmoved_error, (synthesised_error, unmoved_error)
