@@ -86,11 +86,12 @@ def train(args: argparse.Namespace) -> None:
             shutil.copyfile(checkpoint.best_model, best_model)
         resume.start_live_dir(args.live_dir, checkpoint)
         configure_determinism(int(params["seed"]), bool(params["deterministic"]))
+        encoding = manifest["image_encoding"]
         train_data = make_dataset(train_files, batch_size, training=True,
                                   shuffle_buffer=int(params["shuffle_buffer"]), seed=int(params["seed"]),
-                                  skip_batches=epochs_done * steps)
+                                  skip_batches=epochs_done * steps, encoding=encoding)
         val_data = make_dataset(val_files, EVAL_BATCH_SIZE, training=False,
-                                examples=int(manifest["splits"]["val"]["examples"]))
+                                examples=int(manifest["splits"]["val"]["examples"]), encoding=encoding)
         with strategy.scope():                       # variables and optimizer state on every replica
             model = build_pilotnet(float(params["learning_rate"]))
             if checkpoint is not None:
