@@ -8,11 +8,13 @@ value out): XNNPACK kernels (the interpreter's default delegate, asked for expli
 frame copied straight into the interpreter's input buffer, one thread by default.
 
 Speed (bench/litert_inference.py, one x86 core, the model call alone): float32 takes about
-0.7x the Keras predictor's time. The graph is already minimal (one Cast, five Conv2D, four
-FullyConnected, ELUs, all on XNNPACK) and both runtimes are compute-bound on the same
-~27 M float32 multiply-adds, so float32 cannot reach 0.5x here; fp16 weights are no faster
+0.75x the Keras predictor's time (0.74-0.78x in interleaved rounds; without XNNPACK 1.0x).
+The converted graph is already minimal (Cast, five Conv2D, four FullyConnected, ELUs; the
+/255 folded into the first convolution) and both runtimes spend the time on the same
+~27 M float32 multiply-adds: no float32 configuration tried reached 0.5x (zero-copy I/O
+saves ~0.02 ms; a second thread only helps when a core is idle). fp16 weights are no faster
 on this CPU and steer up to ~6e-4 off. quantization='dynamic' (int8 weights, int8 kernels)
-takes about 0.25x, steering off by up to ~2e-2.
+takes about 0.25-0.33x, steering off by up to ~1e-2.
 
 Runtime: `tf.lite`, which TensorFlow 2.21 still ships (no new dependency). It warns that
 its Interpreter moves to the `ai-edge-litert` package (`ai_edge_litert.interpreter`,
