@@ -201,7 +201,8 @@ def make_dataset(
         if examples is not None:
             dataset = dataset.apply(tf.data.experimental.assert_cardinality(examples))
     dataset = dataset.batch(batch_size, drop_remainder=training)
-    dataset = dataset.map(lambda serialized: parse_batch(serialized, encoding), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.map(lambda serialized: parse_batch(serialized, encoding),
+                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
