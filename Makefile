@@ -3,12 +3,17 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# GPU=1: also TensorFlow's CUDA extra (NVIDIA's CUDA and cuDNN wheels, Linux only) at the pinned version.
+GPU ?= 0
+TF_VERSION := $(shell sed -n 's/^tensorflow==//p' constraints.txt)
+GPU_STAMP := $(VENV)/.installed-gpu-$(TF_VERSION)
+STAMPS := $(STAMP) $(if $(filter 1,$(GPU)),$(GPU_STAMP))
 # dvc.yaml's commands say `python`: make it the project's.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup repro test test-fast bench clean-venv
 
-setup: $(STAMP)
+setup: $(STAMPS)
 
 # Re-installs only when the pins change; otherwise a no-op.
 $(STAMP): pyproject.toml constraints.txt
@@ -18,10 +23,17 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-repro: $(STAMP)
+# The CPU build stays the default and the tested one; this adds the CUDA libraries beside it.
+$(GPU_STAMP): $(STAMP)
+	@test "$$(uname -s)" = Linux || { echo "GPU=1: TensorFlow's CUDA build is for Linux only (on macOS the CPU build runs as is)."; exit 1; }
+	$(BIN)/python -m pip install --quiet -c constraints.txt 'tensorflow[and-cuda]==$(TF_VERSION)'
+	$(BIN)/python -c "import tensorflow as tf; print('GPUs visible to TensorFlow:', tf.config.list_physical_devices('GPU') or 'none')"
+	touch $(GPU_STAMP)
+
+repro: $(STAMPS)
 	$(BIN)/dvc repro
 
-test: $(STAMP)
+test: $(STAMPS)
 	$(BIN)/python -m pytest
 
 # The inner loop: everything but the tests that run dvc repro or train a model.

@@ -1,10 +1,11 @@
-"""augment throughput: examples/s made by one worker (JPEG read, camera, augmentations, preprocessing).
+"""augment throughput: examples/s made by one worker (JPEG read, camera, augmentations, preprocessing, PNG).
 
 Target: >= 400 images/s per worker. Also prints the rate with every core, to show
 how it scales. Data: synthetic 320x160 road JPEGs (three cameras) written here, or
-the frames of a split CSV.
+the frames of a split CSV. --encoding none leaves out the record's image encoding
+(the PNG the augment stage's workers make) to show what it costs.
 
-    .venv/bin/python bench/augment.py [--frames 150] [--copies 10] [--csv data/split/train.csv]
+    .venv/bin/python bench/augment.py [--frames 150] [--copies 10] [--csv data/split/train.csv] [--encoding png]
 """
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=150)
     parser.add_argument("--copies", type=int, default=10)
+    parser.add_argument("--encoding", choices=("png", "raw", "none"), default="png",
+                        help="the record's image encoding made in the worker (augment: png)")
     parser.add_argument("--csv", type=Path, help="use the first --frames frames of this split CSV "
                         "(e.g. data/split/train.csv) instead of synthetic ones")
     args = parser.parse_args()
@@ -41,13 +44,15 @@ def main() -> None:
         else:
             frames = pd.read_csv(write_split_csvs(Path(tmp), args.frames + 1, seed=0, val_fraction=0.0)[0])
         tasks = plan_tasks(frames, args.copies, shuffle_seed=0)
-        spec = ExampleSpec("train", seed=0, augment=True, steering_correction=0.15)
+        spec = ExampleSpec("train", seed=0, augment=True, steering_correction=0.15,
+                           image_encoding=None if args.encoding == "none" else args.encoding)
         rate(tasks[:100], spec, workers=1)                              # warm the file cache
         one = rate(tasks, spec, workers=1)
         cores = resolve_workers(0)
         every = rate(tasks, spec, workers=cores)
     source = "recorded" if args.csv else "synthetic"
-    print(f"augment: {len(tasks)} training examples from {len(frames)} {source} frames")
+    print(f"augment: {len(tasks)} training examples from {len(frames)} {source} frames, "
+          f"image encoding {args.encoding}")
     print(f"  1 worker : {one:7.1f} images/s  ratio to target {TARGET_PER_WORKER:.0f}/s = "
           f"{one / TARGET_PER_WORKER:.2f} {'OK' if one >= TARGET_PER_WORKER else 'BELOW TARGET'}")
     print(f"  {cores} workers: {every:7.1f} images/s  ({every / cores:.1f} per worker, pool start-up included; "

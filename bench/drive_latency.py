@@ -7,7 +7,9 @@ preprocessing + `model.predict` per frame, as automatico.py). A simulator-like c
 (`SimulatorWire`: raw WebSocket, N4 strings, no 40) sends the same 320x160 JPEGs rendered
 by the headless simulator, one telemetry at a time, and times telemetry-out to steer-in.
 Blocks of frames alternate between the two servers so that a busy machine slows both alike.
-It also times the pure `handle_telemetry` call in-process for both predictors.
+It also times the pure `handle_telemetry` call in-process for both predictors. The edge
+model (the same weights converted to float32 LiteRT, `--runtime litert`) runs as a third
+server in the same alternation, and in-process beside the fast predictor.
 
 Live page (issue 12): serving the page to one open tab must cost the round trip <= 10 % at
 p50. One fast server; blocks alternate between the page closed and the page open (headless
@@ -38,6 +40,7 @@ from bench_support import camera_frames  # noqa: E402
 from pilot.drive.control import PIController  # noqa: E402
 from pilot.learn.model import build_pilotnet  # noqa: E402
 from pilot.drive.predictor import FastPredictor, SeedStylePredictor  # noqa: E402
+from pilot.drive.litert import LiteRTPredictor, save_litert  # noqa: E402
 from pilot.drive.process import DriveServerProcess  # noqa: E402
 from pilot.drive.telemetry import ClientState, handle_telemetry  # noqa: E402
 from pilot.sim.wire import SimulatorWire  # noqa: E402
@@ -207,8 +210,11 @@ def main() -> None:
             live_page_cost(model_path, frames, args.block, args.page, scratch)
         if args.only_page:
             return
-        servers = {name: DriveServerProcess(model_path, extra_args=("--inference", inference))
-                   for name, inference in (("this server", "fast"), ("seed-style", "seed"))}
+        litert_path = save_litert(model, Path(scratch) / "model.tflite")
+        litert_content = litert_path.read_bytes()
+        servers = {"this server": DriveServerProcess(model_path, extra_args=("--inference", "fast")),
+                   "seed-style": DriveServerProcess(model_path, extra_args=("--inference", "seed")),
+                   "litert": DriveServerProcess(litert_path, extra_args=("--runtime", "litert"))}
         try:
             for server in servers.values():
                 server.start()
@@ -233,6 +239,9 @@ def main() -> None:
     seed_p50, seed_p99 = p50_p99(times["seed-style"])
     print(f"  {'this server':14s} p50 {fast_p50:7.2f} ms   p99 {fast_p99:7.2f} ms")
     print(f"  {'seed-style':14s} p50 {seed_p50:7.2f} ms   p99 {seed_p99:7.2f} ms")
+    litert_p50, litert_p99 = p50_p99(times["litert"])
+    print(f"  {'litert f32':14s} p50 {litert_p50:7.2f} ms   p99 {litert_p99:7.2f} ms   "
+          f"({litert_p50 / fast_p50:.2f}x this server's p50)")
     ratio = seed_p50 / fast_p50
     print(f"  p50 ratio: {ratio:.1f}x lower (target >= {RATIO_TARGET:.0f}x)")
     print(f"  targets: p50 <= {P50_TARGET_MS:g} ms {'met' if fast_p50 <= P50_TARGET_MS else 'MISSED'}, "
@@ -242,10 +251,13 @@ def main() -> None:
     repeats = min(len(frames), 200)
     fast = p50_p99(handler_ms(FastPredictor(model), frames, repeats))
     seed = p50_p99(handler_ms(SeedStylePredictor(model), frames, repeats))
+    litert = p50_p99(handler_ms(LiteRTPredictor(litert_content), frames, repeats))
     print(f"\nhandle_telemetry in-process (decode, preprocess, predict, control), {repeats} frames:")
     print(f"  {'fast predictor':14s} p50 {fast[0]:7.2f} ms   p99 {fast[1]:7.2f} ms")
     print(f"  {'seed-style':14s} p50 {seed[0]:7.2f} ms   p99 {seed[1]:7.2f} ms   "
           f"({seed[0] / fast[0]:.1f}x the fast p50)")
+    print(f"  {'litert f32':14s} p50 {litert[0]:7.2f} ms   p99 {litert[1]:7.2f} ms   "
+          f"({litert[0] / fast[0]:.2f}x the fast p50)")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,19 @@
-"""Is training compute-bound? PilotNet images/s fed from TFRecord shards vs the same batches in memory.
+"""Record formats side by side: bytes per example and PilotNet training images/s fed from each.
 
-Target: TFRecord-fed throughput >= 90 % of in-memory throughput, measured side by side
-in one run (alternating rounds, best round of each; CPU time per image as a
-load-independent check). Data: synthetic road JPEGs made
-here, augmented and written to shards by the project's own augment code.
+Target (issue 13): the new records (png) train at >= 90 % of today's (raw) images/s,
+measured side by side in one run: rounds rotate their order; printed as the ratio of the
+best rounds and as the median of the per-round ratios (a round runs every format back
+to back, so load that drifts between rounds cancels); the ratio of CPU time per image is
+a load-independent check (training is CPU-bound: a decode's CPU slows it as much). "in memory" (the same batches held as
+arrays) shows what the input pipeline costs at all. Candidates for --formats:
+raw (today: uint8 bytes), gzip / zlib (raw bytes in compressed TFRecords), png (the
+pipeline's: Paeth filter, run-length deflate) and png-zlib0..png-zlib9 (cv2's default
+PNG: adaptive filter, that zlib level). Data: the headless
+simulator's camera frames (what the default data looks like), augmented and
+preprocessed by the project's own augment code; every format stores the same examples.
 
-    .venv/bin/python bench/train_input.py [--examples 2000] [--batch-size 100] [--rounds 3]
+    .venv/bin/python bench/train_input.py [--examples 2000] [--formats raw,png] [--rounds 4]
+    .venv/bin/python bench/train_input.py --formats raw,gzip,zlib,png,png-zlib1,png-zlib3,png-zlib6
 """
 from __future__ import annotations
 
@@ -13,32 +21,65 @@ import argparse
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from pilot.data.examples import ExampleSpec, iter_examples, plan_tasks, resolve_workers  # noqa: E402
+from pilot.imaging import MODEL_INPUT_SHAPE  # noqa: E402
+from pilot.data.codec import PNG_FLAGS, encode_image  # noqa: E402
 from pilot.learn.model import build_pilotnet  # noqa: E402
-from pilot.data.records import ShardWriter, make_dataset, serialize_example, shard_files  # noqa: E402
-from pilot.data.synthetic import write_split_csvs  # noqa: E402
+from pilot.data.records import ShardWriter, make_dataset, serialize_encoded, shard_files  # noqa: E402
+from pilot.data.synthetic import write_simulator_split_csv  # noqa: E402
 
 TARGET_RATIO = 0.90
+TODAY, NEW = "raw", "png"
 COPIES_PER_FRAME = 10
 SHARD_SIZE = 500
 
 
-def write_shards(root: Path, examples: int) -> list[str]:
-    frames = pd.read_csv(write_split_csvs(root / "recording", frames=examples // COPIES_PER_FRAME + 1, seed=0,
-                                          val_fraction=0.0)[0])
-    tasks = plan_tasks(frames, COPIES_PER_FRAME, shuffle_seed=0)[:examples]
+@dataclass(frozen=True)
+class RecordFormat:
+    encoding: str
+    compression: str = ""
+    png_flags: tuple[int, ...] = PNG_FLAGS
+
+
+def record_format(name: str) -> RecordFormat:
+    if name in ("raw", "png"):
+        return RecordFormat(name)
+    if name in ("gzip", "zlib"):
+        return RecordFormat("raw", name.upper())
+    level = name.removeprefix("png-zlib")
+    if name.startswith("png-zlib") and level.isdigit() and 0 <= int(level) <= 9:
+        return RecordFormat("png", png_flags=(cv2.IMWRITE_PNG_COMPRESSION, int(level)))
+    raise SystemExit(f"train_input: unknown format '{name}': use raw, gzip, zlib, png or png-zlib0..png-zlib9")
+
+
+def make_examples(root: Path, count: int) -> list[tuple[np.ndarray, float]]:
+    """`count` augmented training examples from simulator frames, by the augment stage's code."""
+    frames = pd.read_csv(write_simulator_split_csv(root / "recording", count // COPIES_PER_FRAME + 1))
+    tasks = plan_tasks(frames, COPIES_PER_FRAME, shuffle_seed=0)[:count]
     spec = ExampleSpec("train", seed=0, augment=True, steering_correction=0.15)
-    with ShardWriter(root / "records", "train", len(tasks), SHARD_SIZE) as writer:
-        for example in iter_examples(tasks, spec, workers=resolve_workers(0)):
-            writer.write(serialize_example(example.image, example.steering))
-    return shard_files(root / "records", "train")
+    return [(example.image, example.steering) for example in iter_examples(tasks, spec, resolve_workers(0))]
+
+
+def write_shards(folder: Path, examples: list[tuple[np.ndarray, float]], fmt: RecordFormat) -> tuple[list[str], float]:
+    """The examples as shards of this format; (files, CPU microseconds per example to encode and write).
+
+    augment encodes PNGs in its worker processes, in parallel; TFRecord compression
+    happens in the one process that writes the shards.
+    """
+    started = time.process_time()
+    with ShardWriter(folder, "train", len(examples), SHARD_SIZE, compression=fmt.compression) as writer:
+        for image, steering in examples:
+            writer.write(serialize_encoded(encode_image(image, fmt.encoding, fmt.png_flags), steering))
+    return shard_files(folder, "train"), 1e6 * (time.process_time() - started) / len(examples)
 
 
 def measure(fit, images: int) -> tuple[float, float]:
@@ -52,39 +93,59 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--formats", default=f"{TODAY},{NEW}", help="comma-separated, e.g. raw,gzip,zlib,png3")
     args = parser.parse_args()
+    names = list(dict.fromkeys(args.formats.split(",")))
+    formats = {name: record_format(name) for name in names}
     steps = args.examples // args.batch_size
+    model = build_pilotnet()
+    runs, sizes, encode_us = {}, {}, {}
     with tempfile.TemporaryDirectory() as tmp:
-        files = write_shards(Path(tmp), args.examples)
-        dataset = make_dataset(files, args.batch_size, training=True, shuffle_buffer=args.examples, seed=0)
-        batches = list(dataset.take(steps).as_numpy_iterator())          # the same batches, held in memory
-        x_memory = np.concatenate([x for x, _ in batches])
-        y_memory = np.concatenate([y for _, y in batches])
-        model = build_pilotnet()
-        runs = {
-            "tfrecords": lambda: model.fit(dataset, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0),
-            "in memory": lambda: model.fit(x_memory, y_memory, batch_size=args.batch_size, epochs=1,
-                                           shuffle=False, verbose=0),
-        }
-        for fit in runs.values():                                          # trace and warm up both
+        examples = make_examples(Path(tmp), args.examples)
+        for name, fmt in formats.items():
+            files, encode_us[name] = write_shards(Path(tmp) / name, examples, fmt)
+            sizes[name] = sum(os.path.getsize(f) for f in files) / len(examples)
+            dataset = make_dataset(files, args.batch_size, training=True, shuffle_buffer=args.examples,
+                                   seed=0, encoding=fmt.encoding, compression=fmt.compression)
+            runs[name] = lambda data=dataset: model.fit(data, epochs=1, steps_per_epoch=steps, shuffle=False,
+                                                        verbose=0)
+        x_memory = np.stack([image for image, _ in examples[:steps * args.batch_size]]).astype(np.float32) / 255
+        y_memory = np.array([steering for _, steering in examples[:steps * args.batch_size]], np.float32)
+        runs["in memory"] = lambda: model.fit(x_memory, y_memory, batch_size=args.batch_size, epochs=1,
+                                              shuffle=False, verbose=0)
+        for fit in runs.values():                                          # trace and warm up each
             fit()
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
         for round_index in range(args.rounds):
-            order = list(runs) if round_index % 2 == 0 else list(runs)[::-1]   # alternate who goes first
-            for name in order:
+            shift = round_index % len(runs)                                # rotate who goes first
+            for name in list(runs)[shift:] + list(runs)[:shift]:
                 results[name].append(measure(runs[name], steps * args.batch_size))
     best = {name: max(rate for rate, _ in values) for name, values in results.items()}
-    ratio = best["tfrecords"] / best["in memory"]
-    print(f"PilotNet training, batch {args.batch_size}, {steps} steps per round, {args.rounds} rounds, "
-          f"{os.cpu_count()} cores (other processes' load shows as spread between rounds)")
+    print(f"{len(examples)} augmented examples from simulator frames; PilotNet training, batch {args.batch_size}, "
+          f"{steps} steps per round, {args.rounds} rounds, {os.cpu_count()} cores "
+          f"(other processes' load shows as spread between rounds)")
     for name, values in results.items():
         rates = sorted(rate for rate, _ in values)
         cpu_ms = min(cpu for _, cpu in values)
-        print(f"  {name:>10}: best {best[name]:6.1f} images/s, median {np.median(rates):6.1f}, "
+        smaller = np.prod(MODEL_INPUT_SHAPE) / sizes[name] if name in sizes else 0.0
+        stored = (f"{sizes[name]:8.0f} B/example ({smaller:4.2f}x smaller than raw pixels), "
+                  f"write {encode_us[name]:5.0f} us") if name in sizes else " " * 62
+        print(f"  {name:>9}: {stored}; best {best[name]:6.1f} images/s, median {np.median(rates):6.1f}, "
               f"worst {rates[0]:6.1f}; {cpu_ms:.2f} CPU ms per image")
-    print(f"  ratio tfrecords / in memory (best rounds) = {ratio:.3f} (target >= {TARGET_RATIO:.2f}): "
-          f"{'OK' if ratio >= TARGET_RATIO else 'BELOW TARGET'}")
+    for name in names:
+        print(f"  ratio {name} / in memory (best rounds) = {best[name] / best['in memory']:.3f}")
+    if TODAY in best:
+        for name in names:
+            if name == TODAY:
+                continue
+            ratio = best[name] / best[TODAY]
+            paired = np.median([new[0] / old[0] for new, old in zip(results[name], results[TODAY])])
+            cpu = min(c for _, c in results[TODAY]) / min(c for _, c in results[name])
+            print(f"  ratio {name} / {TODAY} (today's records): best rounds {ratio:.3f}, median of rounds "
+                  f"{paired:.3f}, inverse CPU ms {cpu:.3f} (target >= {TARGET_RATIO:.2f}): "
+                  f"{'OK' if paired >= TARGET_RATIO else 'BELOW TARGET'} (judged on the median of rounds)")
+
 
 if __name__ == "__main__":
     main()

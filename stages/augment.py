@@ -50,7 +50,7 @@ def write_split(
     frames: pd.DataFrame, spec: ExampleSpec, params: dict[str, Any], out_dir: Path, workers: int
 ) -> dict[str, Any]:
     """Make and write one split's examples; returns its manifest entry."""
-    from pilot.data.records import ShardWriter, serialize_example
+    from pilot.data.records import ShardWriter, serialize_encoded
 
     copies = params["copies_per_frame"] if spec.augment else 1
     tasks = plan_tasks(frames, copies, shuffle_seed=params["seed"] if spec.augment else None)
@@ -62,7 +62,7 @@ def write_split(
             if isinstance(result, Skipped):
                 skipped.append(result.reason)
                 continue
-            writer.write(serialize_example(result.image, result.steering))
+            writer.write(serialize_encoded(result.image_bytes, result.steering))   # encoded in the worker
             cameras[result.camera] += 1
             flipped += result.draw.flip
             steering.append(result.steering)
@@ -133,7 +133,8 @@ def main() -> None:
         building.mkdir(parents=True)
         splits = {}
         for frames, split, augment in ((train, "train", True), (val, "val", False)):
-            spec = ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]))
+            spec = ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]),
+                               image_encoding=records.IMAGE_ENCODING)
             splits[split] = write_split(frames, spec, params, building, workers)
         records.write_manifest(building, describe(params, args, splits))
         write_grids(train, building, args.plots_dir, int(params["seed"]))

@@ -1,12 +1,14 @@
 """drive: serve a steering model to the Udacity simulator (press Autonomous to connect).
 
-    python stages/drive.py [MODEL] [--host H] [--port P] [--set-speed MPH]
+    python stages/drive.py [MODEL] [--runtime keras|litert] [--host H] [--port P] [--set-speed MPH]
                            [--controller pi|seed] [--record DIR] [--saliency] [--allow-architecture-mismatch]
     python stages/drive.py video RECORDING_DIR [--out FILE.mp4]
 
 Defaults come from params.yaml's drive section; MODEL is a .keras file from this pipeline
 or a seed notebook's model.h5 (a file whose stored layers are not the seed's PilotNet is
-refused unless --allow-architecture-mismatch; no code stored in a model file ever runs).
+refused unless --allow-architecture-mismatch; no code stored in a model file ever runs),
+or with --runtime litert the .tflite the train stage writes beside the .keras (the
+default MODEL's .tflite twin).
 Prints where it listens, then one line per second while a client drives; a browser at
 http://HOST:PORT/ shows the live page. SIGINT (Ctrl+C) or SIGTERM stops it within a
 fraction of a second.
@@ -20,6 +22,7 @@ import time
 from pathlib import Path
 
 from pilot.drive.control import make_controller
+from pilot.drive.litert import LITERT_SUFFIX
 from pilot.drive.record import DriveRecorder, DriveRecordError
 from pilot.stage_io import load_params
 from pilot.drive.app import create_app
@@ -69,7 +72,10 @@ def start_saliency_thread(live: LiveView, model) -> None:
 
 def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", nargs="?", default=params["model"], help="a .keras or seed model.h5")
+    parser.add_argument("model", nargs="?", help="a .keras or seed model.h5; with --runtime litert a .tflite "
+                        f"(default: {params['model']} or, for litert, its {LITERT_SUFFIX} twin)")
+    parser.add_argument("--runtime", choices=("keras", "litert"), default="keras",
+                        help="litert: the edge model (.tflite) on the LiteRT interpreter")
     parser.add_argument("--host", default=params["host"], help="address to bind (default: local only)")
     parser.add_argument("--port", type=int, default=params["port"], help="0 picks a free port")
     parser.add_argument("--set-speed", type=float, metavar="MPH",
@@ -87,7 +93,33 @@ def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
     parser.add_argument("--allow-architecture-mismatch", action="store_true",
                         help="drive a model whose stored layers differ from the seed's PilotNet "
                              "(an .h5 drives as PilotNet with its weights; a .keras as stored)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.runtime == "litert" and (args.inference != "fast" or args.saliency):
+        parser.error("--inference seed and --saliency need the Keras model: drop them for --runtime litert")
+    return args
+
+
+def default_model(params: dict, runtime: str) -> str:
+    """params.yaml's drive.model, or its .tflite twin for the LiteRT runtime."""
+    model = params["model"]
+    return str(Path(model).with_suffix(LITERT_SUFFIX)) if runtime == "litert" else model
+
+
+def load_model_predictor(model_path: Path, args: argparse.Namespace, threads: int):
+    """The predictor for --runtime (imports TensorFlow); ValueError with one sentence if unusable."""
+    if args.runtime == "litert":
+        from pilot.drive.litert import LiteRTLoadError, load_litert_predictor
+        try:
+            return load_litert_predictor(model_path, threads)
+        except LiteRTLoadError as error:
+            raise ValueError(str(error)) from error
+    from pilot.drive.predictor import ModelLoadError, limit_inference_threads, load_predictor
+    if args.inference == "fast":       # the seed path keeps TensorFlow's defaults, as the seed ran
+        limit_inference_threads(threads)
+    try:
+        return load_predictor(model_path, args.inference, args.allow_architecture_mismatch)
+    except ModelLoadError as error:
+        raise ValueError(str(error)) from error
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -101,12 +133,13 @@ def main(argv: list[str] | None = None) -> None:
     speed_key = "set_speed_mph" if args.controller == "pi" else "speed_limit_mph"
     if args.set_speed is not None:
         params[speed_key] = args.set_speed
-    model_path = Path(args.model)
-    if not model_path.exists() and args.model == params["model"]:
+    model_path = Path(args.model or default_model(params, args.runtime))
+    if not model_path.exists() and args.model is None:
         model_path = PROJECT_ROOT / model_path      # the default is relative to the project
     if not model_path.is_file():
-        sys.exit(f"drive: model file {args.model} not found: train one with `dvc repro` "
-                 f"or pass the path of a .keras or seed model.h5.")
+        kinds = f"a {LITERT_SUFFIX} file" if args.runtime == "litert" else "a .keras or seed model.h5"
+        sys.exit(f"drive: model file {args.model or model_path} not found: train one with `dvc repro` "
+                 f"or pass the path of {kinds}.")
     from pilot.drive.serve import configure_logging, open_listener, serve  # eventlet: start-up code only
     configure_logging("drive: ")     # one line per event, TensorFlow's and eventlet's included
     try:
@@ -120,15 +153,13 @@ def main(argv: list[str] | None = None) -> None:
                  f"stop the other server or pass another --port.")
 
     started_s = time.perf_counter()
-    from pilot.drive.predictor import ModelLoadError, limit_inference_threads, load_predictor  # TensorFlow
-    if args.inference == "fast":       # the seed path keeps TensorFlow's defaults, as the seed ran
-        limit_inference_threads(params["inference_threads"])
     try:
-        predictor = load_predictor(model_path, args.inference, args.allow_architecture_mismatch)
-    except ModelLoadError as error:
+        predictor = load_model_predictor(model_path, args, params["inference_threads"])   # TensorFlow
+    except ValueError as error:
         sys.exit(f"drive: {error}")
+    inference = "litert" if args.runtime == "litert" else args.inference
     print(f"drive: model {model_path} loaded in {time.perf_counter() - started_s:.1f} s "
-          f"({args.inference} inference); controller {args.controller} at {params[speed_key]:g} mph"
+          f"({inference} inference); controller {args.controller} at {params[speed_key]:g} mph"
           + (f"; recording to {args.record}" if recorder else ""), flush=True)
 
     stats = DriveStats()

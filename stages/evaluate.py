@@ -24,7 +24,8 @@ BATCH_SIZE = 500
 
 
 def predict(
-    model_path: Path, files: list[str], examples: int, examples_by_file: dict[str, int] | None = None
+    model_path: Path, files: list[str], examples: int, examples_by_file: dict[str, int] | None = None,
+    encoding: str = "png",
 ) -> tuple[np.ndarray, np.ndarray]:
     """(true, predicted) steering for every example in `files`, in file order."""
     import tensorflow as tf
@@ -36,7 +37,8 @@ def predict(
     model = load_keras_archive(model_path)
     truths, predictions = [], []
     try:
-        for images, steering in make_dataset(files, BATCH_SIZE, training=False, examples=examples):
+        for images, steering in make_dataset(files, BATCH_SIZE, training=False, examples=examples,
+                                                 encoding=encoding):
             predictions.append(model(images, training=False).numpy().reshape(-1))
             truths.append(steering.numpy())
     except (tf.errors.DataLossError, tf.errors.FailedPreconditionError):   # broken record, or too few
@@ -57,7 +59,8 @@ def main() -> None:
         manifest = read_manifest(args.records)
         train_mean = float(manifest["splits"]["train"]["steering_mean"])
         y_true, y_pred = predict(args.model, shard_files(args.records, "val"),
-                                 int(manifest["splits"]["val"]["examples"]), shard_examples(manifest))
+                                 int(manifest["splits"]["val"]["examples"]), shard_examples(manifest),
+                                 manifest["image_encoding"])
         bins = error_by_bin(y_true, y_pred, int(params["steering_bins"]))
         val_frames = read_frames(args.val, made_by="split") if args.val else None
     except (FileNotFoundError, ValueError) as exc:

@@ -4,7 +4,9 @@ Keeps the best-validation model, logs loss and val_loss per epoch with DVCLive a
 writes the final and best losses to a metrics file. After every epoch a checkpoint goes
 to --resume-dir; a run interrupted with Ctrl+C continues from its last completed epoch
 when run again with the same params on the same records, and ends with the same model
-file as an uninterrupted run. --model is written only when training has finished.
+file as an uninterrupted run. --model is written only when training has finished. With
+--litert-model the best model is also written as a LiteRT flatbuffer (.tflite; float32 unless
+train.litert_quantization says otherwise) for `drive.py --runtime litert`.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from pilot.drive.litert import LITERT_SUFFIX, QUANTIZATIONS, save_litert
 from pilot.data.records import make_dataset, read_manifest, shard_examples, shard_files, unreadable_shard_error
 from pilot.learn import resume
 from pilot.learn.model import build_pilotnet
@@ -55,6 +58,7 @@ def main() -> None:
     parser.add_argument("--live-dir", type=Path, required=True, help="DVCLive's folder (per-epoch curves)")
     parser.add_argument("--resume-dir", type=Path, default=Path(".train_resume"),
                         help="work folder for per-epoch checkpoints (removed when training ends)")
+    parser.add_argument("--litert-model", type=Path, help=f"also write the best model here ({LITERT_SUFFIX})")
     args = parser.parse_args()
     try:
         train(args)
@@ -67,6 +71,11 @@ def train(args: argparse.Namespace) -> None:
     try:
         if args.model.suffix != ".keras":
             raise ValueError(f"--model must end in .keras, got {args.model}")
+        if args.litert_model and args.litert_model.suffix != LITERT_SUFFIX:
+            raise ValueError(f"--litert-model must end in {LITERT_SUFFIX}, got {args.litert_model}")
+        if params["litert_quantization"] not in QUANTIZATIONS:
+            raise ValueError(f"train.litert_quantization must be one of {', '.join(QUANTIZATIONS)}, "
+                             f"got {params['litert_quantization']}")
         strategy = make_strategy(str(params["distribute"]))
         manifest = read_manifest(args.records)
         batch_size = int(params["batch_size"])
@@ -86,11 +95,12 @@ def train(args: argparse.Namespace) -> None:
             shutil.copyfile(checkpoint.best_model, best_model)
         resume.start_live_dir(args.live_dir, checkpoint)
         configure_determinism(int(params["seed"]), bool(params["deterministic"]))
+        encoding = manifest["image_encoding"]
         train_data = make_dataset(train_files, batch_size, training=True,
                                   shuffle_buffer=int(params["shuffle_buffer"]), seed=int(params["seed"]),
-                                  skip_batches=epochs_done * steps)
+                                  skip_batches=epochs_done * steps, encoding=encoding)
         val_data = make_dataset(val_files, EVAL_BATCH_SIZE, training=False,
-                                examples=int(manifest["splits"]["val"]["examples"]))
+                                examples=int(manifest["splits"]["val"]["examples"]), encoding=encoding)
         with strategy.scope():                       # variables and optimizer state on every replica
             model = build_pilotnet(float(params["learning_rate"]))
             if checkpoint is not None:
@@ -112,6 +122,9 @@ def train(args: argparse.Namespace) -> None:
         seconds = time.perf_counter() - started
         history = saver.history                   # every epoch, the resumed run's and the earlier ones
         publish_model(best_model, args.model)
+        if args.litert_model:
+            from pilot.learn.model import load_keras_archive
+            save_litert(load_keras_archive(args.model), args.litert_model, params["litert_quantization"])
         resume.clear(args.resume_dir)
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"train: {exc}")
@@ -122,7 +135,7 @@ def train(args: argparse.Namespace) -> None:
     images = (epochs - epochs_done) * steps * batch_size
     print(f"trained in {seconds:.0f} s ({images / max(seconds, 1e-9):.0f} img/s including validation); "
           f"best val_loss {summary['best_val_loss']:.5f} at epoch {summary['best_epoch']}, "
-          f"model saved to {args.model}")
+          f"model saved to {args.model}" + (f" and {args.litert_model}" if args.litert_model else ""))
 
 
 def interrupted(resume_dir: Path) -> None:

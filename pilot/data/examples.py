@@ -2,8 +2,9 @@
 
 Every example has an index; its random choices come from a Generator seeded with
 (seed, split, index) and nothing else, so the bytes do not depend on which worker
-process makes it or how many there are. Workers never import TensorFlow: the
-caller serialises what they return.
+process makes it or how many there are. Workers never import TensorFlow: they
+encode the image for its record (PNG, pilot.data.codec) and the caller serialises
+what they return.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from pilot.data.augment import (
     choose_camera,
     draw_augmentation,
 )
+from pilot.data.codec import encode_image
 from pilot.imaging import preprocess, read_jpeg_rgb
 
 SPLIT_CODES = {"train": 0, "val": 1}     # part of each example's seed
@@ -50,6 +52,7 @@ class ExampleSpec:
     augment: bool                    # train: random camera + the seed's augmentations
     steering_correction: float
     image_root: str = "."            # image paths in the split CSV are relative to this
+    image_encoding: str | None = None    # 'png' or 'raw': also encode the image for a record, in the worker
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Example:
     steering: float
     camera: str
     draw: AugmentationDraw
+    image_bytes: bytes | None = None     # encode_image(image, spec.image_encoding), if one was asked for
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,8 @@ def make_example(task: ExampleTask, spec: ExampleSpec) -> Example | Skipped:
         image = preprocess(rgb)
     except ValueError as exc:
         return Skipped(task.index, task.frame, f"{path}: {exc}")
-    return Example(task.index, task.frame, image, float(steering), camera, draw)
+    image_bytes = encode_image(image, spec.image_encoding) if spec.image_encoding else None
+    return Example(task.index, task.frame, image, float(steering), camera, draw, image_bytes)
 
 
 def _make_chunk(args: tuple[Sequence[ExampleTask], ExampleSpec]) -> list[Example | Skipped]:

@@ -1,8 +1,11 @@
 """The TFRecord schema in one place: serialise, parse, shard, read back, and the manifest.
 
-An example is the seed's preprocessed image stored as raw uint8 bytes (66x200x3 YUV,
-4x smaller than float32) and its steering (-1..1, float32). The reader divides by
-255 in float32, which is `pilot.imaging.to_model_input`: the model's input contract.
+An example is the seed's preprocessed image (66x200x3 YUV uint8) and its steering (-1..1,
+float32). The image is stored losslessly, as a PNG by default (pilot.data.codec, run in
+augment's workers; about 3x smaller than raw bytes) decoded in the tf.data pipeline, or as
+raw bytes. The reader divides by 255 in float32, which is `pilot.imaging.to_model_input`:
+the model's input contract, the same bytes for either encoding. The manifest names the
+encoding; `make_dataset` takes it as an argument (the stages pass the manifest's).
 """
 from __future__ import annotations
 
@@ -15,10 +18,12 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from pilot.data.codec import IMAGE_ENCODINGS, encode_image
 from pilot.imaging import CROP_ROWS, MODEL_INPUT_SHAPE
 
-SCHEMA_VERSION = 1
-IMAGE_KEY = "image"          # raw uint8 bytes, MODEL_INPUT_SHAPE, row-major (H, W, C)
+SCHEMA_VERSION = 2           # 2: the image's encoding is named in the manifest (png or raw); 1 was raw only
+IMAGE_ENCODING = "png"       # what the augment stage writes
+IMAGE_KEY = "image"          # the encoded image: a PNG, or raw uint8 bytes (H, W, C) row-major
 STEERING_KEY = "steering"    # float32, normalised -1..1
 FEATURE_SPEC = {
     IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
@@ -29,12 +34,17 @@ SHARD_SUFFIX = ".tfrecord"
 READ_CYCLE_LENGTH = 4        # shards read at once by the interleave
 
 
-def serialize_example(image: np.ndarray, steering: float) -> bytes:
-    """One preprocessed uint8 image and its steering -> a serialised tf.train.Example."""
-    if image.dtype != np.uint8 or image.shape != MODEL_INPUT_SHAPE:
-        raise ValueError(f"expected uint8 {MODEL_INPUT_SHAPE}, got {image.dtype} {image.shape}")
+def check_encoding(encoding: str) -> str:
+    """`encoding` if it is one this schema knows; ValueError with one sentence if not."""
+    if encoding not in IMAGE_ENCODINGS:
+        raise ValueError(f"unknown image encoding '{encoding}': use one of {', '.join(IMAGE_ENCODINGS)}")
+    return encoding
+
+
+def serialize_encoded(image_bytes: bytes, steering: float) -> bytes:
+    """An image already encoded by pilot.data.codec.encode_image and its steering -> a tf.train.Example."""
     feature = {
-        IMAGE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[image.tobytes()])),
+        IMAGE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[image_bytes])),
         STEERING_KEY: tf.train.Feature(float_list=tf.train.FloatList(value=[float(steering)])),
     }
     example = tf.train.Example(features=tf.train.Features(feature=feature))
@@ -43,17 +53,29 @@ def serialize_example(image: np.ndarray, steering: float) -> bytes:
     return example.SerializeToString(deterministic=True)
 
 
-def parse_batch(serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+def serialize_example(image: np.ndarray, steering: float, encoding: str = IMAGE_ENCODING) -> bytes:
+    """One preprocessed uint8 image and its steering -> a serialised tf.train.Example."""
+    return serialize_encoded(encode_image(image, check_encoding(encoding)), steering)
+
+
+def decode_images(encoded: tf.Tensor, encoding: str) -> tf.Tensor:
+    """A batch of encoded images (strings) -> uint8 images (N, 66, 200, 3), as they were stored."""
+    if check_encoding(encoding) == "raw":
+        return tf.reshape(tf.io.decode_raw(encoded, tf.uint8), (-1, *MODEL_INPUT_SHAPE))
+    return tf.map_fn(lambda png: tf.io.decode_png(png, channels=3), encoded,
+                     fn_output_signature=tf.TensorSpec(MODEL_INPUT_SHAPE, tf.uint8))
+
+
+def parse_batch(serialized: tf.Tensor, encoding: str = IMAGE_ENCODING) -> tuple[tf.Tensor, tf.Tensor]:
     """A batch of serialised examples -> (float32 images in [0, 1], float32 steering)."""
     parsed = tf.io.parse_example(serialized, FEATURE_SPEC)
-    pixels = tf.io.decode_raw(parsed[IMAGE_KEY], tf.uint8)
-    images = tf.reshape(pixels, (-1, *MODEL_INPUT_SHAPE))
+    images = decode_images(parsed[IMAGE_KEY], encoding)
     return tf.math.divide(tf.cast(images, tf.float32), tf.constant(255.0, tf.float32)), parsed[STEERING_KEY]
 
 
-def parse_example(serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+def parse_example(serialized: tf.Tensor, encoding: str = IMAGE_ENCODING) -> tuple[tf.Tensor, tf.Tensor]:
     """One serialised example -> (float32 image (66, 200, 3) in [0, 1], float32 steering)."""
-    images, steering = parse_batch(tf.expand_dims(serialized, 0))
+    images, steering = parse_batch(tf.expand_dims(serialized, 0), encoding)
     return images[0], steering[0]
 
 
@@ -75,9 +97,11 @@ class ShardWriter:
 
     Shards are named for the `expected_examples` while writing; on close they are
     renamed if fewer were written (skipped examples), so "-of-N" always counts the files.
+    `compression` as in make_dataset (the pipeline writes none).
     """
 
-    def __init__(self, out_dir: str | Path, split: str, expected_examples: int, shard_size: int):
+    def __init__(self, out_dir: str | Path, split: str, expected_examples: int, shard_size: int,
+                 compression: str = ""):
         if shard_size < 1:
             raise ValueError(f"shard_size must be at least 1, got {shard_size}")
         self.out_dir = Path(out_dir)
@@ -86,6 +110,7 @@ class ShardWriter:
         self.shard_size = shard_size
         self.num_shards = max(1, math.ceil(expected_examples / shard_size))
         self.counts: list[int] = []
+        self.options = tf.io.TFRecordOptions(compression_type=compression)
         self._writer: tf.io.TFRecordWriter | None = None
 
     def write(self, serialized: bytes) -> None:
@@ -99,7 +124,7 @@ class ShardWriter:
             raise ValueError(f"more {self.split} examples than the {self.num_shards} shards planned")
         self._close_current()
         self._writer = tf.io.TFRecordWriter(
-            str(self.out_dir / shard_name(self.split, len(self.counts), self.num_shards))
+            str(self.out_dir / shard_name(self.split, len(self.counts), self.num_shards)), self.options
         )
         self.counts.append(0)
 
@@ -139,24 +164,32 @@ def make_dataset(
     seed: int | None = None,
     examples: int | None = None,
     skip_batches: int = 0,
+    encoding: str = IMAGE_ENCODING,
+    compression: str = "",
 ) -> tf.data.Dataset:
-    """Read -> (shuffle, repeat: training only) -> batch -> parse -> prefetch.
+    """Read -> (shuffle, repeat: training only) -> batch -> parse and decode -> prefetch.
 
     Training reads shards in parallel (interleaved, in a shuffled shard order), repeats
     forever (give fit a steps_per_epoch) and reshuffles on every pass; evaluation reads
-    every example once, in file order. Examples are parsed a batch at a time (one
-    vectorised parse instead of one per example). `examples` (the manifest's count) tells
+    every example once, in file order. Examples are parsed a batch at a time: one
+    vectorised parse, then the batch's PNGs decoded in one call (less tf.data overhead
+    than a map per example). `examples` (the manifest's count) tells
     Keras how long an evaluation pass is; reading a different number is an error.
     `skip_batches` (training) starts the stream where a run that already drew that many
     batches stands, batch for batch: a resumed run sees the data an uninterrupted one does.
     """
     if not files:
         raise ValueError("make_dataset needs at least one TFRecord file")
+    check_encoding(encoding)
+
+    def read(paths: tf.Tensor) -> tf.data.Dataset:
+        return tf.data.TFRecordDataset(paths, compression_type=compression)
+
     if training:
         dataset = tf.data.Dataset.from_tensor_slices(list(files))
         dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
         dataset = dataset.interleave(
-            tf.data.TFRecordDataset,
+            read,
             cycle_length=min(len(files), READ_CYCLE_LENGTH),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
@@ -164,11 +197,12 @@ def make_dataset(
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
         dataset = dataset.skip(skip_batches * batch_size)
     else:
-        dataset = tf.data.TFRecordDataset(list(files))
+        dataset = read(list(files))
         if examples is not None:
             dataset = dataset.apply(tf.data.experimental.assert_cardinality(examples))
     dataset = dataset.batch(batch_size, drop_remainder=training)
-    dataset = dataset.map(parse_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.map(lambda serialized: parse_batch(serialized, encoding),
+                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
@@ -199,11 +233,18 @@ def unreadable_shard_error(files: Sequence[str], expected_examples: dict[str, in
     return ValueError(f"{where} is truncated or corrupt: run `dvc repro {stage}` again")
 
 
-def schema_description() -> dict[str, Any]:
+IMAGE_FEATURE_DESCRIPTIONS = {
+    "png": "PNG (lossless) of the uint8 image, shape image_shape (H, W, C); its R, G, B channels hold Y, U, V",
+    "raw": "raw uint8 bytes, shape image_shape (H, W, C), YUV",
+}
+
+
+def schema_description(encoding: str = IMAGE_ENCODING) -> dict[str, Any]:
     """The manifest's account of what an example holds and how its image was made."""
     return {
         "schema_version": SCHEMA_VERSION,
-        "features": {IMAGE_KEY: "raw uint8 bytes, shape image_shape (H, W, C), YUV",
+        "image_encoding": check_encoding(encoding),
+        "features": {IMAGE_KEY: IMAGE_FEATURE_DESCRIPTIONS[encoding],
                      STEERING_KEY: "float32, normalised -1..1"},
         "image_shape": list(MODEL_INPUT_SHAPE),
         "image_dtype": "uint8",
@@ -215,7 +256,9 @@ def schema_description() -> dict[str, Any]:
 
 
 def write_manifest(records_dir: str | Path, manifest: dict[str, Any]) -> Path:
+    """Write manifest.json as a new file: never through a read-only link into DVC's cache."""
     path = Path(records_dir) / MANIFEST_NAME
+    path.unlink(missing_ok=True)
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
@@ -231,17 +274,22 @@ def read_manifest(records_dir: str | Path) -> dict[str, Any]:
             f"{path} has schema version {manifest.get('schema_version')}, this code reads "
             f"{SCHEMA_VERSION}: re-run the augment stage"
         )
+    if manifest.get("image_encoding") not in IMAGE_ENCODINGS:
+        raise ValueError(f"{path} names no known image_encoding ({manifest.get('image_encoding')}): "
+                         "re-run the augment stage")
     return manifest
 
 
-def read_raw_examples(files: Sequence[str], limit: int | None = None) -> list[tuple[np.ndarray, float]]:
-    """The stored (uint8 image, steering) pairs, in file order: for checks and sample grids."""
+def read_raw_examples(
+    files: Sequence[str], limit: int | None = None, encoding: str = IMAGE_ENCODING
+) -> list[tuple[np.ndarray, float]]:
+    """The stored (uint8 image, steering) pairs, decoded, in file order: for checks and sample grids."""
     dataset = tf.data.TFRecordDataset(list(files))
     if limit is not None:
         dataset = dataset.take(limit)
     examples = []
-    for serialized in dataset:
-        parsed = tf.io.parse_single_example(serialized, FEATURE_SPEC)
-        pixels = tf.io.decode_raw(parsed[IMAGE_KEY], tf.uint8).numpy()
-        examples.append((pixels.reshape(MODEL_INPUT_SHAPE), float(parsed[STEERING_KEY].numpy())))
+    for serialized in dataset.batch(1):
+        parsed = tf.io.parse_example(serialized, FEATURE_SPEC)
+        image = decode_images(parsed[IMAGE_KEY], encoding)[0]
+        examples.append((image.numpy(), float(parsed[STEERING_KEY][0].numpy())))
     return examples

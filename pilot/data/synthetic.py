@@ -3,7 +3,9 @@
 A frame is a 320x160 RGB picture of sky, grass and a grey road whose far end bends
 with the steering, so a model can learn something from it in a few steps. Written
 as real JPEGs in the split CSV layout (recording,time,center,left,right,steering,
-throttle,brake,speed) that augment reads.
+throttle,brake,speed) that augment reads. `write_simulator_split_csv` writes the
+headless simulator's camera frames instead: what the default data looks like (for
+benchmarks whose figures depend on the pictures, such as compressed sizes).
 """
 from __future__ import annotations
 
@@ -63,3 +65,35 @@ def write_split_csvs(root: Path, frames: int, seed: int = 0, val_fraction: float
     table.iloc[val_count:].to_csv(train_csv, index=False)
     table.iloc[:val_count].to_csv(val_csv, index=False)
     return train_csv, val_csv
+
+
+def write_simulator_split_csv(root: Path, frames: int, seed: int = 0, track_seed: int = 7) -> Path:
+    """`frames` frames (three cameras each) from the headless simulator, spread round one track.
+
+    The light varies within simulate's default range; JPEGs at the simulator's quality;
+    steering labels are random (the pictures are what matters). Returns root/train.csv.
+    """
+    from pilot.sim.camera import CAMERAS, Light, Renderer, encode_jpeg
+    from pilot.sim.episode import start_state
+    from pilot.sim.track import generate_track
+
+    rng = np.random.default_rng(seed)
+    track = generate_track(track_seed)
+    renderer = Renderer(track)
+    image_dir = root / "IMG"
+    image_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for frame in range(frames):
+        state = start_state(track, s_m=track.length_m * frame / frames)
+        light = Light(brightness=rng.uniform(0.55, 1.25), warmth=rng.uniform(-0.3, 0.8))
+        paths = {}
+        for camera in CAMERAS:
+            path = image_dir / f"{camera}_{frame:05d}.jpg"
+            path.write_bytes(encode_jpeg(renderer.render(state, camera, light)))
+            paths[camera] = str(path)
+        rows.append({"recording": "simulator", "time": f"{frame / 10:.1f}", **paths,
+                     "steering": float(np.clip(rng.normal(0, 0.35), -1, 1)),
+                     "throttle": 0.3, "brake": 0.0, "speed": 15.0})
+    csv_path = root / "train.csv"
+    pd.DataFrame(rows).to_csv(csv_path, index=False)
+    return csv_path

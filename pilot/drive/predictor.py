@@ -26,6 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from pilot.drive.litert import LITERT_SUFFIX
 from pilot.imaging import MODEL_INPUT_SHAPE, preprocess, seed_img_preprocess
 from pilot.learn.model import build_pilotnet
 from pilot.udacity.simulator import IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
@@ -242,6 +243,8 @@ def load_steering_model(path: str | Path, allow_architecture_mismatch: bool = Fa
             f"model file {path} not found: train one with `dvc repro` or pass the path "
             f"of a .keras or seed model.h5 file."
         )
+    if path.suffix.lower() == LITERT_SUFFIX:
+        raise ModelLoadError(f"{path} is a LiteRT model: add --runtime litert to serve it.")
     if path.suffix.lower() not in MODEL_SUFFIXES:
         raise ModelLoadError(
             f"{path} is not a Keras model file: pass a .keras file or a seed model.h5."

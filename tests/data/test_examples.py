@@ -9,6 +9,7 @@ import pytest
 
 from pilot.data.examples import ExampleSpec, Skipped, iter_examples, make_example, plan_tasks, resolve_workers
 from pilot.imaging import preprocess, read_jpeg_rgb
+from pilot.data.codec import encode_image
 from pilot.data.synthetic import write_split_csvs
 
 
@@ -68,6 +69,15 @@ def test_one_or_two_worker_processes_give_the_same_examples_in_the_same_order(fr
     two = list(iter_examples(tasks, _spec(), workers=2))
     assert [e.index for e in one] == [t.index for t in tasks] == [e.index for e in two]
     assert all(np.array_equal(a.image, b.image) and a.steering == b.steering for a, b in zip(one, two))
+
+
+def test_workers_encode_the_image_for_its_record_when_asked(frames):
+    tasks = plan_tasks(frames, 5, shuffle_seed=2)[:34]                # two chunks: both workers encode
+    png_spec = ExampleSpec("train", seed=5, augment=True, steering_correction=0.15, image_encoding="png")
+    two = list(iter_examples(tasks, png_spec, workers=2))
+    assert all(e.image_bytes == encode_image(e.image, "png") for e in two)
+    assert [e.image_bytes for e in two] == [make_example(t, png_spec).image_bytes for t in tasks]
+    assert make_example(tasks[0], _spec()).image_bytes is None
 
 
 def test_zero_workers_means_every_core_this_process_may_use():

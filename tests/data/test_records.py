@@ -1,27 +1,40 @@
-"""The one TFRecord schema: round trip, shards, the input pipeline, the manifest."""
+"""The one TFRecord schema: round trip, shards, the input pipeline, the manifest.
+
+The PNG records (schema 2) must feed the model exactly what today's raw records fed it:
+the same float32 bytes for the same examples, in the same order.
+"""
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from pilot.imaging import MODEL_INPUT_SHAPE, to_model_input
+from pilot.imaging import MODEL_INPUT_SHAPE, decode_jpeg_rgb, preprocess, to_model_input
+from pilot.data.codec import encode_image
 from pilot.data.records import (
+    IMAGE_ENCODING,
     SCHEMA_VERSION,
     ShardWriter,
     make_dataset,
     parse_example,
     read_manifest,
     read_raw_examples,
+    schema_description,
     serialize_example,
     shard_files,
     shard_name,
     write_manifest,
 )
+from pilot.sim.camera import Light, Renderer, encode_jpeg
+from pilot.sim.episode import start_state
+from pilot.sim.track import generate_track
 
 
 def _images(count: int, seed: int = 0) -> list[np.ndarray]:
@@ -29,11 +42,28 @@ def _images(count: int, seed: int = 0) -> list[np.ndarray]:
     return [rng.integers(0, 256, MODEL_INPUT_SHAPE, dtype=np.uint8) for _ in range(count)]
 
 
-def _write(tmp_path, split: str, images: list[np.ndarray], shard_size: int) -> ShardWriter:
-    with ShardWriter(tmp_path, split, len(images), shard_size) as writer:
+def _camera_images(count: int) -> list[np.ndarray]:
+    """Preprocessed frames of the headless simulator's camera (real JPEGs): what augment stores."""
+    track = generate_track(7)
+    renderer = Renderer(track)
+    return [preprocess(decode_jpeg_rgb(encode_jpeg(renderer.render(
+        start_state(track, s_m=track.length_m * i / count), ("center", "left", "right")[i % 3],
+        Light(brightness=0.6 + 0.1 * (i % 7), warmth=0.1 * (i % 5)))))) for i in range(count)]
+
+
+def _write(tmp_path, split: str, images: list[np.ndarray], shard_size: int,
+           encoding: str = IMAGE_ENCODING, compression: str = "") -> ShardWriter:
+    with ShardWriter(tmp_path, split, len(images), shard_size, compression=compression) as writer:
         for index, image in enumerate(images):
-            writer.write(serialize_example(image, index / 100))
+            writer.write(serialize_example(image, index / 100, encoding))
     return writer
+
+
+@pytest.fixture(scope="module")
+def mixed_images() -> list[np.ndarray]:
+    """Camera frames, noise and flat colours (one channel apart: a channel swap shows)."""
+    flat = [np.full(MODEL_INPUT_SHAPE, value, np.uint8) for value in ((16, 128, 235), (0, 0, 255))]
+    return _camera_images(9) + _images(3, seed=4) + flat
 
 
 def test_parse_returns_the_model_input_of_the_stored_bytes():
@@ -42,6 +72,50 @@ def test_parse_returns_the_model_input_of_the_stored_bytes():
     assert parsed_image.dtype.name == "float32" and tuple(parsed_image.shape) == MODEL_INPUT_SHAPE
     assert np.array_equal(parsed_image.numpy(), to_model_input(image))
     assert float(steering) == -0.375
+
+
+def test_png_records_feed_the_model_the_same_bytes_as_todays_raw_records(tmp_path, mixed_images):
+    for encoding in ("raw", "png"):
+        _write(tmp_path / encoding, "val", mixed_images, shard_size=5, encoding=encoding)
+    expected = to_model_input(np.stack(mixed_images))
+    for training in (False, True):
+        fed = {}
+        for encoding in ("raw", "png"):
+            dataset = make_dataset(shard_files(tmp_path / encoding, "val"), batch_size=7, training=training,
+                                   shuffle_buffer=20, seed=5, encoding=encoding)
+            batches = list(dataset.take(4 if training else -1))
+            fed[encoding] = (np.concatenate([x.numpy() for x, _ in batches]),
+                             np.concatenate([y.numpy() for _, y in batches]))
+        assert fed["png"][0].dtype == np.float32 and fed["png"][0].tobytes() == fed["raw"][0].tobytes()
+        assert np.array_equal(fed["png"][1], fed["raw"][1])
+        if not training:
+            assert fed["png"][0].tobytes() == expected.tobytes()
+    stored = read_raw_examples(shard_files(tmp_path / "png", "val"))
+    assert all(np.array_equal(image, got) for image, (got, _) in zip(mixed_images, stored))
+
+
+def test_the_png_holds_y_u_v_as_its_r_g_b_channels(mixed_images):
+    # A third decoder (PIL) agrees: the file is an ordinary RGB PNG whose R, G, B are Y, U, V.
+    for image in mixed_images[-4:]:
+        with Image.open(io.BytesIO(encode_image(image, "png"))) as png:
+            assert png.mode == "RGB" and np.array_equal(np.asarray(png), image)
+
+
+def test_png_records_are_smaller_than_raw_for_camera_frames(tmp_path):
+    images = _camera_images(6)
+    for encoding in ("raw", "png"):
+        _write(tmp_path / encoding, "train", images, shard_size=10, encoding=encoding)
+    size = {encoding: sum(Path(f).stat().st_size for f in shard_files(tmp_path / encoding, "train"))
+            for encoding in ("raw", "png")}
+    assert size["png"] < size["raw"] / 2
+
+
+def test_compressed_shards_read_back_the_same(tmp_path, mixed_images):
+    _write(tmp_path, "val", mixed_images, shard_size=50, encoding="raw", compression="GZIP")
+    dataset = make_dataset(shard_files(tmp_path, "val"), batch_size=50, training=False, encoding="raw",
+                           compression="GZIP")
+    (images, _), = list(dataset)
+    assert images.numpy().tobytes() == to_model_input(np.stack(mixed_images)).tobytes()
 
 
 def test_serialized_bytes_do_not_depend_on_the_process_string_hashing():
@@ -62,6 +136,8 @@ def test_serialize_refuses_anything_but_a_preprocessed_uint8_image():
         serialize_example(np.zeros(MODEL_INPUT_SHAPE, np.float32), 0.0)
     with pytest.raises(ValueError, match="expected uint8"):
         serialize_example(np.zeros((160, 320, 3), np.uint8), 0.0)
+    with pytest.raises(ValueError, match="unknown image encoding 'jpeg'"):
+        serialize_example(np.zeros(MODEL_INPUT_SHAPE, np.uint8), 0.0, "jpeg")
 
 
 def test_shards_are_named_and_filled_in_order(tmp_path):
@@ -116,10 +192,13 @@ def test_training_dataset_shuffles_repeats_and_follows_its_seed(tmp_path):
 
 
 def test_manifest_round_trip_and_version_check(tmp_path):
-    write_manifest(tmp_path, {"schema_version": SCHEMA_VERSION, "splits": {"train": {"examples": 3}}})
-    assert read_manifest(tmp_path)["splits"]["train"]["examples"] == 3
-    (tmp_path / "manifest.json").write_text(json.dumps({"schema_version": 0}))
-    with pytest.raises(ValueError, match="re-run the augment stage"):
-        read_manifest(tmp_path)
+    write_manifest(tmp_path, {**schema_description(), "splits": {"train": {"examples": 3}}})
+    manifest = read_manifest(tmp_path)
+    assert manifest["splits"]["train"]["examples"] == 3
+    assert manifest["schema_version"] == SCHEMA_VERSION == 2 and manifest["image_encoding"] == "png"
+    for stale in ({"schema_version": 1}, {"schema_version": SCHEMA_VERSION, "image_encoding": "jpeg"}):
+        (tmp_path / "manifest.json").write_text(json.dumps(stale))
+        with pytest.raises(ValueError, match="re-run the augment stage"):
+            read_manifest(tmp_path)
     with pytest.raises(FileNotFoundError, match="run the augment stage"):
         read_manifest(tmp_path / "missing")

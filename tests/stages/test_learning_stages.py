@@ -67,6 +67,7 @@ def test_manifest_counts_the_examples_and_records_the_spec(runs):
     assert sum(train["cameras"].values()) == 72 and set(train["cameras"]) <= {"center", "left", "right"}
     assert (val["frames"], val["examples"], val["cameras"], val["flipped"]) == (6, 6, {"center": 6}, 0)
     assert manifest["image_shape"] == [66, 200, 3] and manifest["image_dtype"] == "uint8"
+    assert manifest["schema_version"] == 2 and manifest["image_encoding"] == "png"
     assert manifest["preprocessing"]["crop_rows"] == [60, 135]
     assert manifest["params"] == {"copies_per_frame": 4, "seed": 1, "shard_size": 25, "steering_correction": 0.15}
     for name in ("augmentations.png", "random_augment.png", "preprocessed.png"):
@@ -81,8 +82,8 @@ def test_train_writes_model_metrics_and_curves_and_is_deterministic(runs):
     assert 1 <= metrics["best_epoch"] <= 2 and metrics["best_val_loss"] <= metrics["val_loss"]
     for split in ("train", "eval"):
         assert len(pd.read_csv(runs["one"] / "dvclive" / "plots" / "metrics" / split / "loss.tsv", sep="\t")) == 2
-    # Same records, same seed, op determinism on: the same model, weight for weight.
-    for output in ("metrics/train.json", "models/model.keras"):
+    # Same records, same seed, op determinism on: the same model, weight for weight (and edge model).
+    for output in ("metrics/train.json", "models/model.keras", "models/model.tflite"):
         assert (runs["one"] / output).read_bytes() == (runs["two"] / output).read_bytes(), output
     weights = [keras.models.load_model(root / "models" / "model.keras").get_weights() for root in runs.values()]
     assert all(np.array_equal(a, b) for a, b in zip(*weights))

@@ -1,0 +1,173 @@
+"""LiteRT vs the Keras predictor: per-frame inference time and steering error, side by side in one run.
+
+Both runtimes get the same preprocessed uint8 frames (100 real JPEGs from the headless
+simulator's camera) and the same thread count (TensorFlow's intra- and inter-op threads;
+the interpreter's num_threads). Times are the median per call over interleaved rounds; the
+ratio is the median of the per-round ratios to the Keras predictor (FastPredictor, the drive
+server's fast path). Configurations:
+
+- keras: FastPredictor.predict_preprocessed, and its traced call alone;
+- litert float32 through LiteRTPredictor (XNNPACK, zero-copy input), the same model with
+  set_tensor/get_tensor, its invoke() alone, and without XNNPACK (the builtin kernels);
+- litert fp16 weights and dynamic-range int8 (XNNPACK): faster or not, and how far off.
+
+Target: float32 LiteRT <= 0.5x the Keras predictor, steering within 1e-4.
+
+    .venv/bin/python bench/litert_inference.py [--threads 1] [--model models/model.keras] [--rounds 5]
+
+--threads N runs each listed count in its own process (TensorFlow fixes its threads at start-up).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+TARGET_RATIO = 0.5
+STEERING_TOLERANCE = 1e-4
+CALLS_PER_ROUND = 200
+
+
+def fitted_pilotnet():
+    """PilotNet fitted a few steps on road frames (steers across the range), when no --model is given."""
+    import keras
+    import numpy as np
+
+    from pilot.data.synthetic import road_frame
+    from pilot.imaging import preprocess, to_model_input
+    from pilot.learn.model import build_pilotnet
+
+    keras.utils.set_random_seed(13)
+    model = build_pilotnet()
+    steering = np.linspace(-0.8, 0.8, 64)
+    images = np.stack([to_model_input(preprocess(road_frame(s, noise_seed=i))) for i, s in enumerate(steering)])
+    model.fit(images, steering, batch_size=8, epochs=3, verbose=0)
+    return model
+
+
+def convert_fp16(model) -> bytes:
+    """The float32 conversion with weights stored as float16 (dequantised at load)."""
+    import keras
+    import tensorflow as tf
+
+    from pilot.imaging import MODEL_INPUT_SHAPE
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", lambda image: model(tf.cast(image, tf.float32) / 255.0, training=False),
+                         input_signature=[tf.TensorSpec((1, *MODEL_INPUT_SHAPE), tf.uint8)])
+    with tempfile.TemporaryDirectory() as scratch:
+        archive.write_out(scratch, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(scratch)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+        return converter.convert()
+
+
+def interpreter_call(content: bytes, threads: int, xnnpack: bool, invoke_only: bool = False):
+    """A plain set_tensor / invoke / get_tensor call (or invoke() alone) on a fresh interpreter."""
+    import numpy as np
+    import tensorflow as tf
+
+    resolver = tf.lite.experimental.OpResolverType
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        interpreter = tf.lite.Interpreter(
+            model_content=content, num_threads=threads,
+            experimental_op_resolver_type=resolver.AUTO if xnnpack else resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interpreter.allocate_tensors()
+    source, sink = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
+
+    def call(frame: np.ndarray) -> float:
+        if not invoke_only:
+            interpreter.set_tensor(source, frame[np.newaxis])
+        interpreter.invoke()
+        return float(interpreter.get_tensor(sink).reshape(-1)[0])
+
+    return call
+
+
+def measure(threads: int, model_path: Path | None, rounds: int) -> None:
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    import numpy as np
+
+    from bench.bench_support import camera_frames
+    from pilot.drive.litert import LiteRTPredictor, convert_to_litert
+    from pilot.drive.predictor import FastPredictor, load_steering_model
+    from pilot.imaging import decode_jpeg_rgb, preprocess
+
+    model = load_steering_model(model_path) if model_path else fitted_pilotnet()
+    frames = [preprocess(decode_jpeg_rgb(jpeg)) for jpeg in camera_frames(100)]
+    keras_predictor = FastPredictor(model)
+    float32, fp16, int8 = convert_to_litert(model), convert_fp16(model), convert_to_litert(model, "dynamic")
+    calls = {
+        "keras FastPredictor": keras_predictor.predict_preprocessed,
+        "keras traced call alone": lambda f: keras_predictor._steer(tf.convert_to_tensor(f[np.newaxis])),
+        "litert f32 LiteRTPredictor (XNNPACK, zero-copy)": LiteRTPredictor(float32, threads).predict_preprocessed,
+        "litert f32 set_tensor/get_tensor (XNNPACK)": interpreter_call(float32, threads, xnnpack=True),
+        "litert f32 invoke() alone (XNNPACK)": interpreter_call(float32, threads, xnnpack=True, invoke_only=True),
+        "litert f32 builtin kernels (no XNNPACK)": interpreter_call(float32, threads, xnnpack=False),
+        "litert fp16 weights (XNNPACK)": LiteRTPredictor(fp16, threads).predict_preprocessed,
+        "litert int8 dynamic (XNNPACK)": LiteRTPredictor(int8, threads).predict_preprocessed,
+    }
+    expected = np.array([keras_predictor.predict_preprocessed(f) for f in frames])
+    errors = {}
+    for name, call in calls.items():
+        if name.startswith("litert") and "invoke() alone" not in name:
+            errors[name] = float(np.max(np.abs(np.array([call(f) for f in frames]) - expected)))
+    medians: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):                  # interleaved: a busy moment hits every configuration
+        for name, call in calls.items():
+            for frame in frames[:10]:
+                call(frame)
+            times = []
+            for i in range(CALLS_PER_ROUND):
+                frame = frames[i % len(frames)]
+                started = time.perf_counter()
+                call(frame)
+                times.append(time.perf_counter() - started)
+            medians[name].append(float(np.median(times)) * 1e3)
+    reference = np.array(medians["keras FastPredictor"])
+    print(f"threads={threads}: median ms per frame over {rounds} rounds of {CALLS_PER_ROUND} calls; "
+          f"ratio = median per-round ratio to keras FastPredictor; max |steering - keras| on 100 camera frames")
+    for name, values in medians.items():
+        ratio = float(np.median(np.array(values) / reference))
+        error = f"{errors[name]:.1e}" if name in errors else "-"
+        verdict = ""
+        if name.startswith("litert f32 LiteRTPredictor"):
+            verdict = ("OK" if ratio <= TARGET_RATIO and errors[name] <= STEERING_TOLERANCE
+                       else f"target <= {TARGET_RATIO}x within {STEERING_TOLERANCE:g}: NOT MET")
+        print(f"  {name:48s} {np.median(values):7.3f} ms  {ratio:5.2f}x  err {error:>7s}  {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", default="1", help="comma-separated thread counts, each in its own process")
+    parser.add_argument("--model", type=Path, help="a .keras model (default: a PilotNet fitted here for a moment)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--one-process", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one_process is not None:
+        return measure(args.one_process, args.model, args.rounds)
+    for threads in (int(value) for value in args.threads.split(",")):
+        command = [sys.executable, __file__, "--one-process", str(threads), "--rounds", str(args.rounds)]
+        if args.model:
+            command += ["--model", str(args.model)]
+        if subprocess.run(command).returncode != 0:
+            sys.exit(f"litert_inference: the run with {threads} thread(s) failed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""drive.py --runtime litert: the drive server serves the edge model the train stage writes."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from pilot.drive.litert import save_litert
+from pilot.drive.process import DriveServerProcess
+from pilot.imaging import decode_jpeg_rgb, preprocess, to_model_input
+from pilot.learn.model import build_pilotnet
+from pilot.sim.wire import SimulatorWire
+from pilot.udacity.numbers import read_culture_number
+from tests.drive_support import camera_jpeg, run_drive
+
+STEERING_TOLERANCE = 1e-4
+
+
+@pytest.fixture(scope="module")
+def pilotnet() -> keras.Model:
+    keras.utils.set_random_seed(21)
+    return build_pilotnet()
+
+
+@pytest.fixture(scope="module")
+def litert_file(pilotnet, tmp_path_factory):
+    return save_litert(pilotnet, tmp_path_factory.mktemp("models") / "model.tflite")
+
+
+def test_drive_server_with_litert_runtime_answers_a_telemetry(pilotnet, litert_file):
+    jpeg = camera_jpeg(7)
+    expected = float(np.clip(pilotnet(to_model_input(preprocess(decode_jpeg_rgb(jpeg)))[np.newaxis],
+                                      training=False).numpy()[0, 0], -1, 1))
+    server = DriveServerProcess(litert_file, extra_args=("--runtime", "litert"))
+    server.start()
+    try:
+        with SimulatorWire(server.host, server.port) as wire:
+            wire.connect()
+            wire.send_telemetry(0.0, 0.0, 3.0, jpeg)
+            name, data = wire.receive_event()
+    finally:
+        assert server.stop() == 0
+    assert name == "steer"
+    assert read_culture_number(data["steering_angle"])[0] == pytest.approx(expected, abs=STEERING_TOLERANCE)
+    assert any(f"model {litert_file} loaded" in line and "litert inference" in line for line in server.output)
+
+
+def test_drive_runtime_mismatches_get_one_sentence(litert_file, tmp_path):
+    result = run_drive([str(litert_file), "--port", "0"])
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "is a LiteRT model: add --runtime litert" in result.stderr
+    result = run_drive([str(tmp_path / "none.tflite"), "--runtime", "litert", "--port", "0"])
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "not found" in result.stderr and ".tflite file" in result.stderr
+    result = run_drive([str(litert_file), "--runtime", "litert", "--saliency", "--port", "0"])
+    assert result.returncode != 0 and "need the Keras model" in result.stderr
