@@ -8,7 +8,8 @@ server's fast path). Configurations:
 
 - keras: FastPredictor.predict_preprocessed, and its traced call alone;
 - litert float32 through LiteRTPredictor (XNNPACK, zero-copy input), the same model with
-  set_tensor/get_tensor, its invoke() alone, and without XNNPACK (the builtin kernels);
+  set_tensor/get_tensor, its invoke() alone, and without XNNPACK (the builtin kernels), all on
+  LiteRT's own runtime (ai_edge_litert); the same call on TensorFlow's deprecated tf.lite;
 - litert fp16 weights and dynamic-range int8 (XNNPACK): faster or not, and how far off.
 
 Target: float32 LiteRT <= 0.5x the Keras predictor, steering within 1e-4.
@@ -73,15 +74,20 @@ def convert_fp16(model) -> bytes:
         return converter.convert()
 
 
-def interpreter_call(content: bytes, threads: int, xnnpack: bool, invoke_only: bool = False):
-    """A plain set_tensor / invoke / get_tensor call (or invoke() alone) on a fresh interpreter."""
+def interpreter_call(content: bytes, threads: int, xnnpack: bool, invoke_only: bool = False,
+                     tensorflow_runtime: bool = False):
+    """A plain set_tensor / invoke / get_tensor call (or invoke() alone) on a fresh interpreter:
+    LiteRT's own (ai_edge_litert, what the drive server uses) or TensorFlow's deprecated tf.lite."""
     import numpy as np
-    import tensorflow as tf
 
-    resolver = tf.lite.experimental.OpResolverType
+    if tensorflow_runtime:
+        import tensorflow as tf
+        runtime, resolver = tf.lite.Interpreter, tf.lite.experimental.OpResolverType
+    else:
+        from ai_edge_litert.interpreter import Interpreter as runtime, OpResolverType as resolver
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        interpreter = tf.lite.Interpreter(
+        interpreter = runtime(
             model_content=content, num_threads=threads,
             experimental_op_resolver_type=resolver.AUTO if xnnpack else resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     interpreter.allocate_tensors()
@@ -119,6 +125,8 @@ def measure(threads: int, model_path: Path | None, rounds: int) -> None:
         "litert f32 set_tensor/get_tensor (XNNPACK)": interpreter_call(float32, threads, xnnpack=True),
         "litert f32 invoke() alone (XNNPACK)": interpreter_call(float32, threads, xnnpack=True, invoke_only=True),
         "litert f32 builtin kernels (no XNNPACK)": interpreter_call(float32, threads, xnnpack=False),
+        "tf.lite f32 set_tensor/get_tensor (XNNPACK)": interpreter_call(float32, threads, xnnpack=True,
+                                                                       tensorflow_runtime=True),
         "litert fp16 weights (XNNPACK)": LiteRTPredictor(fp16, threads).predict_preprocessed,
         "litert int8 dynamic (XNNPACK)": LiteRTPredictor(int8, threads).predict_preprocessed,
     }

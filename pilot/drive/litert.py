@@ -7,19 +7,13 @@ default (no quantisation), so its steering matches the Keras model's within 1e-4
 value out): XNNPACK kernels (the interpreter's default delegate, asked for explicitly), the
 frame copied straight into the interpreter's input buffer, one thread by default.
 
-Speed (bench/litert_inference.py, one x86 core, the model call alone): float32 takes about
-0.75x the Keras predictor's time (0.74-0.78x in interleaved rounds; without XNNPACK 1.0x).
-The converted graph is already minimal (Cast, five Conv2D, four FullyConnected, ELUs; the
-/255 folded into the first convolution) and both runtimes spend the time on the same
-~27 M float32 multiply-adds: no float32 configuration tried reached 0.5x (zero-copy I/O
-saves ~0.02 ms; a second thread only helps when a core is idle). fp16 weights are no faster
-on this CPU and steer up to ~6e-4 off. quantization='dynamic' (int8 weights, int8 kernels)
-takes about 0.25-0.33x, steering off by up to ~1e-2.
+Speed: see bench/litert_inference.py (the model call alone, side by side with the Keras
+predictor at the same thread count) and the README's drive-server section.
 
-Runtime: `tf.lite`, which TensorFlow 2.21 still ships (no new dependency). It warns that
-its Interpreter moves to the `ai-edge-litert` package (`ai_edge_litert.interpreter`,
-same API, same .tflite files); `_interpreter_class` is the one place to switch.
-TensorFlow is imported inside the functions: the drive stage reads LITERT_SUFFIX first.
+Runtime: the `ai-edge-litert` package (`ai_edge_litert.interpreter`), LiteRT's own runtime,
+which replaces TensorFlow's deprecated `tf.lite.Interpreter` (same API, same .tflite files).
+Serving needs only it and numpy, as on a Raspberry Pi; TensorFlow is imported only to convert,
+inside `convert_to_litert`, so the drive stage reads LITERT_SUFFIX without loading it.
 """
 from __future__ import annotations
 
@@ -76,18 +70,16 @@ def save_litert(model: keras.Model, path: str | Path, quantization: str = "none"
 
 
 def _interpreter_class() -> type:
-    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
 
-    with warnings.catch_warnings():       # "tf.lite.Interpreter is deprecated": see the module docstring
-        warnings.simplefilter("ignore")
-        return tf.lite.Interpreter
+    return Interpreter
 
 
 def _xnnpack_resolver():
     """The op resolver that applies the XNNPACK delegate (LiteRT's default on x86 and Arm)."""
-    import tensorflow as tf
+    from ai_edge_litert.interpreter import OpResolverType
 
-    return tf.lite.experimental.OpResolverType.AUTO
+    return OpResolverType.AUTO
 
 
 class LiteRTPredictor:
