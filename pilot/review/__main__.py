@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import signal
 import socket
 import sys
 import time
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     for problem in read_exclusions(recording.folder).problems:
         print(f"review: {problem}")
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    # Ctrl+C stops, even when started from a script that ignores SIGINT in its background jobs
+    # (Python then leaves it ignored, and the server would never stop).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"review: {recording.name}: {len(recording.stamps)} frames read in {read_s:.2f} s; "
           f"open http://{shown_host}:{server.port}/ (Ctrl+C stops)", flush=True)
     try:
