@@ -94,6 +94,21 @@ def table(results: dict[str, dict]) -> None:
         print(line)
 
 
+def ratios_to_default(results: dict[str, dict]) -> None:
+    """At 30 mph, each model's mean |cross-track| and steering jitter as multiples of the default model's."""
+    tracks = ("training", "unseen", "lake")
+    print("\nat 30 mph, x the default model's:  " + "".join(f"| {t:<7} |xte|  jitter ".ljust(24) for t in tracks))
+    default = results["default"]["drive"]
+    for name, metrics in results.items():
+        line = f"{name:<34} "
+        for track in tracks:
+            run, base = metrics["drive"].get(track, {}).get("top_speed"), default.get(track, {}).get("top_speed")
+            line += ("| " + (f"{run['mean_abs_cross_track_m'] / base['mean_abs_cross_track_m']:10.2f}x "
+                             f"{run['steering_jitter_per_s'] / base['steering_jitter_per_s']:6.2f}x"
+                             if run and base else "-")).ljust(24)
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-seed-inference", action="store_true", help="leave out the measured-latency runs")
@@ -115,6 +130,7 @@ def main() -> None:
                                                                  road_test={"latency_s": None, "inference": "seed"})
     print()
     table(results)
+    ratios_to_default(results)
     (REPO / "bench" / "results").mkdir(exist_ok=True)
     out = REPO / "bench" / "results" / "road_test_discrimination.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
