@@ -162,7 +162,7 @@ class ClosedLoopClient:
 
 def frame_interval_s(settings: ClosedLoopSettings, latency_s: float) -> float:
     """Simulated time between two telemetries: the latency, rounded up to whole rendered frames."""
-    frames = max(1, math.ceil(latency_s / settings.render_period_s - 1e-6))
+    frames = max(1, math.ceil(latency_s / settings.render_period_s - 1e-3))   # 0.1 s at 0.0333333 s: 3 frames
     return frames * settings.render_period_s
 
 def drive(track: Track, settings: ClosedLoopSettings = ClosedLoopSettings(), renderer: Renderer | None = None,

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from pilot.sim.camera import Renderer
-from pilot.sim.client import ClosedLoopClient, ClosedLoopSettings, read_steer
+from pilot.sim.client import ClosedLoopClient, ClosedLoopSettings, frame_interval_s, read_steer
 from pilot.sim.expert import ExpertSpeed, pure_pursuit_steering
 from pilot.sim.track import generate_track
 from pilot.sim.vehicle import CarPhysics
@@ -125,3 +125,11 @@ def test_too_little_grip_for_the_bends_runs_the_car_wide(protocol_server, world)
     sliding = drive_behind_the_expert(protocol_server, world, physics=CarPhysics(lateral_grip_mps2=1.0))
     assert gripping["interventions"] == 0
     assert sliding["max_abs_cross_track_m"] > 2 * gripping["max_abs_cross_track_m"]
+
+
+@pytest.mark.parametrize("render_period_s", [1 / 30, 0.0333333])     # the second as params.yaml writes it
+def test_a_latency_of_whole_frames_is_not_rounded_up_to_one_more(render_period_s: float) -> None:
+    settings = ClosedLoopSettings(render_period_s=render_period_s)
+    assert frame_interval_s(settings, 0.1) == pytest.approx(3 * render_period_s)
+    assert frame_interval_s(settings, 0.11) == pytest.approx(4 * render_period_s)
+    assert frame_interval_s(settings, 0.0) == pytest.approx(render_period_s)
