@@ -40,19 +40,9 @@ CALLS_PER_ROUND = 200
 
 def fitted_pilotnet():
     """PilotNet fitted a few steps on road frames (steers across the range), when no --model is given."""
-    import keras
-    import numpy as np
+    from tests.learn.fitted_model import fitted_pilotnet as fitted    # TensorFlow after the thread settings
 
-    from pilot.data.synthetic import road_frame
-    from pilot.imaging import preprocess, to_model_input
-    from pilot.learn.model import build_pilotnet
-
-    keras.utils.set_random_seed(13)
-    model = build_pilotnet()
-    steering = np.linspace(-0.8, 0.8, 64)
-    images = np.stack([to_model_input(preprocess(road_frame(s, noise_seed=i))) for i, s in enumerate(steering)])
-    model.fit(images, steering, batch_size=8, epochs=3, verbose=0)
-    return model
+    return fitted(frames=64, epochs=3)
 
 
 def convert_fp16(model) -> bytes:

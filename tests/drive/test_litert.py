@@ -11,8 +11,8 @@ from PIL import Image
 from pilot.data.synthetic import road_frame
 from pilot.drive.litert import LiteRTLoadError, LiteRTPredictor, convert_to_litert, load_litert_predictor, save_litert
 from pilot.drive.predictor import FastPredictor, ModelLoadError, load_steering_model
-from pilot.imaging import MODEL_INPUT_SHAPE, decode_jpeg_rgb, preprocess, to_model_input
-from pilot.learn.model import build_pilotnet
+from pilot.imaging import MODEL_INPUT_SHAPE, decode_jpeg_rgb, preprocess
+from tests.learn.fitted_model import fitted_pilotnet
 
 STEERING_TOLERANCE = 1e-4
 
@@ -26,12 +26,7 @@ def _jpeg(rgb: np.ndarray) -> bytes:
 @pytest.fixture(scope="module")
 def pilotnet() -> keras.Model:
     """PilotNet fitted a few steps on road frames, so its weights are not just the initial ones."""
-    keras.utils.set_random_seed(13)
-    model = build_pilotnet()
-    steering = np.linspace(-0.8, 0.8, 32)
-    images = np.stack([to_model_input(preprocess(road_frame(s, noise_seed=i))) for i, s in enumerate(steering)])
-    model.fit(images, steering, batch_size=8, epochs=2, verbose=0)
-    return model
+    return fitted_pilotnet(frames=32, epochs=2)
 
 
 @pytest.fixture(scope="module")
