@@ -7,9 +7,10 @@ the optical axis); pixel coordinates are OpenCV's too (integer values at pixel c
 Unity's principal point (160, 80), measured from the image's corner, is (159.5, 79.5) here.
 
 All three cameras share one mount rotation: pitched 9.5 degrees down, yawed 0.72 degrees
-right, rolled 1.2 degrees (Unity applies roll, then pitch, then yaw). So the road's
-vanishing point sits f tan(0.72 deg) ~ 1.74 px right of where a level rig puts it (before
-the roll turns it), and the horizon is a line tilted by the roll, not a row.
+right, rolled 1.2 degrees (Unity applies roll, then pitch, then yaw). A camera yawed right
+sees the road straight ahead to its left: the vanishing point sits f tan(0.72 deg)/cos(9.5 deg)
+~ 1.77 px left of where a level rig puts it (before the roll turns it), and the horizon is a
+line tilted by the roll, not a row.
 """
 from __future__ import annotations
 
