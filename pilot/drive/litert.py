@@ -18,7 +18,6 @@ inside `convert_to_litert`, so the drive stage reads LITERT_SUFFIX without loadi
 from __future__ import annotations
 
 import tempfile
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,28 +68,15 @@ def save_litert(model: keras.Model, path: str | Path, quantization: str = "none"
     return path
 
 
-def _interpreter_class() -> type:
-    from ai_edge_litert.interpreter import Interpreter
-
-    return Interpreter
-
-
-def _xnnpack_resolver():
-    """The op resolver that applies the XNNPACK delegate (LiteRT's default on x86 and Arm)."""
-    from ai_edge_litert.interpreter import OpResolverType
-
-    return OpResolverType.AUTO
-
-
 class LiteRTPredictor:
     """One frame in, one steering value out, through the LiteRT interpreter (one thread by default)."""
 
     def __init__(self, model_content: bytes, threads: int = 1, source: str = "the model") -> None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self._interpreter = _interpreter_class()(model_content=model_content, num_threads=threads,
-                                                         experimental_op_resolver_type=_xnnpack_resolver())
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+        try:   # OpResolverType.AUTO applies the XNNPACK delegate (LiteRT's default on x86 and Arm)
+            self._interpreter = Interpreter(model_content=model_content, num_threads=threads,
+                                            experimental_op_resolver_type=OpResolverType.AUTO)
             self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise LiteRTLoadError(f"{source} could not be read as a LiteRT model ({exc}).") from exc
