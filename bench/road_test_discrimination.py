@@ -12,7 +12,9 @@ latency taken from the server's measured time (`road_test.latency_s: null`), thr
 path and through the seed's per-frame `model.predict` (`road_test.inference: seed`).
 
 Prints one table: per model, offline MSE and R² against autonomy, interventions and mean
-|cross-track| for every track at the set speed and at 30 mph.
+|cross-track| for every track at the set speed and at 30 mph (`unseen` pools the unseen tracks),
+then each model's 30 mph cross-track and jitter as multiples of the default model's, on every
+track and on each unseen track alone.
 
     .venv/bin/python bench/road_test_discrimination.py [--skip-seed-inference]
 """
@@ -96,8 +98,8 @@ def table(results: dict[str, dict]) -> None:
 
 def ratios_to_default(results: dict[str, dict]) -> None:
     """At 30 mph, each model's mean |cross-track| and steering jitter as multiples of the default model's."""
-    tracks = ("training", "unseen", "lake")
-    print("\nat 30 mph, x the default model's:  " + "".join(f"| {t:<7} |xte|  jitter ".ljust(24) for t in tracks))
+    tracks = list(results["default"]["drive"])      # training, unseen (pooled), lake, unseen_23, ...
+    print("\nat 30 mph, x the default model's:  " + "".join(f"| {t:<9} |xte| jitter ".ljust(24) for t in tracks))
     default = results["default"]["drive"]
     for name, metrics in results.items():
         line = f"{name:<34} "

@@ -12,10 +12,11 @@ __all__ = ["plt", "save_figure"]
 
 
 def save_figure(figure: plt.Figure, path: str | Path, dpi: int) -> Path:
-    """Lay the figure out, write it as a PNG (creating the folder) and free it."""
+    """Lay the figure out (tight, unless it was made with a layout of its own), write it as a PNG and free it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.tight_layout()
+    if figure.get_layout_engine() is None:
+        figure.tight_layout()
     figure.savefig(path, dpi=dpi)
     plt.close(figure)
     return path

@@ -2,16 +2,20 @@
 
 Starts `stages/drive.py MODEL` on a free loopback port (exactly what a user runs), once at the drive
 server's set speed and once at the simulator's top speed, and drives each track of the matrix
-(the training track, an unseen generated one, the real simulator's Lake track) with the real
-simulator's latency and the car's grip and steering-rate limits. Writes metrics/drive.json
-(per track and speed: autonomy, interventions, cross-track error, distance to the first
-intervention, lap time, steering jitter), the path on each track map, cross-track error over
-distance, a saliency grid and a short video.
+(the training track, several unseen generated ones, the real simulator's Lake track) with the real
+simulator's latency and the car's grip and steering-rate limits. With a fixed latency the drives do
+not depend on wall time, so the two speeds run side by side, one process each. Writes
+metrics/drive.json (per track and speed: autonomy, interventions, cross-track error, distance to
+the first intervention, lap time, steering jitter; `unseen` pools the unseen tracks, and each one
+is also reported as `unseen_SEED`), the paths on the track maps, cross-track error over distance,
+a saliency grid and a short video.
 """
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -20,42 +24,100 @@ import pandas as pd
 from pilot.drive.process import ServerStartError, drive_server
 from pilot.imaging import preprocess, read_jpeg_rgb, to_model_input
 from pilot.sim.camera import Light
-from pilot.sim.client import ClosedLoopSettings, drive
-from pilot.sim.metrics import write_trajectory_csv
-from pilot.sim.road_plots import path_on_track_map, saliency_grid
+from pilot.sim.client import ClosedLoopSettings, DriveResult, drive
+from pilot.sim.metrics import pool_runs, write_trajectory_csv
+from pilot.sim.road_plots import paths_on_track_maps, saliency_grid
 from pilot.sim.track import Track, generate_track, named_track
 from pilot.sim.vehicle import CarPhysics
 from pilot.sim.wire import WireError
 from pilot.stage_io import load_params, write_metrics
 
 TRACK_KINDS = ("training", "unseen", "lake")
+SPEEDS = ("set_speed", "top_speed")
 
 
-def matrix_tracks(names: list[str], training_seed: int, unseen_seed: int, shape: dict) -> dict[str, Track]:
-    """The road test's tracks by name (ValueError with one sentence for an unknown name)."""
+def matrix_tracks(names: list[str], training_seed: int, unseen_seeds: list[int], shape: dict) -> dict[str, list[Track]]:
+    """The road test's tracks by kind (ValueError with one sentence for an unknown name or bad seeds)."""
     unknown = [name for name in names if name not in TRACK_KINDS]
     if unknown:
         raise ValueError(f"road_test.tracks has {unknown}: use {', '.join(TRACK_KINDS)}")
+    if "unseen" in names:
+        if (not isinstance(unseen_seeds, list) or not unseen_seeds
+                or not all(isinstance(seed, int) and not isinstance(seed, bool) for seed in unseen_seeds)):
+            raise ValueError(f"unseen_track_seeds must be a list of one or more whole numbers, got {unseen_seeds!r}")
+        if len(set(unseen_seeds)) != len(unseen_seeds) or training_seed in unseen_seeds:
+            raise ValueError(f"unseen_track_seeds {unseen_seeds} must differ from each other and from the "
+                             f"training track's seed {training_seed}")
     tracks = {}
     for name in names:
         if name == "lake":
-            tracks[name] = named_track("lake")
+            tracks[name] = [named_track("lake")]
+        elif name == "training":
+            tracks[name] = [generate_track(training_seed, **shape)]
         else:
-            tracks[name] = generate_track(training_seed if name == "training" else unseen_seed, **shape)
+            tracks[name] = [generate_track(seed, **shape) for seed in unseen_seeds]
     return tracks
 
 
-def drive_run(name: str, speed_name: str, track: Track, params: dict, port: int, frames_dir: Path | None):
-    settings = ClosedLoopSettings(port=port, latency_s=params["latency_s"], render_period_s=params["render_period_s"],
-                                  physics=CarPhysics.from_params(params["physics"]), laps=params["laps"],
-                                  max_time_s=params["max_time_s"], light=Light(params["brightness"]))
-    result = drive(track, settings, frames_dir=frames_dir)
-    m = result.metrics
-    print(f"road_test: {name} track, {speed_name}: autonomy {m['autonomy_pct']:.1f} %, "
-          f"{m['interventions']} interventions in {m['elapsed_s']:.0f} s, "
-          f"mean |cross-track| {m['mean_abs_cross_track_m']:.2f} m (max {m['max_abs_cross_track_m']:.2f}), "
-          f"{m['mean_speed_mph']:.1f} mph, jitter {m['steering_jitter_per_s']:.2f}/s", flush=True)
-    return result
+def run_name(kind: str, track: Track, tracks_of_kind: int) -> str:
+    """`unseen_29` where a kind has several tracks, else the kind."""
+    return kind if tracks_of_kind == 1 else f"{kind}_{track.seed}"
+
+
+def drive_speed(model_path: Path, speed_name: str, server_args: tuple[str, ...], runs: list[tuple[str, Track]],
+                params: dict, frames_dir: Path | None) -> dict[str, DriveResult]:
+    """One drive server at one speed; each (name, track) driven against it in turn (frames kept of the first)."""
+    settings = dict(latency_s=params["latency_s"], render_period_s=params["render_period_s"],
+                    physics=CarPhysics.from_params(params["physics"]), laps=params["laps"],
+                    max_time_s=params["max_time_s"], light=Light(params["brightness"]))
+    results = {}
+    with drive_server(model_path, extra_args=server_args) as server:
+        for name, track in runs:
+            results[name] = drive(track, ClosedLoopSettings(port=server.port, **settings),
+                                  frames_dir=frames_dir if not results else None)
+            print(report_line(f"{name} track", speed_name, results[name].metrics), flush=True)
+    return results
+
+
+def report_line(label: str, speed_name: str, m: dict) -> str:
+    return (f"road_test: {label}, {speed_name}: autonomy {m['autonomy_pct']:.1f} %, "
+            f"{m['interventions']} interventions in {m['elapsed_s']:.0f} s, "
+            f"mean |cross-track| {m['mean_abs_cross_track_m']:.2f} m (max {m['max_abs_cross_track_m']:.2f}), "
+            f"{m['mean_speed_mph']:.1f} mph, jitter {m['steering_jitter_per_s']:.2f}/s")
+
+
+def score_kind(kind: str, tracks: list[Track], results: dict[str, DriveResult]) -> dict:
+    """One kind's metrics: its one run's, or its runs pooled (pilot.sim.metrics.pool_runs) with the seeds named."""
+    runs = [results[run_name(kind, track, len(tracks))].metrics for track in tracks]
+    if len(runs) == 1:
+        return {"track": kind if kind == "lake" else tracks[0].seed, **runs[0]}
+    pooled = pool_runs(runs)
+    return {"track": ",".join(str(track.seed) for track in tracks), **pooled,
+            "track_length_m": round(sum(track.length_m for track in tracks), 2), "latency_s": runs[0]["latency_s"],
+            "mean_frame_interval_s": round(pooled["elapsed_s"] / max(1, pooled["steps"]), 4)}
+
+
+def draw_kind(kind: str, speed_name: str, tracks: list[Track], results: dict[str, DriveResult], scored: dict,
+              plots_dir: Path) -> None:
+    """The kind's track maps (one panel per track) and its cross-track error over distance (tracks in turn)."""
+    names = [run_name(kind, track, len(tracks)) for track in tracks]
+    drives = [(track, results[name].records,
+               f"track {track.seed if kind != 'lake' else 'lake'}: autonomy {results[name].metrics['autonomy_pct']:.1f} %, "
+               f"mean |cross-track| {results[name].metrics['mean_abs_cross_track_m']:.2f} m" if len(tracks) > 1 else "")
+              for track, name in zip(tracks, names)]
+    title = (f"{kind} track{'s' if len(tracks) > 1 else ''}, {speed_name.replace('_', ' ')}: autonomy "
+             f"{scored['autonomy_pct']:.1f} %, {scored['interventions']} interventions")
+    paths_on_track_maps(drives, title, plots_dir / f"path_{kind}_{speed_name}.png")
+    start_m, parts = 0.0, []
+    for track, name in zip(tracks, names):
+        records = results[name].records
+        parts.append(pd.DataFrame({"distance_m": [round(start_m + r.progress_laps * track.length_m, 2) for r in records],
+                                   "cross_track_m": [round(r.cross_track_m, 4) for r in records],
+                                   "track": name}))
+        start_m += records[-1].progress_laps * track.length_m if records else 0.0
+    table = pd.concat(parts, ignore_index=True)
+    (table if len(tracks) > 1 else table.drop(columns="track")).to_csv(
+        plots_dir / f"cross_track_{kind}_{speed_name}.csv", index=False)
 
 
 def explain(model_path: Path, frames_dir: Path, records: list, count: int, out: Path) -> None:
@@ -99,7 +161,7 @@ def main() -> None:
     if not model_path.is_file():
         sys.exit(f"road_test: {model_path} not found: run `dvc repro train` first.")
     try:
-        tracks = matrix_tracks(list(params["tracks"]), args.training_track_seed, params["unseen_track_seed"], shape)
+        tracks = matrix_tracks(list(params["tracks"]), args.training_track_seed, params["unseen_track_seeds"], shape)
         CarPhysics.from_params(params["physics"])
     except (TypeError, ValueError) as error:
         sys.exit(f"road_test: bad params.yaml road_test section: {error}")
@@ -107,33 +169,45 @@ def main() -> None:
     # the headless simulator advances a fixed time per reply (with a fixed latency): the throttle
     # controller must count the same time; with a measured latency it keeps the wall clock
     frame_dt = () if params["latency_s"] is None else ("--frame-dt", str(params["latency_s"]))
-    speeds = {"set_speed": (), "top_speed": ("--set-speed", str(params["top_speed_mph"]))}
+    speed_args = {"set_speed": (), "top_speed": ("--set-speed", str(params["top_speed_mph"]))}
     inference = ("--inference", str(params["inference"]))
-    report: dict = {name: {} for name in tracks}
-    first = None
+    runs = [(run_name(kind, track, len(kind_tracks)), track) for kind, kind_tracks in tracks.items()
+            for track in kind_tracks]
+    first_run_dir = work_dir / f"{runs[0][0]}_{SPEEDS[0]}"
+    jobs = {speed: (model_path, speed, (*frame_dt, *inference, *speed_args[speed]), runs, params,
+                    first_run_dir / "frames" if speed == SPEEDS[0] else None) for speed in SPEEDS}
+    results: dict[str, dict[str, DriveResult]] = {}
     try:
-        for speed_name, speed_args in speeds.items():
-            with drive_server(model_path, extra_args=(*frame_dt, *inference, *speed_args)) as server:
-                for name, track in tracks.items():
-                    run_dir = work_dir / f"{name}_{speed_name}"
-                    keep_frames = first is None
-                    result = drive_run(name, speed_name, track, params, server.port,
-                                       run_dir / "frames" if keep_frames else None)
-                    first = first or (run_dir, result)
-                    report[name][speed_name] = {"track": name if name == "lake" else track.seed, **result.metrics}
-                    write_trajectory_csv(result.records, run_dir / "trajectory.csv")
-                    title = (f"{name} track, {speed_name.replace('_', ' ')}: autonomy "
-                             f"{result.metrics['autonomy_pct']:.1f} %, {result.metrics['interventions']} interventions")
-                    path_on_track_map(track, result.records, title, plots_dir / f"path_{name}_{speed_name}.png")
-                    pd.DataFrame({"distance_m": [round(r.progress_laps * track.length_m, 2) for r in result.records],
-                                  "cross_track_m": [round(r.cross_track_m, 4) for r in result.records]}
-                                 ).to_csv(plots_dir / f"cross_track_{name}_{speed_name}.csv", index=False)
+        if params["latency_s"] is None:     # measured latency: drives side by side would slow each other
+            for speed in SPEEDS:
+                results[speed] = drive_speed(*jobs[speed])
+        else:
+            with ProcessPoolExecutor(len(SPEEDS), mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = {speed: pool.submit(drive_speed, *jobs[speed]) for speed in SPEEDS}
+                results = {speed: future.result() for speed, future in futures.items()}
     except ServerStartError as error:
         sys.exit(f"road_test: {error}")
     except WireError as error:
         sys.exit(f"road_test: the drive server stopped answering ({error}).")
 
-    run_dir, result = first
+    report: dict = {}
+    each_track: dict = {}                   # unseen_23, unseen_29, ...: after the pooled kinds
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    for kind, kind_tracks in tracks.items():
+        for speed in SPEEDS:
+            scored = score_kind(kind, kind_tracks, results[speed])
+            report.setdefault(kind, {})[speed] = scored
+            draw_kind(kind, speed, kind_tracks, results[speed], scored, plots_dir)
+            for track in kind_tracks:
+                name = run_name(kind, track, len(kind_tracks))
+                write_trajectory_csv(results[speed][name].records, work_dir / f"{name}_{speed}" / "trajectory.csv")
+                if name != kind:
+                    each_track.setdefault(name, {})[speed] = {"track": track.seed, **results[speed][name].metrics}
+            if len(kind_tracks) > 1:
+                print(report_line(f"{kind} tracks ({len(kind_tracks)} pooled)", speed, scored), flush=True)
+    report.update(each_track)
+
+    run_dir, result = first_run_dir, results[SPEEDS[0]][runs[0][0]]
     explain(model_path, run_dir / "frames", result.records, params["saliency_frames"], plots_dir / "saliency.png")
     out_video = Path(args.video)
     if params["video"]:

@@ -16,7 +16,30 @@ DPI = 90
 
 def path_on_track_map(track: Track, records: list[StepRecord], title: str, path: str | Path) -> Path:
     """Top-down map: road edges, the car's path coloured by |cross-track error|, interventions as red X."""
-    figure, axes = plt.subplots(figsize=(7, 7))
+    return paths_on_track_maps([(track, records, "")], title, path)
+
+
+def paths_on_track_maps(drives: list[tuple[Track, list[StepRecord], str]], title: str, path: str | Path) -> Path:
+    """One top-down map per (track, records, caption), side by side, on one colour scale (the narrowest half width)."""
+    if not drives:
+        raise ValueError("no drives to draw")
+    columns = min(len(drives), 2)
+    rows = -(-len(drives) // columns)
+    figure, panels = plt.subplots(rows, columns, figsize=(6.8 * columns, 5.8 * rows + 0.4), squeeze=False,
+                                 layout="constrained")
+    scale_m = min(track.half_width_m for track, _, _ in drives)
+    for axes, (track, records, caption) in zip(panels.flat, drives):
+        points = _draw_path(axes, track, records, scale_m)
+        if caption:
+            axes.set_title(caption, fontsize=10)
+    for axes in list(panels.flat)[len(drives):]:
+        axes.axis("off")
+    figure.colorbar(points, ax=panels, shrink=0.7 if rows == 1 else 0.5, label="|cross-track error| (m)")
+    figure.suptitle(title)
+    return save_figure(figure, path, DPI)
+
+
+def _draw_path(axes, track: Track, records: list[StepRecord], scale_m: float):
     for lateral in (-track.half_width_m, track.half_width_m):
         edge = track.offset_line(lateral)
         axes.plot(*np.vstack([edge, edge[:1]]).T, color="0.25", linewidth=1.2)
@@ -25,8 +48,7 @@ def path_on_track_map(track: Track, records: list[StepRecord], title: str, path:
     x = np.array([r.x_m for r in records])
     y = np.array([r.y_m for r in records])
     error = np.abs([r.cross_track_m for r in records])
-    points = axes.scatter(x, y, c=error, cmap="viridis", s=3, vmin=0, vmax=track.half_width_m)
-    figure.colorbar(points, ax=axes, shrink=0.7, label="|cross-track error| (m)")
+    points = axes.scatter(x, y, c=error, cmap="viridis", s=3, vmin=0, vmax=scale_m)
     hits = [r for r in records if r.intervention]
     if hits:
         axes.scatter([r.x_m for r in hits], [r.y_m for r in hits], marker="x", color="red", s=90,
@@ -36,8 +58,7 @@ def path_on_track_map(track: Track, records: list[StepRecord], title: str, path:
     axes.set_aspect("equal")
     axes.set_xlabel("x (m)")
     axes.set_ylabel("y (m)")
-    axes.set_title(title)
-    return save_figure(figure, path, DPI)
+    return points
 
 
 def yuv_to_rgb(preprocessed: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ import csv
 
 import pytest
 
-from pilot.sim.metrics import StepRecord, autonomy_pct, summarise, write_trajectory_csv
+from pilot.sim.metrics import StepRecord, autonomy_pct, pool_runs, summarise, write_trajectory_csv
 
 
 def test_autonomy_follows_pilotnet() -> None:
@@ -36,6 +36,31 @@ def test_a_clean_drive_reports_the_whole_distance_and_no_lap_before_one() -> Non
     metrics = summarise(records, track_length_m=200.0)
     assert metrics["distance_to_first_intervention_m"] == pytest.approx(80.0)
     assert metrics["lap_time_s"] is None and metrics["steering_jitter_per_s"] == 0.0
+
+
+def test_pooled_runs_score_as_one_drive_over_every_track() -> None:
+    def run(steps: int, elapsed_s: float, interventions: int, mean_xte: float, jitter: float, lap_s, first_m: float):
+        return {"autonomy_pct": autonomy_pct(interventions, elapsed_s), "interventions": interventions,
+                "laps": 1 if lap_s else 0, "progress_laps": 1.0 if lap_s else 0.5, "elapsed_s": elapsed_s,
+                "steps": steps, "mean_abs_cross_track_m": mean_xte, "max_abs_cross_track_m": 2 * mean_xte,
+                "mean_speed_mph": 20.0, "distance_to_first_intervention_m": first_m, "lap_time_s": lap_s,
+                "steering_jitter_per_s": jitter}
+
+    clean = run(steps=300, elapsed_s=100.0, interventions=0, mean_xte=0.1, jitter=0.1, lap_s=100.0, first_m=700.0)
+    failing = run(steps=100, elapsed_s=50.0, interventions=2, mean_xte=0.5, jitter=0.4, lap_s=None, first_m=120.0)
+    pooled = pool_runs([clean, failing])
+    assert pooled["autonomy_pct"] == pytest.approx(92.0)                # 1 - 2 * 6 s / 150 s
+    assert pooled["interventions"] == 2 and pooled["steps"] == 400 and pooled["laps"] == 1
+    assert pooled["mean_abs_cross_track_m"] == pytest.approx(0.2)      # per frame: (300*0.1 + 100*0.5) / 400
+    assert pooled["max_abs_cross_track_m"] == pytest.approx(1.0)
+    assert pooled["steering_jitter_per_s"] == pytest.approx(0.2)       # per second: (100*0.1 + 50*0.4) / 150
+    assert pooled["distance_to_first_intervention_m"] == 820.0         # all of the first run, then 120 m
+    assert pool_runs([failing, clean])["distance_to_first_intervention_m"] == 120.0
+    assert pooled["lap_time_s"] is None                                # one run never finished its lap
+    assert pool_runs([clean, clean])["lap_time_s"] == 100.0
+    assert pool_runs([clean]) == {k: v for k, v in clean.items()}
+    with pytest.raises(ValueError):
+        pool_runs([])
 
 
 def test_trajectory_csv(tmp_path) -> None:

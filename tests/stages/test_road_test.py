@@ -38,7 +38,7 @@ def tiny_model(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_road_test_drives_the_matrix_and_leaves_no_server_behind(tmp_path, tiny_model):
     root = copy_project(tmp_path / "project", with_dvc=False)
-    set_params(root, "road_test", max_time_s=3.0, video_seconds=1.0, saliency_frames=2)
+    set_params(root, "road_test", max_time_s=3.0, video_seconds=1.0, saliency_frames=2, unseen_track_seeds=[23, 29])
     result = run_stage("road_test.py", ["--model", str(tiny_model), "--metrics", "metrics/drive.json",
                                         "--plots-dir", "plots/road_test", "--video", "plots/road_test/drive.mp4",
                                         "--work-dir", "data/road_test", *TRACK_ARGS], root)
@@ -46,22 +46,41 @@ def test_road_test_drives_the_matrix_and_leaves_no_server_behind(tmp_path, tiny_
     assert drive_processes(tiny_model) == []
 
     report = json.loads((root / "metrics/drive.json").read_text())
-    assert set(report) == {"training", "unseen", "lake"}
+    assert list(report) == ["training", "unseen", "lake", "unseen_23", "unseen_29"]
     for name, runs in report.items():
         assert set(runs) == {"set_speed", "top_speed"}
         for speed_name, metrics in runs.items():
-            assert metrics["elapsed_s"] == pytest.approx(3.0, abs=0.15)
+            assert metrics["elapsed_s"] == pytest.approx(6.0 if name == "unseen" else 3.0, abs=0.3)
             assert {"interventions", "laps", "mean_abs_cross_track_m", "max_abs_cross_track_m", "mean_speed_mph",
                     "distance_to_first_intervention_m", "lap_time_s", "steering_jitter_per_s"} <= set(metrics)
-            assert (root / f"plots/road_test/path_{name}_{speed_name}.png").stat().st_size > 10_000
-            assert (root / f"plots/road_test/cross_track_{name}_{speed_name}.csv").read_text().startswith(
-                "distance_m,cross_track_m")
-    assert report["training"]["set_speed"]["track"] != report["unseen"]["set_speed"]["track"]
+            if not name.startswith("unseen_"):           # the pooled unseen tracks: one map with a panel each
+                assert (root / f"plots/road_test/path_{name}_{speed_name}.png").stat().st_size > 10_000
+                assert (root / f"plots/road_test/cross_track_{name}_{speed_name}.csv").read_text().startswith(
+                    "distance_m,cross_track_m")
+            assert (root / f"data/road_test/{name}_{speed_name}/trajectory.csv").is_file() != (name == "unseen")
+    assert report["training"]["set_speed"]["track"] == 7 and report["unseen"]["set_speed"]["track"] == "23,29"
+    assert report["unseen_29"]["top_speed"]["track"] == 29
+    pooled, each = report["unseen"]["top_speed"], [report[f"unseen_{seed}"]["top_speed"] for seed in (23, 29)]
+    assert pooled["steps"] == sum(run["steps"] for run in each)
+    assert pooled["mean_abs_cross_track_m"] == pytest.approx(
+        sum(run["mean_abs_cross_track_m"] * run["steps"] for run in each) / pooled["steps"], abs=1e-4)
+    unseen_csv = (root / "plots/road_test/cross_track_unseen_top_speed.csv").read_text().splitlines()
+    assert unseen_csv[0] == "distance_m,cross_track_m,track" and unseen_csv[-1].endswith(",unseen_29")
     assert report["lake"]["set_speed"]["track"] == "lake" and report["lake"]["set_speed"]["track_length_m"] > 1130
     # 3 s from standstill: the car set to 30 mph is faster than the one set to the default speed
     assert report["training"]["top_speed"]["mean_speed_mph"] > report["training"]["set_speed"]["mean_speed_mph"]
     assert (root / "plots/road_test/saliency.png").stat().st_size > 10_000
     assert (root / "plots/road_test/drive.mp4").read_bytes()[4:8] == b"ftyp"
+
+
+@pytest.mark.parametrize("seeds", [[], 23, [23, 23], [7, 23], ["23"]])
+def test_bad_unseen_track_seeds_are_one_sentence(tmp_path, seeds):
+    root = copy_project(tmp_path / "project", with_dvc=False)
+    set_params(root, "road_test", unseen_track_seeds=seeds)
+    result = run_stage("road_test.py", ["--model", "params.yaml", "--metrics", "m.json", "--plots-dir", "p",
+                                        "--video", "p/v.mp4", *TRACK_ARGS], root)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "bad params.yaml road_test section: unseen_track_seeds" in result.stderr
 
 
 def test_missing_model_is_one_sentence(tmp_path):
