@@ -33,6 +33,8 @@ sys.path.insert(0, str(REPO))
 
 from tests.stage_runner import AUGMENT, EVALUATE, TRAIN, copy_project, run_stage, set_params  # noqa: E402
 
+ROAD_TEST_TIMEOUT_S = 3600      # the seed's model.predict with measured latency: about 15 min for 12 runs
+RESULTS = REPO / "bench" / "results" / "road_test_discrimination.json"
 
 
 def road_test_args() -> list[str]:
@@ -73,7 +75,7 @@ def variant(root: Path, name: str, *, train: dict | None = None, augment: dict |
         set_params(copy, "train", **(train or {}))
         checked(run_stage("train.py", TRAIN, copy), f"{name}: train")
     checked(run_stage("evaluate.py", EVALUATE, copy), f"{name}: evaluate")
-    checked(run_stage("road_test.py", road_test_args(), copy), f"{name}: road_test")
+    checked(run_stage("road_test.py", road_test_args(), copy, timeout_s=ROAD_TEST_TIMEOUT_S), f"{name}: road_test")
     evaluation = json.loads((copy / "metrics" / "eval.json").read_text())
     drive = json.loads((copy / "metrics" / "drive.json").read_text())
     print(f"  {name}: done in {time.perf_counter() - started:.0f} s", flush=True)
@@ -119,24 +121,27 @@ def main() -> None:
         if not (REPO / needed).exists():
             raise SystemExit(f"{needed} is missing: run `dvc repro` first (this benchmark trains from its data).")
     results: dict[str, dict] = {}
+    RESULTS.parent.mkdir(exist_ok=True)
+
+    def keep(name: str, metrics: dict) -> None:       # written after each model: a late failure loses nothing
+        results[name] = metrics
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+
     with tempfile.TemporaryDirectory(prefix="discrimination-") as scratch:
         root = Path(scratch)
-        results["epochs=1"] = variant(root, "epochs1", train={"epochs": 1})
-        results["epochs=3"] = variant(root, "epochs3", train={"epochs": 3})
-        results["copies=1"] = variant(root, "copies1", augment={"copies_per_frame": 1})
-        results["default"] = variant(root, "default", reuse_model=True)
+        keep("epochs=1", variant(root, "epochs1", train={"epochs": 1}))
+        keep("epochs=3", variant(root, "epochs3", train={"epochs": 3}))
+        keep("copies=1", variant(root, "copies1", augment={"copies_per_frame": 1}))
+        keep("default", variant(root, "default", reuse_model=True))
         if not args.skip_seed_inference:
-            results["default, measured latency, fast"] = variant(root, "fast_measured", reuse_model=True,
-                                                                 road_test={"latency_s": None})
-            results["default, measured latency, seed"] = variant(root, "seed_measured", reuse_model=True,
-                                                                 road_test={"latency_s": None, "inference": "seed"})
+            keep("default, measured latency, fast", variant(root, "fast_measured", reuse_model=True,
+                                                            road_test={"latency_s": None}))
+            keep("default, measured latency, seed", variant(root, "seed_measured", reuse_model=True,
+                                                            road_test={"latency_s": None, "inference": "seed"}))
     print()
     table(results)
     ratios_to_default(results)
-    (REPO / "bench" / "results").mkdir(exist_ok=True)
-    out = REPO / "bench" / "results" / "road_test_discrimination.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nall metrics -> {out}")
+    print(f"\nall metrics -> {RESULTS}")
 
 
 if __name__ == "__main__":
