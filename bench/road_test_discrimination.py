@@ -84,13 +84,13 @@ def variant(root: Path, name: str, *, train: dict | None = None, augment: dict |
 
 def table(results: dict[str, dict]) -> None:
     runs = [(track, speed) for track in ("training", "unseen", "lake") for speed in ("set_speed", "top_speed")]
-    head = "model                    MSE     R²   " + "".join(f"| {t[:5]}@{'set' if s == 'set_speed' else '30'}".ljust(24)
+    head = f"{'model':<32}    MSE     R²   " + "".join(f"| {t[:5]}@{'set' if s == 'set_speed' else '30'}".ljust(24)
                                                       for t, s in runs)
     print(head)
-    print("                                      " + "| autonomy  int  |xte|   " * len(runs))
+    print(" " * 47 + "| autonomy  int  |xte|   " * len(runs))
     for name, metrics in results.items():
         model = metrics["eval"]["model"]
-        line = f"{name:<22} {model['mse']:.4f} {model['r2']:6.3f} "
+        line = f"{name:<32} {model['mse']:.4f} {model['r2']:6.3f} "
         for track, speed in runs:
             run = metrics["drive"].get(track, {}).get(speed)
             line += ("| " + (f"{run['autonomy_pct']:6.1f} % {run['interventions']:4d} {run['mean_abs_cross_track_m']:5.2f} m"
