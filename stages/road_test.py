@@ -82,7 +82,8 @@ def drive_speed(model_path: Path, speed_name: str, server_args: tuple[str, ...],
 def report_line(label: str, speed_name: str, m: dict) -> str:
     return (f"road_test: {label}, {speed_name}: autonomy {m['autonomy_pct']:.1f} %, "
             f"{m['interventions']} interventions in {m['elapsed_s']:.0f} s, "
-            f"mean |cross-track| {m['mean_abs_cross_track_m']:.2f} m (max {m['max_abs_cross_track_m']:.2f}), "
+            f"mean |cross-track| {m['mean_abs_cross_track_m']:.2f} m (max {m['max_abs_cross_track_m']:.2f}, "
+            f"mean {m['mean_cross_track_m']:+.2f} left), "
             f"{m['mean_speed_mph']:.1f} mph, jitter {m['steering_jitter_per_s']:.2f}/s")
 
 

@@ -39,7 +39,8 @@ def autonomy_pct(interventions: int, elapsed_s: float,
 def summarise(records: list[StepRecord], track_length_m: float) -> dict[str, float | int | None]:
     """The metrics JSON of a drive.
 
-    Beyond autonomy: the distance along the road to the first intervention (the whole distance
+    Beyond autonomy: the signed mean cross-track error (+ left: a steady offset to one side, where the
+    mean |cross-track| also counts wandering about the line), the distance along the road to the first intervention (the whole distance
     driven when there was none), the first lap's time (None before a lap is done), and steering
     jitter, the mean |change of the steering command| per second (a weaving model jitters).
     """
@@ -59,6 +60,7 @@ def summarise(records: list[StepRecord], track_length_m: float) -> dict[str, flo
         "elapsed_s": round(elapsed_s, 3),
         "steps": len(records),
         "mean_abs_cross_track_m": round(sum(errors) / len(errors), 4),
+        "mean_cross_track_m": round(sum(r.cross_track_m for r in records) / len(records), 4),
         "max_abs_cross_track_m": round(max(errors), 4),
         "mean_speed_mph": round(sum(r.speed_mph for r in records) / len(records), 3),
         "distance_to_first_intervention_m": round(max(0.0, first.progress_laps) * track_length_m, 1),
@@ -110,6 +112,7 @@ def pool_runs(runs: list[dict]) -> dict[str, float | int | None]:
         "elapsed_s": round(elapsed_s, 3),
         "steps": steps,
         "mean_abs_cross_track_m": round(sum(run["mean_abs_cross_track_m"] * run["steps"] for run in runs) / steps, 4),
+        "mean_cross_track_m": round(sum(run["mean_cross_track_m"] * run["steps"] for run in runs) / steps, 4),
         "max_abs_cross_track_m": max(run["max_abs_cross_track_m"] for run in runs),
         "mean_speed_mph": round(sum(run["mean_speed_mph"] * run["steps"] for run in runs) / steps, 3),
         "distance_to_first_intervention_m": round(to_first_m, 1),

@@ -23,6 +23,7 @@ def test_summary() -> None:
     assert metrics["interventions"] == 1 and metrics["laps"] == 1 and metrics["steps"] == 3
     assert metrics["max_abs_cross_track_m"] == pytest.approx(0.3)
     assert metrics["mean_abs_cross_track_m"] == pytest.approx(0.2)
+    assert metrics["mean_cross_track_m"] == pytest.approx((-0.1 + 0.2 - 0.3) / 3, abs=1e-4)   # signed: + left
     assert metrics["mean_speed_mph"] == pytest.approx(12.0)
     assert metrics["autonomy_pct"] == 0.0                          # one take-over in 0.3 s
     assert metrics["distance_to_first_intervention_m"] == pytest.approx(110.0)   # 1.1 laps of 100 m
@@ -42,7 +43,8 @@ def test_pooled_runs_score_as_one_drive_over_every_track() -> None:
     def run(steps: int, elapsed_s: float, interventions: int, mean_xte: float, jitter: float, lap_s, first_m: float):
         return {"autonomy_pct": autonomy_pct(interventions, elapsed_s), "interventions": interventions,
                 "laps": 1 if lap_s else 0, "progress_laps": 1.0 if lap_s else 0.5, "elapsed_s": elapsed_s,
-                "steps": steps, "mean_abs_cross_track_m": mean_xte, "max_abs_cross_track_m": 2 * mean_xte,
+                "steps": steps, "mean_abs_cross_track_m": mean_xte, "mean_cross_track_m": -mean_xte,
+                "max_abs_cross_track_m": 2 * mean_xte,
                 "mean_speed_mph": 20.0, "distance_to_first_intervention_m": first_m, "lap_time_s": lap_s,
                 "steering_jitter_per_s": jitter}
 
@@ -52,6 +54,7 @@ def test_pooled_runs_score_as_one_drive_over_every_track() -> None:
     assert pooled["autonomy_pct"] == pytest.approx(92.0)                # 1 - 2 * 6 s / 150 s
     assert pooled["interventions"] == 2 and pooled["steps"] == 400 and pooled["laps"] == 1
     assert pooled["mean_abs_cross_track_m"] == pytest.approx(0.2)      # per frame: (300*0.1 + 100*0.5) / 400
+    assert pooled["mean_cross_track_m"] == pytest.approx(-0.2)
     assert pooled["max_abs_cross_track_m"] == pytest.approx(1.0)
     assert pooled["steering_jitter_per_s"] == pytest.approx(0.2)       # per second: (100*0.1 + 50*0.4) / 150
     assert pooled["distance_to_first_intervention_m"] == 820.0         # all of the first run, then 120 m

@@ -51,8 +51,9 @@ def test_road_test_drives_the_matrix_and_leaves_no_server_behind(tmp_path, tiny_
         assert set(runs) == {"set_speed", "top_speed"}
         for speed_name, metrics in runs.items():
             assert metrics["elapsed_s"] == pytest.approx(6.0 if name == "unseen" else 3.0, abs=0.3)
-            assert {"interventions", "laps", "mean_abs_cross_track_m", "max_abs_cross_track_m", "mean_speed_mph",
-                    "distance_to_first_intervention_m", "lap_time_s", "steering_jitter_per_s"} <= set(metrics)
+            assert {"interventions", "laps", "mean_abs_cross_track_m", "mean_cross_track_m", "max_abs_cross_track_m",
+                    "mean_speed_mph", "distance_to_first_intervention_m", "lap_time_s",
+                    "steering_jitter_per_s"} <= set(metrics)
             if not name.startswith("unseen_"):           # the pooled unseen tracks: one map with a panel each
                 assert (root / f"plots/road_test/path_{name}_{speed_name}.png").stat().st_size > 10_000
                 assert (root / f"plots/road_test/cross_track_{name}_{speed_name}.csv").read_text().startswith(
