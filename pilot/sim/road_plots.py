@@ -14,13 +14,9 @@ from pilot.sim.track import Track
 DPI = 90
 
 
-def path_on_track_map(track: Track, records: list[StepRecord], title: str, path: str | Path) -> Path:
-    """Top-down map: road edges, the car's path coloured by |cross-track error|, interventions as red X."""
-    return paths_on_track_maps([(track, records, "")], title, path)
-
-
 def paths_on_track_maps(drives: list[tuple[Track, list[StepRecord], str]], title: str, path: str | Path) -> Path:
-    """One top-down map per (track, records, caption), side by side, on one colour scale (the narrowest half width)."""
+    """Top-down maps, one per (track, records, caption), two to a row, on one colour scale (the narrowest half width):
+    road edges, the car's path coloured by |cross-track error|, interventions as red X."""
     if not drives:
         raise ValueError("no drives to draw")
     columns = min(len(drives), 2)
