@@ -36,8 +36,10 @@ TRACK_KINDS = ("training", "unseen", "lake")
 SPEEDS = ("set_speed", "top_speed")
 
 
-def matrix_tracks(names: list[str], training_seed: int, unseen_seeds: list[int], shape: dict) -> dict[str, list[Track]]:
-    """The road test's tracks by kind (ValueError with one sentence for an unknown name or bad seeds)."""
+def matrix_tracks(names: list[str], training_seed: int, unseen_seeds: list[int],
+                  shape: dict) -> dict[str, dict[str, Track]]:
+    """The road test's tracks by kind, each under its run's name: the kind, or `unseen_29` where a kind has
+    several tracks (ValueError with one sentence for an unknown name or bad seeds)."""
     unknown = [name for name in names if name not in TRACK_KINDS]
     if unknown:
         raise ValueError(f"road_test.tracks has {unknown}: use {', '.join(TRACK_KINDS)}")
@@ -51,17 +53,13 @@ def matrix_tracks(names: list[str], training_seed: int, unseen_seeds: list[int],
     tracks = {}
     for name in names:
         if name == "lake":
-            tracks[name] = [named_track("lake")]
+            tracks[name] = {name: named_track("lake")}
         elif name == "training":
-            tracks[name] = [generate_track(training_seed, **shape)]
+            tracks[name] = {name: generate_track(training_seed, **shape)}
         else:
-            tracks[name] = [generate_track(seed, **shape) for seed in unseen_seeds]
+            tracks[name] = {f"{name}_{seed}" if len(unseen_seeds) > 1 else name: generate_track(seed, **shape)
+                            for seed in unseen_seeds}
     return tracks
-
-
-def run_name(kind: str, track: Track, tracks_of_kind: int) -> str:
-    """`unseen_29` where a kind has several tracks, else the kind."""
-    return kind if tracks_of_kind == 1 else f"{kind}_{track.seed}"
 
 
 def drive_speed(model_path: Path, speed_name: str, server_args: tuple[str, ...], runs: list[tuple[str, Track]],
@@ -87,9 +85,10 @@ def report_line(label: str, speed_name: str, m: dict) -> str:
             f"{m['mean_speed_mph']:.1f} mph, jitter {m['steering_jitter_per_s']:.2f}/s")
 
 
-def score_kind(kind: str, tracks: list[Track], results: dict[str, DriveResult]) -> dict:
+def score_kind(kind: str, kind_runs: dict[str, Track], results: dict[str, DriveResult]) -> dict:
     """One kind's metrics: its one run's, or its runs pooled (pilot.sim.metrics.pool_runs) with the seeds named."""
-    runs = [results[run_name(kind, track, len(tracks))].metrics for track in tracks]
+    runs = [results[name].metrics for name in kind_runs]
+    tracks = list(kind_runs.values())
     if len(runs) == 1:
         return {"track": kind if kind == "lake" else tracks[0].seed, **runs[0]}
     pooled = pool_runs(runs)
@@ -98,26 +97,27 @@ def score_kind(kind: str, tracks: list[Track], results: dict[str, DriveResult]) 
             "mean_frame_interval_s": round(pooled["elapsed_s"] / max(1, pooled["steps"]), 4)}
 
 
-def draw_kind(kind: str, speed_name: str, tracks: list[Track], results: dict[str, DriveResult], scored: dict,
-              plots_dir: Path) -> None:
+def draw_kind(kind: str, speed_name: str, kind_runs: dict[str, Track], results: dict[str, DriveResult],
+              scored: dict, plots_dir: Path) -> None:
     """The kind's track maps (one panel per track) and its cross-track error over distance (tracks in turn)."""
-    names = [run_name(kind, track, len(tracks)) for track in tracks]
+    several = len(kind_runs) > 1
     drives = [(track, results[name].records,
-               f"track {track.seed if kind != 'lake' else 'lake'}: autonomy {results[name].metrics['autonomy_pct']:.1f} %, "
-               f"mean |cross-track| {results[name].metrics['mean_abs_cross_track_m']:.2f} m" if len(tracks) > 1 else "")
-              for track, name in zip(tracks, names)]
-    title = (f"{kind} track{'s' if len(tracks) > 1 else ''}, {speed_name.replace('_', ' ')}: autonomy "
+               f"track {track.seed}: autonomy {results[name].metrics['autonomy_pct']:.1f} %, "
+               f"mean |cross-track| {results[name].metrics['mean_abs_cross_track_m']:.2f} m" if several else "")
+              for name, track in kind_runs.items()]
+    title = (f"{kind} track{'s' if several else ''}, {speed_name.replace('_', ' ')}: autonomy "
              f"{scored['autonomy_pct']:.1f} %, {scored['interventions']} interventions")
     paths_on_track_maps(drives, title, plots_dir / f"path_{kind}_{speed_name}.png")
     start_m, parts = 0.0, []
-    for track, name in zip(tracks, names):
+    for name, track in kind_runs.items():
         records = results[name].records
-        parts.append(pd.DataFrame({"distance_m": [round(start_m + r.progress_laps * track.length_m, 2) for r in records],
-                                   "cross_track_m": [round(r.cross_track_m, 4) for r in records],
-                                   "track": name}))
+        parts.append(pd.DataFrame({
+            "distance_m": [round(start_m + r.progress_laps * track.length_m, 2) for r in records],
+            "cross_track_m": [round(r.cross_track_m, 4) for r in records],
+            "track": name}))
         start_m += records[-1].progress_laps * track.length_m if records else 0.0
     table = pd.concat(parts, ignore_index=True)
-    (table if len(tracks) > 1 else table.drop(columns="track")).to_csv(
+    (table if several else table.drop(columns="track")).to_csv(
         plots_dir / f"cross_track_{kind}_{speed_name}.csv", index=False)
 
 
@@ -172,8 +172,7 @@ def main() -> None:
     frame_dt = () if params["latency_s"] is None else ("--frame-dt", str(params["latency_s"]))
     speed_args = {"set_speed": (), "top_speed": ("--set-speed", str(params["top_speed_mph"]))}
     inference = ("--inference", str(params["inference"]))
-    runs = [(run_name(kind, track, len(kind_tracks)), track) for kind, kind_tracks in tracks.items()
-            for track in kind_tracks]
+    runs = [(name, track) for kind_runs in tracks.values() for name, track in kind_runs.items()]
     first_run_dir = work_dir / f"{runs[0][0]}_{SPEEDS[0]}"
     jobs = {speed: (model_path, speed, (*frame_dt, *inference, *speed_args[speed]), runs, params,
                     first_run_dir / "frames" if speed == SPEEDS[0] else None) for speed in SPEEDS}
@@ -194,26 +193,25 @@ def main() -> None:
     report: dict = {}
     each_track: dict = {}                   # unseen_23, unseen_29, ...: after the pooled kinds
     plots_dir.mkdir(parents=True, exist_ok=True)
-    for kind, kind_tracks in tracks.items():
+    for kind, kind_runs in tracks.items():
         for speed in SPEEDS:
-            scored = score_kind(kind, kind_tracks, results[speed])
+            scored = score_kind(kind, kind_runs, results[speed])
             report.setdefault(kind, {})[speed] = scored
-            draw_kind(kind, speed, kind_tracks, results[speed], scored, plots_dir)
-            for track in kind_tracks:
-                name = run_name(kind, track, len(kind_tracks))
+            draw_kind(kind, speed, kind_runs, results[speed], scored, plots_dir)
+            for name, track in kind_runs.items():
                 write_trajectory_csv(results[speed][name].records, work_dir / f"{name}_{speed}" / "trajectory.csv")
                 if name != kind:
                     each_track.setdefault(name, {})[speed] = {"track": track.seed, **results[speed][name].metrics}
-            if len(kind_tracks) > 1:
-                print(report_line(f"{kind} tracks ({len(kind_tracks)} pooled)", speed, scored), flush=True)
+            if len(kind_runs) > 1:
+                print(report_line(f"{kind} tracks ({len(kind_runs)} pooled)", speed, scored), flush=True)
     report.update(each_track)
 
-    run_dir, result = first_run_dir, results[SPEEDS[0]][runs[0][0]]
-    explain(model_path, run_dir / "frames", result.records, params["saliency_frames"], plots_dir / "saliency.png")
+    result = results[SPEEDS[0]][runs[0][0]]
+    explain(model_path, first_run_dir / "frames", result.records, params["saliency_frames"], plots_dir / "saliency.png")
     out_video = Path(args.video)
     if params["video"]:
         step_s = result.metrics["mean_frame_interval_s"]
-        count = video(run_dir / "frames", result.records, params["video_seconds"], step_s, out_video)
+        count = video(first_run_dir / "frames", result.records, params["video_seconds"], step_s, out_video)
         print(f"road_test: {count} frames of video -> {out_video}")
     else:                                   # the out must exist for DVC; an empty file says 'switched off'
         out_video.parent.mkdir(parents=True, exist_ok=True)

@@ -39,10 +39,11 @@ def autonomy_pct(interventions: int, elapsed_s: float,
 def summarise(records: list[StepRecord], track_length_m: float) -> dict[str, float | int | None]:
     """The metrics JSON of a drive.
 
-    Beyond autonomy: the signed mean cross-track error (+ left: a steady offset to one side, where the
-    mean |cross-track| also counts wandering about the line), the distance along the road to the first intervention (the whole distance
-    driven when there was none), the first lap's time (None before a lap is done), and steering
-    jitter, the mean |change of the steering command| per second (a weaving model jitters).
+    Beyond autonomy: the signed mean cross-track error (+ left: a steady offset to one side, where
+    the mean |cross-track| also counts wandering about the line), the distance along the road to
+    the first intervention (the whole distance driven when there was none), the first lap's time
+    (None before a lap is done), and steering jitter, the mean |change of the steering command| per
+    second (a weaving model jitters).
     """
     if not records:
         raise ValueError("no steps were driven: nothing to summarise")
