@@ -8,8 +8,9 @@ preprocessing + `model.predict` per frame, as automatico.py). A simulator-like c
 by the headless simulator, one telemetry at a time, and times telemetry-out to steer-in.
 Blocks of frames alternate between the two servers so that a busy machine slows both alike.
 It also times the pure `handle_telemetry` call in-process for both predictors. The edge
-model (the same weights converted to float32 LiteRT, `--runtime litert`) runs as a third
-server in the same alternation, and in-process beside the fast predictor.
+model (the same weights converted to float32 LiteRT, `--runtime litert`) runs in the same
+alternation on params.yaml's drive.litert_threads and on one thread (`--threads 1`), and
+in-process beside the fast predictor on both counts.
 
 Live page (issue 12): serving the page to one open tab must cost the round trip <= 10 % at
 p50. One fast server; blocks alternate between the page closed and the page open (headless
@@ -44,12 +45,14 @@ from pilot.drive.litert import LiteRTPredictor, save_litert  # noqa: E402
 from pilot.drive.process import DriveServerProcess  # noqa: E402
 from pilot.drive.telemetry import ClientState, handle_telemetry  # noqa: E402
 from pilot.sim.wire import SimulatorWire  # noqa: E402
+from pilot.stage_io import load_params  # noqa: E402
 from pilot.udacity.numbers import format_n4  # noqa: E402
 
 P50_TARGET_MS = 4.0
 P99_TARGET_MS = 10.0
 RATIO_TARGET = 20.0
 WARMUP_FRAMES = 20
+REPO = Path(__file__).resolve().parents[1]
 LIVE_PAGE_COST_TARGET = 0.10       # the open page may slow the round trip p50 by at most 10 %
 
 
@@ -214,7 +217,9 @@ def main() -> None:
         litert_content = litert_path.read_bytes()
         servers = {"this server": DriveServerProcess(model_path, extra_args=("--inference", "fast")),
                    "seed-style": DriveServerProcess(model_path, extra_args=("--inference", "seed")),
-                   "litert": DriveServerProcess(litert_path, extra_args=("--runtime", "litert"))}
+                   "litert": DriveServerProcess(litert_path, extra_args=("--runtime", "litert")),
+                   "litert 1 thread": DriveServerProcess(litert_path,
+                                                         extra_args=("--runtime", "litert", "--threads", "1"))}
         try:
             for server in servers.values():
                 server.start()
@@ -239,9 +244,11 @@ def main() -> None:
     seed_p50, seed_p99 = p50_p99(times["seed-style"])
     print(f"  {'this server':14s} p50 {fast_p50:7.2f} ms   p99 {fast_p99:7.2f} ms")
     print(f"  {'seed-style':14s} p50 {seed_p50:7.2f} ms   p99 {seed_p99:7.2f} ms")
-    litert_p50, litert_p99 = p50_p99(times["litert"])
-    print(f"  {'litert f32':14s} p50 {litert_p50:7.2f} ms   p99 {litert_p99:7.2f} ms   "
-          f"({litert_p50 / fast_p50:.2f}x this server's p50)")
+    litert_threads = int(load_params("drive", REPO / "params.yaml")["litert_threads"])
+    for name, label in (("litert", f"litert f32 {litert_threads}t"), ("litert 1 thread", "litert f32 1t")):
+        litert_p50, litert_p99 = p50_p99(times[name])
+        print(f"  {label:14s} p50 {litert_p50:7.2f} ms   p99 {litert_p99:7.2f} ms   "
+              f"({litert_p50 / fast_p50:.2f}x this server's p50)")
     ratio = seed_p50 / fast_p50
     print(f"  p50 ratio: {ratio:.1f}x lower (target >= {RATIO_TARGET:.0f}x)")
     print(f"  targets: p50 <= {P50_TARGET_MS:g} ms {'met' if fast_p50 <= P50_TARGET_MS else 'MISSED'}, "
@@ -251,13 +258,14 @@ def main() -> None:
     repeats = min(len(frames), 200)
     fast = p50_p99(handler_ms(FastPredictor(model), frames, repeats))
     seed = p50_p99(handler_ms(SeedStylePredictor(model), frames, repeats))
-    litert = p50_p99(handler_ms(LiteRTPredictor(litert_content), frames, repeats))
+    litert = p50_p99(handler_ms(LiteRTPredictor(litert_content, litert_threads), frames, repeats))
+    litert_one = p50_p99(handler_ms(LiteRTPredictor(litert_content, 1), frames, repeats))
     print(f"\nhandle_telemetry in-process (decode, preprocess, predict, control), {repeats} frames:")
     print(f"  {'fast predictor':14s} p50 {fast[0]:7.2f} ms   p99 {fast[1]:7.2f} ms")
     print(f"  {'seed-style':14s} p50 {seed[0]:7.2f} ms   p99 {seed[1]:7.2f} ms   "
           f"({seed[0] / fast[0]:.1f}x the fast p50)")
-    print(f"  {'litert f32':14s} p50 {litert[0]:7.2f} ms   p99 {litert[1]:7.2f} ms   "
-          f"({litert[0] / fast[0]:.2f}x the fast p50)")
+    for label, (p50, p99) in ((f"litert f32 {litert_threads}t", litert), ("litert f32 1t", litert_one)):
+        print(f"  {label:14s} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   ({p50 / fast[0]:.2f}x the fast p50)")
 
 
 if __name__ == "__main__":

@@ -12,11 +12,14 @@ server's fast path). Configurations:
   LiteRT's own runtime (ai_edge_litert); the same call on TensorFlow's deprecated tf.lite;
 - litert fp16 weights and dynamic-range int8 (XNNPACK): faster or not, and how far off.
 
-Target: float32 LiteRT <= 0.5x the Keras predictor, steering within 1e-4.
+Target: float32 LiteRT <= 0.5x the Keras predictor, steering within 1e-4, judged at each thread
+count with both runtimes on it. Each run also times LiteRT on the drive server's own count
+(params.yaml's drive.litert_threads) beside Keras on the run's count: at 1 thread that is the
+drive server's pairing (Keras on drive.inference_threads).
 
-    .venv/bin/python bench/litert_inference.py [--threads 1] [--model models/model.keras] [--rounds 5]
+    .venv/bin/python bench/litert_inference.py [--threads 1,2] [--model models/model.keras] [--rounds 5]
 
---threads N runs each listed count in its own process (TensorFlow fixes its threads at start-up).
+--threads N,M runs each listed count in its own process (TensorFlow fixes its threads at start-up).
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 TARGET_RATIO = 0.5
 STEERING_TOLERANCE = 1e-4
 CALLS_PER_ROUND = 200
+MAIN = "litert f32 LiteRTPredictor (XNNPACK, zero-copy)"     # judged against the target
 
 
 def fitted_pilotnet():
@@ -104,6 +108,9 @@ def measure(threads: int, model_path: Path | None, rounds: int) -> None:
     from pilot.drive.predictor import FastPredictor, load_steering_model
     from pilot.imaging import decode_jpeg_rgb, preprocess
 
+    from pilot.stage_io import load_params
+
+    server_threads = int(load_params("drive", REPO / "params.yaml")["litert_threads"])
     model = load_steering_model(model_path) if model_path else fitted_pilotnet()
     frames = [preprocess(decode_jpeg_rgb(jpeg)) for jpeg in camera_frames(100)]
     keras_predictor = FastPredictor(model)
@@ -111,7 +118,7 @@ def measure(threads: int, model_path: Path | None, rounds: int) -> None:
     calls = {
         "keras FastPredictor": keras_predictor.predict_preprocessed,
         "keras traced call alone": lambda f: keras_predictor._steer(tf.convert_to_tensor(f[np.newaxis])),
-        "litert f32 LiteRTPredictor (XNNPACK, zero-copy)": LiteRTPredictor(float32, threads).predict_preprocessed,
+        MAIN: LiteRTPredictor(float32, threads).predict_preprocessed,
         "litert f32 set_tensor/get_tensor (XNNPACK)": interpreter_call(float32, threads, xnnpack=True),
         "litert f32 invoke() alone (XNNPACK)": interpreter_call(float32, threads, xnnpack=True, invoke_only=True),
         "litert f32 builtin kernels (no XNNPACK)": interpreter_call(float32, threads, xnnpack=False),
@@ -120,6 +127,9 @@ def measure(threads: int, model_path: Path | None, rounds: int) -> None:
         "litert fp16 weights (XNNPACK)": LiteRTPredictor(fp16, threads).predict_preprocessed,
         "litert int8 dynamic (XNNPACK)": LiteRTPredictor(int8, threads).predict_preprocessed,
     }
+    if server_threads != threads:
+        calls[f"litert f32 LiteRTPredictor on {server_threads} threads (drive server)"] = \
+            LiteRTPredictor(float32, server_threads).predict_preprocessed
     expected = np.array([keras_predictor.predict_preprocessed(f) for f in frames])
     errors = {}
     for name, call in calls.items():
@@ -144,15 +154,15 @@ def measure(threads: int, model_path: Path | None, rounds: int) -> None:
         ratio = float(np.median(np.array(values) / reference))
         error = f"{errors[name]:.1e}" if name in errors else "-"
         verdict = ""
-        if name.startswith("litert f32 LiteRTPredictor"):
+        if name == MAIN:
             verdict = ("OK" if ratio <= TARGET_RATIO and errors[name] <= STEERING_TOLERANCE
                        else f"target <= {TARGET_RATIO}x within {STEERING_TOLERANCE:g}: NOT MET")
-        print(f"  {name:48s} {np.median(values):7.3f} ms  {ratio:5.2f}x  err {error:>7s}  {verdict}")
+        print(f"  {name:52s} {np.median(values):7.3f} ms  {ratio:5.2f}x  err {error:>7s}  {verdict}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", default="1", help="comma-separated thread counts, each in its own process")
+    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts, each in its own process")
     parser.add_argument("--model", type=Path, help="a .keras model (default: a PilotNet fitted here for a moment)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--one-process", type=int, help=argparse.SUPPRESS)

@@ -1,7 +1,8 @@
 """drive: serve a steering model to the Udacity simulator (press Autonomous to connect).
 
     python stages/drive.py [MODEL] [--runtime keras|litert] [--host H] [--port P] [--set-speed MPH]
-                           [--controller pi|seed] [--record DIR] [--saliency] [--allow-architecture-mismatch]
+                           [--controller pi|seed] [--record DIR] [--saliency] [--threads N]
+                           [--allow-architecture-mismatch]
     python stages/drive.py video RECORDING_DIR [--out FILE.mp4]
 
 Defaults come from params.yaml's drive section; MODEL is a .keras file from this pipeline
@@ -90,10 +91,15 @@ def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
                              "computed in a background thread")
     parser.add_argument("--inference", choices=("fast", "seed"), default="fast",
                         help="seed: the seed's per-frame model.predict, for benchmarks only")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="inference threads per frame (default: params.yaml's inference_threads, "
+                             "or litert_threads with --runtime litert)")
     parser.add_argument("--allow-architecture-mismatch", action="store_true",
                         help="drive a model whose stored layers differ from the seed's PilotNet "
                              "(an .h5 drives as PilotNet with its weights; a .keras as stored)")
     args = parser.parse_args(argv)
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be a whole number of threads, 1 or more, got {args.threads}")
     if args.runtime == "litert" and (args.inference != "fast" or args.saliency):
         parser.error("--inference seed and --saliency need the Keras model: drop them for --runtime litert")
     return args
@@ -103,6 +109,17 @@ def default_model(params: dict, runtime: str) -> str:
     """params.yaml's drive.model, or its .tflite twin for the LiteRT runtime."""
     model = params["model"]
     return str(Path(model).with_suffix(LITERT_SUFFIX)) if runtime == "litert" else model
+
+
+def inference_threads(args: argparse.Namespace, params: dict) -> int:
+    """--threads, or params.yaml's count for the runtime; ValueError with one sentence if it is not one."""
+    if args.threads is not None:
+        return args.threads
+    key = "litert_threads" if args.runtime == "litert" else "inference_threads"
+    threads = params[key]
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"params.yaml's drive.{key} must be a whole number of threads, 1 or more, got {threads!r}.")
+    return threads
 
 
 def load_model_predictor(model_path: Path, args: argparse.Namespace, threads: int):
@@ -154,12 +171,14 @@ def main(argv: list[str] | None = None) -> None:
 
     started_s = time.perf_counter()
     try:
-        predictor = load_model_predictor(model_path, args, params["inference_threads"])   # TensorFlow
+        threads = inference_threads(args, params)
+        predictor = load_model_predictor(model_path, args, threads)   # TensorFlow
     except ValueError as error:
         sys.exit(f"drive: {error}")
     inference = "litert" if args.runtime == "litert" else args.inference
+    threads_note = "" if inference == "seed" else f", {threads} thread{'s' if threads > 1 else ''}"
     print(f"drive: model {model_path} loaded in {time.perf_counter() - started_s:.1f} s "
-          f"({inference} inference); controller {args.controller} at {params[speed_key]:g} mph"
+          f"({inference} inference{threads_note}); controller {args.controller} at {params[speed_key]:g} mph"
           + (f"; recording to {args.record}" if recorder else ""), flush=True)
 
     stats = DriveStats()

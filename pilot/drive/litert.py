@@ -5,7 +5,9 @@ converter folds it into the first convolution's weights), and converts it in flo
 default (no quantisation), so its steering matches the Keras model's within 1e-4.
 `LiteRTPredictor` has FastPredictor's interface (one preprocessed frame in, one steering
 value out): XNNPACK kernels (the interpreter's default delegate, asked for explicitly), the
-frame copied straight into the interpreter's input buffer, one thread by default.
+frame copied straight into the interpreter's input buffer, one thread by default (the drive
+server passes params.yaml's drive.litert_threads: XNNPACK splits a frame's convolutions across
+threads, which TensorFlow's kernels do not gain from at this size).
 
 Speed: see bench/litert_inference.py (the model call alone, side by side with the Keras
 predictor at the same thread count) and the README's drive-server section.
@@ -74,6 +76,8 @@ class LiteRTPredictor:
     def __init__(self, model_content: bytes, threads: int = 1, source: str = "the model") -> None:
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"LiteRT needs a whole number of threads, 1 or more, got {threads!r}")
         try:   # OpResolverType.AUTO applies the XNNPACK delegate (LiteRT's default on x86 and Arm)
             self._interpreter = Interpreter(model_content=model_content, num_threads=threads,
                                             experimental_op_resolver_type=OpResolverType.AUTO)

@@ -56,6 +56,15 @@ def test_litert_steering_matches_keras_within_1e_4_on_100_jpeg_frames(pilotnet, 
     assert litert.predict_preprocessed(preprocess(frames[0])) == litert.predict_rgb(frames[0])
 
 
+def test_two_threads_steer_as_one_does(litert_file, frames):
+    """The drive server runs LiteRT on drive.litert_threads (2): splitting the work must not change a value."""
+    one, two = load_litert_predictor(litert_file, threads=1), load_litert_predictor(litert_file, threads=2)
+    assert [two.predict_rgb(rgb) for rgb in frames[:20]] == [one.predict_rgb(rgb) for rgb in frames[:20]]
+    for threads in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="LiteRT needs a whole number of threads"):
+            load_litert_predictor(litert_file, threads=threads)
+
+
 def test_a_frame_of_the_wrong_shape_is_refused(litert_file):
     litert = load_litert_predictor(litert_file)
     with pytest.raises(ValueError, match="expected uint8"):

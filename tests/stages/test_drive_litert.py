@@ -12,6 +12,7 @@ from pilot.learn.model import build_pilotnet
 from pilot.sim.wire import SimulatorWire
 from pilot.udacity.numbers import read_culture_number
 from tests.drive_support import camera_jpeg, run_drive
+from tests.stage_runner import copy_project, run_stage, set_params
 
 STEERING_TOLERANCE = 1e-4
 
@@ -31,7 +32,7 @@ def test_drive_server_with_litert_runtime_answers_a_telemetry(pilotnet, litert_f
     jpeg = camera_jpeg(7)
     expected = float(np.clip(pilotnet(to_model_input(preprocess(decode_jpeg_rgb(jpeg)))[np.newaxis],
                                       training=False).numpy()[0, 0], -1, 1))
-    server = DriveServerProcess(litert_file, extra_args=("--runtime", "litert"))
+    server = DriveServerProcess(litert_file, extra_args=("--runtime", "litert", "--threads", "2"))
     server.start()
     try:
         with SimulatorWire(server.host, server.port) as wire:
@@ -42,7 +43,8 @@ def test_drive_server_with_litert_runtime_answers_a_telemetry(pilotnet, litert_f
         assert server.stop() == 0
     assert name == "steer"
     assert read_culture_number(data["steering_angle"])[0] == pytest.approx(expected, abs=STEERING_TOLERANCE)
-    assert any(f"model {litert_file} loaded" in line and "litert inference" in line for line in server.output)
+    assert any(f"model {litert_file} loaded" in line and "litert inference, 2 threads" in line
+               for line in server.output)
 
 
 def test_drive_runtime_mismatches_get_one_sentence(litert_file, tmp_path):
@@ -54,3 +56,14 @@ def test_drive_runtime_mismatches_get_one_sentence(litert_file, tmp_path):
     assert "not found" in result.stderr and ".tflite file" in result.stderr
     result = run_drive([str(litert_file), "--runtime", "litert", "--saliency", "--port", "0"])
     assert result.returncode != 0 and "need the Keras model" in result.stderr
+    result = run_drive([str(litert_file), "--runtime", "litert", "--threads", "0", "--port", "0"])
+    assert result.returncode != 0 and "--threads must be a whole number of threads, 1 or more" in result.stderr
+
+
+@pytest.mark.parametrize("bad", [0, "two", None])
+def test_a_bad_litert_threads_param_gets_one_sentence(litert_file, tmp_path, bad):
+    root = copy_project(tmp_path / "project", with_dvc=False)
+    set_params(root, "drive", litert_threads=bad)
+    result = run_stage("drive.py", [str(litert_file), "--runtime", "litert", "--port", "0"], root, timeout_s=120)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "drive.litert_threads must be a whole number of threads, 1 or more" in result.stderr
