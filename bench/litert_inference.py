@@ -18,6 +18,7 @@ count with both runtimes on it. Each run also times LiteRT on the drive server's
 drive server's pairing (Keras on drive.inference_threads).
 
     .venv/bin/python bench/litert_inference.py [--threads 1,2] [--model models/model.keras] [--rounds 5]
+                                               [--real-images ../shared/real-sample/IMG]
 
 --threads N,M runs each listed count in its own process (TensorFlow fixes its threads at start-up).
 """
@@ -96,7 +97,20 @@ def interpreter_call(content: bytes, threads: int, xnnpack: bool, invoke_only: b
     return call
 
 
-def measure(threads: int, model_path: Path | None, rounds: int) -> None:
+def real_frames(folder: Path) -> list:
+    """Every JPEG in a recording's IMG folder, preprocessed, and its mirror image (a real frame too)."""
+    import numpy as np
+
+    from pilot.imaging import decode_jpeg_rgb, preprocess
+
+    paths = sorted(folder.glob("*.jpg"))
+    if not paths:
+        raise SystemExit(f"litert_inference: no .jpg files in {folder}")
+    rgbs = [decode_jpeg_rgb(path.read_bytes()) for path in paths]
+    return [preprocess(np.ascontiguousarray(image)) for rgb in rgbs for image in (rgb, rgb[:, ::-1])]
+
+
+def measure(threads: int, model_path: Path | None, rounds: int, real_images: Path | None) -> None:
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -147,6 +161,15 @@ def measure(threads: int, model_path: Path | None, rounds: int) -> None:
                 call(frame)
                 times.append(time.perf_counter() - started)
             medians[name].append(float(np.median(times)) * 1e3)
+    if real_images is not None:
+        real = real_frames(real_images)
+        keras_real = np.array([keras_predictor.predict_preprocessed(f) for f in real])
+        print(f"max |steering - keras| on {len(real)} frames from the Unity simulator ({real_images}, "
+              f"each also mirrored):")
+        for name in ("litert f32 set_tensor/get_tensor (XNNPACK)", "litert fp16 weights (XNNPACK)",
+                     "litert int8 dynamic (XNNPACK)"):
+            error = np.max(np.abs(np.array([calls[name](f) for f in real]) - keras_real))
+            print(f"  {name:52s} {error:.1e}")
     reference = np.array(medians["keras FastPredictor"])
     print(f"threads={threads}: median ms per frame over {rounds} rounds of {CALLS_PER_ROUND} calls; "
           f"ratio = median per-round ratio to keras FastPredictor; max |steering - keras| on 100 camera frames")
@@ -165,14 +188,18 @@ def main() -> None:
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts, each in its own process")
     parser.add_argument("--model", type=Path, help="a .keras model (default: a PilotNet fitted here for a moment)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--real-images", type=Path, metavar="DIR",
+                        help="also check steering on a real recording's IMG folder (e.g. ../shared/real-sample/IMG)")
     parser.add_argument("--one-process", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_process is not None:
-        return measure(args.one_process, args.model, args.rounds)
+        return measure(args.one_process, args.model, args.rounds, args.real_images)
     for threads in (int(value) for value in args.threads.split(",")):
         command = [sys.executable, __file__, "--one-process", str(threads), "--rounds", str(args.rounds)]
         if args.model:
             command += ["--model", str(args.model)]
+        if args.real_images:
+            command += ["--real-images", str(args.real_images)]
         if subprocess.run(command).returncode != 0:
             sys.exit(f"litert_inference: the run with {threads} thread(s) failed")
 
