@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from PIL import Image
+
+from pilot.udacity.simulator import IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
 
 CROP_ROWS = (60, 135)            # the seed keeps rows 60:135 (drops sky and hood)
 BLUR_KERNEL = (3, 3)             # Gaussian, sigma derived from the kernel (sigma=0)
 MODEL_HEIGHT_PX = 66
 MODEL_WIDTH_PX = 200
 MODEL_INPUT_SHAPE = (MODEL_HEIGHT_PX, MODEL_WIDTH_PX, 3)
+CAMERA_FRAME_SHAPE = (IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX, 3)   # the simulator's camera frame, RGB
 
 
 def decode_jpeg_rgb(jpeg_bytes: bytes) -> np.ndarray:
@@ -81,3 +85,44 @@ def seed_img_preprocess(img: np.ndarray) -> np.ndarray:
     img = cv2.resize(img, (200, 66))
     img = img / 255
     return img
+
+
+# ---------------------------------------------------------------- what a model takes as input
+
+@dataclass(frozen=True)
+class InputContract:
+    """What a steering model takes: which uint8 image a camera frame becomes, and what float it sees.
+
+    The model sees float32(`prepare(rgb)`) / `divisor`: a division, not a multiplication, so that the
+    seed's contract gives the bytes `to_model_input` gives.
+    """
+    name: str
+    shape: tuple[int, int, int]
+    divisor: float
+    summary: str                     # for start-up lines: what the server feeds the model
+
+    def prepare(self, rgb: np.ndarray) -> np.ndarray:
+        """A camera frame (RGB uint8) -> the uint8 image this contract feeds the model."""
+        if self.shape == MODEL_INPUT_SHAPE:
+            return preprocess(rgb)
+        if rgb.dtype != np.uint8 or rgb.shape != self.shape:
+            raise ValueError(f"expected a {self.shape[1]}x{self.shape[0]} RGB uint8 camera frame, "
+                             f"got {rgb.dtype} {rgb.shape}")
+        return rgb
+
+
+# the seed's notebook: the model takes the preprocessed 66x200 YUV image in [0, 1]
+SEED_INPUT = InputContract("seed", MODEL_INPUT_SHAPE, 255.0, "seed preprocessing")
+# the Udacity P3 convention: the model takes the camera's RGB frame in 0..255 and crops and normalises itself
+CAMERA_INPUT = InputContract("camera", CAMERA_FRAME_SHAPE, 1.0, "the camera frame as it is; the model crops and normalises")
+INPUT_CONTRACTS = (SEED_INPUT, CAMERA_INPUT)
+
+
+def contract_for_input_shape(shape: tuple) -> InputContract | None:
+    """The contract of a model whose input is (height, width, channels) `shape`; None if none fits."""
+    return next((contract for contract in INPUT_CONTRACTS if tuple(shape) == contract.shape), None)
+
+
+def contracts_sentence() -> str:
+    """The supported input shapes, for a sentence that refuses another."""
+    return " or ".join(f"{c.shape[0]}x{c.shape[1]}x{c.shape[2]} ({c.summary})" for c in INPUT_CONTRACTS)

@@ -1,9 +1,6 @@
 """NVIDIA PilotNet exactly as the seed notebook builds it (252,219 parameters)."""
 from __future__ import annotations
 
-import zipfile
-from pathlib import Path
-
 import keras
 from keras import layers
 
@@ -32,18 +29,3 @@ def build_pilotnet(learning_rate: float = 1e-3) -> keras.Model:
     )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse")
     return model
-
-
-def load_keras_archive(path: Path, compile: bool = False) -> keras.Model:
-    """Load a .keras file; ValueError naming the file if it is truncated or corrupt.
-
-    A cut-short archive makes Keras say "File not found" and a damaged one raises
-    zipfile.BadZipFile: neither tells the user that the file itself is broken.
-    """
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is truncated or corrupt (not a whole .keras archive): "
-                         "run `dvc repro train` again")
-    try:
-        return keras.models.load_model(path, compile=compile)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ValueError(f"{path} is truncated or corrupt ({exc}): run `dvc repro train` again") from exc

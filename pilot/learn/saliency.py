@@ -12,8 +12,26 @@ import numpy as np
 import tensorflow as tf
 
 
+# layers that keep every pixel where it is: the mask passes them unchanged
+PIXEL_PRESERVING = (keras.layers.InputLayer, keras.layers.Dropout, keras.layers.SpatialDropout2D,
+                    keras.layers.GaussianNoise, keras.layers.GaussianDropout, keras.layers.BatchNormalization,
+                    keras.layers.LayerNormalization, keras.layers.Activation, keras.layers.ELU, keras.layers.ReLU,
+                    keras.layers.LeakyReLU, keras.layers.PReLU, keras.layers.Rescaling)
+
+
 def _conv_layers(model: keras.Model) -> list[keras.layers.Conv2D]:
-    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    """The model's convolutions; ValueError (one sentence) when its image part is not a chain VisualBackProp follows."""
+    if not isinstance(model, keras.Sequential):
+        raise ValueError("VisualBackProp here follows a Sequential chain of convolutions; this model is not Sequential.")
+    layers = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Flatten):
+            break
+        if isinstance(layer, keras.layers.Conv2D) and layer.padding == "valid" and layer.dilation_rate == (1, 1):
+            layers.append(layer)
+        elif not isinstance(layer, PIXEL_PRESERVING):
+            raise ValueError(f"VisualBackProp here follows a chain of valid convolutions; this model's "
+                             f"{type(layer).__name__} layer '{layer.name}' moves pixels in another way.")
     if not layers:
         raise ValueError("the model has no convolution layers to explain.")
     return layers

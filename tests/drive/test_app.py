@@ -16,7 +16,7 @@ from pilot.drive.control import PIController, SeedLinearController
 from pilot.drive.record import DriveRecorder
 from pilot.imaging import decode_jpeg_rgb
 from pilot.learn.model import build_pilotnet
-from pilot.drive.predictor import FastPredictor
+from pilot.learn.predictors import FastPredictor
 from pilot.drive.app import create_app, local_origin
 from pilot.drive.telemetry import (ClientState, DriveStats, MalformedTelemetry, format_for_client, handle_telemetry,
                                    read_client_number)

@@ -13,7 +13,7 @@ from werkzeug.test import Client
 from pilot.drive.app import STATIC_DIR, create_app
 from pilot.drive.control import PIController
 from pilot.drive.live import HISTORY_S, LiveView, model_input_png, saliency_overlay_png
-from pilot.drive.predictor import FastPredictor
+from pilot.learn.predictors import FastPredictor
 from pilot.drive.telemetry import DriveStats, Frame, Reply, safe_reply
 from pilot.imaging import decode_jpeg_rgb, preprocess
 from pilot.imaging import to_model_input

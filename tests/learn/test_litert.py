@@ -9,12 +9,14 @@ import pytest
 from PIL import Image
 
 from pilot.data.synthetic import road_frame
-from pilot.drive.litert import LiteRTLoadError, LiteRTPredictor, convert_to_litert, load_litert_predictor, save_litert
-from pilot.drive.predictor import FastPredictor, ModelLoadError, load_steering_model
-from pilot.imaging import MODEL_INPUT_SHAPE, decode_jpeg_rgb, preprocess
+from pilot.imaging import CAMERA_INPUT, MODEL_INPUT_SHAPE, decode_jpeg_rgb, preprocess
+from pilot.learn.litert import LiteRTLoadError, LiteRTPredictor, convert_to_litert, load_litert_predictor, save_litert
+from pilot.learn.model_file import ModelFileError, load_model_file
+from pilot.learn.predictors import FastPredictor
+from tests.learn.field_models import p3_camera_model
 from tests.learn.fitted_model import fitted_pilotnet
 
-STEERING_TOLERANCE = 1e-4
+STEERING_TOLERANCE = 1e-5
 
 
 def _jpeg(rgb: np.ndarray) -> bytes:
@@ -44,7 +46,7 @@ def frames() -> list[np.ndarray]:
             for i in range(100)]
 
 
-def test_litert_steering_matches_keras_within_1e_4_on_100_jpeg_frames(pilotnet, litert_file, frames):
+def test_litert_steering_matches_keras_within_1e_5_on_100_jpeg_frames(pilotnet, litert_file, frames):
     litert = load_litert_predictor(litert_file)
     keras_predictor = FastPredictor(pilotnet)
     keras_steering = np.array([keras_predictor.predict_rgb(rgb) for rgb in frames])
@@ -53,7 +55,18 @@ def test_litert_steering_matches_keras_within_1e_4_on_100_jpeg_frames(pilotnet, 
     assert np.max(np.abs(litert_steering - keras_steering)) <= STEERING_TOLERANCE
     # the zero-copy input buffer holds each new frame: the same frame again gives the same answer
     assert [litert.predict_rgb(rgb) for rgb in frames[:3]] == litert_steering[:3].tolist()
-    assert litert.predict_preprocessed(preprocess(frames[0])) == litert.predict_rgb(frames[0])
+    assert litert.predict_input(preprocess(frames[0])) == litert.predict_rgb(frames[0])
+
+
+def test_a_camera_frame_model_converts_and_steers_as_keras(frames):
+    """A model that takes the 160x320 camera frame (Udacity P3) converts with its own input contract."""
+    model = p3_camera_model()
+    litert = LiteRTPredictor(convert_to_litert(model, contract=CAMERA_INPUT))
+    keras_predictor = FastPredictor(model, CAMERA_INPUT)
+    assert litert.contract == CAMERA_INPUT
+    steering = [keras_predictor.predict_rgb(rgb) for rgb in frames[:20]]
+    assert np.std(steering) > 1e-3
+    assert max(abs(litert.predict_rgb(rgb) - s) for rgb, s in zip(frames[:20], steering)) <= STEERING_TOLERANCE
 
 
 def test_two_threads_steer_as_one_does(litert_file, frames):
@@ -68,9 +81,9 @@ def test_two_threads_steer_as_one_does(litert_file, frames):
 def test_a_frame_of_the_wrong_shape_is_refused(litert_file):
     litert = load_litert_predictor(litert_file)
     with pytest.raises(ValueError, match="expected uint8"):
-        litert.predict_preprocessed(np.zeros((66, 200), np.uint8))
+        litert.predict_input(np.zeros((66, 200), np.uint8))
     with pytest.raises(ValueError, match="expected uint8"):
-        litert.predict_preprocessed(np.zeros(MODEL_INPUT_SHAPE, np.float32))
+        litert.predict_input(np.zeros(MODEL_INPUT_SHAPE, np.float32))
 
 
 def test_conversion_is_float32_and_reproducible(pilotnet, litert_file):
@@ -97,12 +110,12 @@ def test_unusable_files_get_one_sentence(tmp_path, pilotnet, litert_file):
     (tmp_path / "broken.tflite").write_bytes(b"not a flatbuffer")
     with pytest.raises(LiteRTLoadError, match="could not be read as a LiteRT model"):
         load_litert_predictor(tmp_path / "broken.tflite")
-    with pytest.raises(LiteRTLoadError, match="the drive server feeds one uint8"):
+    with pytest.raises(LiteRTLoadError, match="the drive server feeds one uint8 frame of 66x200x3"):
         LiteRTPredictor(_tiny_litert(), source="tiny.tflite")
     with pytest.raises(ValueError, match="must end in .tflite"):
         save_litert(pilotnet, tmp_path / "model.lite")
-    with pytest.raises(ModelLoadError, match="is a LiteRT model: add --runtime litert"):
-        load_steering_model(litert_file)
+    with pytest.raises(ModelFileError, match="is a LiteRT model: pass the Keras model it was converted from"):
+        load_model_file(litert_file)
 
 
 def _tiny_litert() -> bytes:

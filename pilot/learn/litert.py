@@ -1,10 +1,10 @@
-"""The edge model: PilotNet as a LiteRT (TensorFlow Lite) flatbuffer, and a predictor that runs it.
+"""The edge model: a steering model as a LiteRT (TensorFlow Lite) flatbuffer, and a predictor that runs it.
 
-`convert_to_litert` traces the Keras model for one uint8 frame, the /255 included (the
-converter folds it into the first convolution's weights), and converts it in float32 by
-default (no quantisation), so its steering matches the Keras model's within 1e-4.
-`LiteRTPredictor` has FastPredictor's interface (one preprocessed frame in, one steering
-value out): XNNPACK kernels (the interpreter's default delegate, asked for explicitly), the
+`convert_to_litert` traces the Keras model for one uint8 frame of its input contract, the
+division to float included (for the seed's /255 the converter folds it into the first
+convolution's weights), and converts it in float32 by default (no quantisation), so its
+steering matches the Keras model's within 1e-5. `LiteRTPredictor` has FastPredictor's
+interface (one frame in, one steering value out): XNNPACK kernels (the interpreter's default delegate, asked for explicitly), the
 frame copied straight into the interpreter's input buffer, one thread by default (the drive
 server passes params.yaml's drive.litert_threads: XNNPACK splits a frame's convolutions across
 threads, which TensorFlow's kernels do not gain from at this size).
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pilot.imaging import MODEL_INPUT_SHAPE, preprocess
+from pilot.imaging import CAMERA_FRAME_SHAPE, SEED_INPUT, InputContract, contract_for_input_shape, contracts_sentence
 
 if TYPE_CHECKING:
     import keras
@@ -38,8 +38,8 @@ class LiteRTLoadError(Exception):
     """A .tflite file that is missing, unreadable, or does not fit the drive server's input."""
 
 
-def convert_to_litert(model: keras.Model, quantization: str = "none") -> bytes:
-    """A Keras steering model -> a .tflite: uint8 (1, 66, 200, 3) in, (1, 1) steering out."""
+def convert_to_litert(model: keras.Model, quantization: str = "none", contract: InputContract = SEED_INPUT) -> bytes:
+    """A Keras steering model -> a .tflite: one uint8 frame of `contract` in, (1, 1) steering out."""
     import keras
     import tensorflow as tf
 
@@ -48,10 +48,11 @@ def convert_to_litert(model: keras.Model, quantization: str = "none") -> bytes:
 
     archive = keras.export.ExportArchive()           # a SavedModel that holds the weights
     archive.track(model)
+    divisor = contract.divisor
     archive.add_endpoint(
         "serve",
-        lambda image_uint8: model(tf.cast(image_uint8, tf.float32) / 255.0, training=False),
-        input_signature=[tf.TensorSpec((1, *MODEL_INPUT_SHAPE), tf.uint8, name="yuv_image")],
+        lambda image_uint8: model(tf.cast(image_uint8, tf.float32) / divisor, training=False),
+        input_signature=[tf.TensorSpec((1, *contract.shape), tf.uint8, name="image")],
     )
     with tempfile.TemporaryDirectory() as scratch:
         archive.write_out(scratch, verbose=False)
@@ -60,13 +61,14 @@ def convert_to_litert(model: keras.Model, quantization: str = "none") -> bytes:
         return converter.convert()
 
 
-def save_litert(model: keras.Model, path: str | Path, quantization: str = "none") -> Path:
+def save_litert(model: keras.Model, path: str | Path, quantization: str = "none",
+                contract: InputContract = SEED_INPUT) -> Path:
     """Convert `model` and write it to `path` (.tflite)."""
     path = Path(path)
     if path.suffix != LITERT_SUFFIX:
         raise ValueError(f"a LiteRT model file must end in {LITERT_SUFFIX}, got {path}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(convert_to_litert(model, quantization))
+    path.write_bytes(convert_to_litert(model, quantization, contract))
     return path
 
 
@@ -86,31 +88,33 @@ class LiteRTPredictor:
             raise LiteRTLoadError(f"{source} could not be read as a LiteRT model ({exc}).") from exc
         inputs = self._interpreter.get_input_details()
         outputs = self._interpreter.get_output_details()
-        expected = (1, *MODEL_INPUT_SHAPE)
-        if (len(inputs) != 1 or tuple(inputs[0]["shape"]) != expected or inputs[0]["dtype"] != np.uint8
+        contract = contract_for_input_shape(tuple(inputs[0]["shape"])[1:]) if len(inputs) == 1 else None
+        if (contract is None or inputs[0]["shape"][0] != 1 or inputs[0]["dtype"] != np.uint8
                 or len(outputs) != 1 or int(np.prod(outputs[0]["shape"])) != 1):
             raise LiteRTLoadError(
                 f"{source} takes {[(tuple(d['shape']), d['dtype'].__name__) for d in inputs]} and returns "
-                f"{[tuple(d['shape']) for d in outputs]}, but the drive server feeds one uint8 {expected} "
-                f"frame and reads one steering value: convert the model with pilot.drive.litert (the train stage does)."
+                f"{[tuple(d['shape']) for d in outputs]}, but the drive server feeds one uint8 frame of "
+                f"{contracts_sentence()} and reads one steering value: convert the model with "
+                f"pilot.learn.litert (the drive server and the train stage do)."
             )
+        self.contract = contract
         # Zero-copy views of the input and output buffers: a fresh view per call, never one
         # held across invoke() (the interpreter may move its buffers).
         self._input = self._interpreter.tensor(inputs[0]["index"])
         self._output = self._interpreter.tensor(outputs[0]["index"])
-        self.predict_rgb(np.zeros((160, 320, 3), np.uint8))  # warm up at load, as FastPredictor
+        self.predict_rgb(np.zeros(CAMERA_FRAME_SHAPE, np.uint8))  # warm up at load, as FastPredictor
 
-    def predict_preprocessed(self, preprocessed: np.ndarray) -> float:
-        """uint8 (66, 200, 3) from pilot.imaging.preprocess -> raw model output."""
-        if preprocessed.shape != MODEL_INPUT_SHAPE or preprocessed.dtype != np.uint8:
-            raise ValueError(f"expected uint8 {MODEL_INPUT_SHAPE}, got {preprocessed.dtype} {preprocessed.shape}")
-        self._input()[0] = preprocessed
+    def predict_input(self, image: np.ndarray) -> float:
+        """The contract's uint8 image (for the seed's: pilot.imaging.preprocess) -> raw model output."""
+        if image.shape != self.contract.shape or image.dtype != np.uint8:
+            raise ValueError(f"expected uint8 {self.contract.shape}, got {image.dtype} {image.shape}")
+        self._input()[0] = image
         self._interpreter.invoke()
         return float(self._output().reshape(-1)[0])
 
     def predict_rgb(self, rgb: np.ndarray) -> float:
         """An RGB camera frame (uint8 HxWx3) -> raw model output."""
-        return self.predict_preprocessed(preprocess(rgb))
+        return self.predict_input(self.contract.prepare(rgb))
 
 
 def load_litert_predictor(path: str | Path, threads: int = 1) -> LiteRTPredictor:
