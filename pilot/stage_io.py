@@ -2,10 +2,20 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
+
+
+MODEL_FILE_EXIT_CODE = 2       # a model file a stage cannot use (missing, unreadable, holding code, wrong shape)
+
+
+def exit_with(stage: str, sentence: str, code: int = 1) -> NoReturn:
+    """Print `stage: sentence` to stderr and exit with `code`: what a user gets instead of a traceback."""
+    print(f"{stage}: {sentence}", file=sys.stderr, flush=True)
+    raise SystemExit(code)
 
 
 class ParamsSection(dict):

@@ -1,15 +1,16 @@
 """drive: serve a steering model to the Udacity simulator (press Autonomous to connect).
 
-    python stages/drive.py [MODEL] [--runtime keras|litert] [--host H] [--port P] [--set-speed MPH]
+    python stages/drive.py [MODEL] [--runtime auto|keras|litert] [--host H] [--port P] [--set-speed MPH]
                            [--controller pi|seed] [--record DIR] [--saliency] [--threads N]
-                           [--allow-architecture-mismatch]
+                           [--trust-model-code]
     python stages/drive.py video RECORDING_DIR [--out FILE.mp4]
 
-Defaults come from params.yaml's drive section; MODEL is a .keras file from this pipeline
-or a seed notebook's model.h5 (a file whose stored layers are not the seed's PilotNet is
-refused unless --allow-architecture-mismatch; no code stored in a model file ever runs),
-or with --runtime litert the .tflite the train stage writes beside the .keras (the
-default MODEL's .tflite twin).
+Defaults come from params.yaml's drive section; MODEL is a .keras file or a Keras 2 model.h5
+(this pipeline's, the seed notebook's, or any other built from Keras's own layers), built as
+its file describes; a layer that needs code (a Lambda, a custom class) is refused unless
+--trust-model-code. A model takes the seed's preprocessed 66x200x3 image or the 160x320x3
+camera frame. --runtime auto (the default) serves LiteRT when its conversion (cached) steers
+as Keras does, else Keras; with --runtime litert MODEL may be a .tflite itself.
 Prints where it listens, then one line per second while a client drives; a browser at
 http://HOST:PORT/ shows the live page. SIGINT (Ctrl+C) or SIGTERM stops it within a
 fraction of a second.
@@ -22,13 +23,15 @@ import threading
 import time
 from pathlib import Path
 
-from pilot.drive.control import make_controller
-from pilot.drive.litert import LITERT_SUFFIX
-from pilot.drive.record import DriveRecorder, DriveRecordError
-from pilot.stage_io import load_params
 from pilot.drive.app import create_app
+from pilot.drive.control import make_controller
 from pilot.drive.live import LiveView
+from pilot.drive.record import DriveRecorder, DriveRecordError
 from pilot.drive.telemetry import DriveStats
+from pilot.learn.litert import LITERT_SUFFIX        # none of these imports TensorFlow: that waits for the model
+from pilot.learn.model_file import TRUST_FLAG, ModelFileError, check_model_file
+from pilot.learn.runtime import RUNTIMES
+from pilot.stage_io import MODEL_FILE_EXIT_CODE, exit_with, load_params
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SALIENCY_INTERVAL_S = 1.0        # --saliency: at most one VisualBackProp a second
@@ -49,14 +52,15 @@ def video_main(argv: list[str]) -> None:
     print(f"drive video: {count} frames -> {out}")
 
 
-def start_saliency_thread(live: LiveView, model) -> None:
+def start_saliency_thread(live: LiveView, model, divisor: float) -> None:
     """Explain the latest frame about once a second in a daemon OS thread (TensorFlow releases
     the GIL, so the driving loop in the main thread goes on)."""
-    from pilot.imaging import to_model_input
+    import numpy as np
+
     from pilot.learn.saliency import visual_backprop
 
-    def explain(preprocessed):
-        return visual_backprop(model, to_model_input(preprocessed)[None])[0]
+    def explain(model_input):
+        return visual_backprop(model, (model_input.astype(np.float32) / np.float32(divisor))[None])[0]
 
     def loop() -> None:
         while True:
@@ -73,10 +77,11 @@ def start_saliency_thread(live: LiveView, model) -> None:
 
 def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", nargs="?", help="a .keras or seed model.h5; with --runtime litert a .tflite "
-                        f"(default: {params['model']} or, for litert, its {LITERT_SUFFIX} twin)")
-    parser.add_argument("--runtime", choices=("keras", "litert"), default="keras",
-                        help="litert: the edge model (.tflite) on the LiteRT interpreter")
+    parser.add_argument("model", nargs="?", help="a .keras or Keras 2 model.h5; with --runtime litert also "
+                        f"a .tflite (default: {params['model']})")
+    parser.add_argument("--runtime", choices=RUNTIMES, default=params["runtime"],
+                        help="auto: LiteRT when it steers as Keras does (converted once, cached), else Keras; "
+                             "keras or litert force one")
     parser.add_argument("--host", default=params["host"], help="address to bind (default: local only)")
     parser.add_argument("--port", type=int, default=params["port"], help="0 picks a free port")
     parser.add_argument("--set-speed", type=float, metavar="MPH",
@@ -92,51 +97,31 @@ def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
     parser.add_argument("--inference", choices=("fast", "seed"), default="fast",
                         help="seed: the seed's per-frame model.predict, for benchmarks only")
     parser.add_argument("--threads", type=int, metavar="N",
-                        help="inference threads per frame (default: params.yaml's inference_threads, "
-                             "or litert_threads with --runtime litert)")
-    parser.add_argument("--allow-architecture-mismatch", action="store_true",
-                        help="drive a model whose stored layers differ from the seed's PilotNet "
-                             "(an .h5 drives as PilotNet with its weights; a .keras as stored)")
+                        help="inference threads per frame, for either runtime (default: params.yaml's "
+                             "inference_threads for Keras, litert_threads for LiteRT)")
+    parser.add_argument(TRUST_FLAG, dest="trust_model_code", action="store_true",
+                        help="let code stored in the model file (a Lambda, a custom layer) run: only for "
+                             "a file you made or trust")
     args = parser.parse_args(argv)
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads must be a whole number of threads, 1 or more, got {args.threads}")
-    if args.runtime == "litert" and (args.inference != "fast" or args.saliency):
-        parser.error("--inference seed and --saliency need the Keras model: drop them for --runtime litert")
+    if args.inference == "seed" and args.runtime == "litert":
+        parser.error("--inference seed is the seed's Keras path: drop it for --runtime litert")
+    if args.inference == "seed":
+        args.runtime = "keras"
     return args
 
 
-def default_model(params: dict, runtime: str) -> str:
-    """params.yaml's drive.model, or its .tflite twin for the LiteRT runtime."""
-    model = params["model"]
-    return str(Path(model).with_suffix(LITERT_SUFFIX)) if runtime == "litert" else model
-
-
-def inference_threads(args: argparse.Namespace, params: dict) -> int:
-    """--threads, or params.yaml's count for the runtime; ValueError with one sentence if it is not one."""
-    if args.threads is not None:
-        return args.threads
-    key = "litert_threads" if args.runtime == "litert" else "inference_threads"
-    threads = params[key]
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"params.yaml's drive.{key} must be a whole number of threads, 1 or more, got {threads!r}.")
-    return threads
-
-
-def load_model_predictor(model_path: Path, args: argparse.Namespace, threads: int):
-    """The predictor for --runtime (imports TensorFlow); ValueError with one sentence if unusable."""
-    if args.runtime == "litert":
-        from pilot.drive.litert import LiteRTLoadError, load_litert_predictor
-        try:
-            return load_litert_predictor(model_path, threads)
-        except LiteRTLoadError as error:
-            raise ValueError(str(error)) from error
-    from pilot.drive.predictor import ModelLoadError, limit_inference_threads, load_predictor
-    if args.inference == "fast":       # the seed path keeps TensorFlow's defaults, as the seed ran
-        limit_inference_threads(threads)
-    try:
-        return load_predictor(model_path, args.inference, args.allow_architecture_mismatch)
-    except ModelLoadError as error:
-        raise ValueError(str(error)) from error
+def inference_threads(args: argparse.Namespace, params: dict) -> tuple[int, int]:
+    """(Keras threads, LiteRT threads): --threads for both, else params.yaml's; ValueError with one sentence."""
+    counts = []
+    for key in ("inference_threads", "litert_threads"):
+        threads = params[key] if args.threads is None else args.threads
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"params.yaml's drive.{key} must be a whole number of threads, 1 or more, "
+                             f"got {threads!r}.")
+        counts.append(threads)
+    return counts[0], counts[1]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -150,13 +135,14 @@ def main(argv: list[str] | None = None) -> None:
     speed_key = "set_speed_mph" if args.controller == "pi" else "speed_limit_mph"
     if args.set_speed is not None:
         params[speed_key] = args.set_speed
-    model_path = Path(args.model or default_model(params, args.runtime))
+    model_path = Path(args.model or params["model"])
     if not model_path.exists() and args.model is None:
         model_path = PROJECT_ROOT / model_path      # the default is relative to the project
-    if not model_path.is_file():
-        kinds = f"a {LITERT_SUFFIX} file" if args.runtime == "litert" else "a .keras or seed model.h5"
-        sys.exit(f"drive: model file {args.model or model_path} not found: train one with `dvc repro` "
-                 f"or pass the path of {kinds}.")
+    if not (args.runtime == "litert" and model_path.suffix.lower() == LITERT_SUFFIX):
+        try:
+            check_model_file(model_path, args.trust_model_code)   # the loader's sentences before the port opens
+        except ModelFileError as error:
+            exit_with("drive", str(error), MODEL_FILE_EXIT_CODE)
     from pilot.drive.serve import configure_logging, open_listener, serve  # eventlet: start-up code only
     configure_logging("drive: ")     # one line per event, TensorFlow's and eventlet's included
     try:
@@ -171,21 +157,25 @@ def main(argv: list[str] | None = None) -> None:
 
     started_s = time.perf_counter()
     try:
-        threads = inference_threads(args, params)
-        predictor = load_model_predictor(model_path, args, threads)   # TensorFlow
+        keras_threads, litert_threads = inference_threads(args, params)
     except ValueError as error:
         sys.exit(f"drive: {error}")
-    inference = "litert" if args.runtime == "litert" else args.inference
-    threads_note = "" if inference == "seed" else f", {threads} thread{'s' if threads > 1 else ''}"
-    print(f"drive: model {model_path} loaded in {time.perf_counter() - started_s:.1f} s "
-          f"({inference} inference{threads_note}); controller {args.controller} at {params[speed_key]:g} mph"
+    from pilot.learn.runtime import load_stage_model      # TensorFlow
+    served = load_stage_model("drive", model_path, args.trust_model_code, args.runtime, keras_threads,
+                              litert_threads, inference=args.inference)
+    if args.saliency and served.keras_model is None:
+        print("drive: --saliency needs the Keras model: a .tflite served as it is has none; driving goes on "
+              "without it.", flush=True)
+    print(f"drive: model {model_path} loaded in {time.perf_counter() - started_s:.1f} s; {served.line()}; "
+          f"controller {args.controller} at {params[speed_key]:g} mph"
           + (f"; recording to {args.record}" if recorder else ""), flush=True)
 
+    predictor = served.predictor
     stats = DriveStats()
     controller_name = f"{args.controller} at {params[speed_key]:g} mph"
-    live = LiveView(stats, model_path.name, controller_name)
-    if args.saliency:
-        start_saliency_thread(live, predictor.model)
+    live = LiveView(stats, model_path.name, controller_name, model_input=predictor.contract)
+    if args.saliency and served.keras_model is not None:
+        start_saliency_thread(live, served.keras_model, predictor.contract.divisor)
     sio, app = create_app(predictor, lambda: make_controller(args.controller, params),
                           params["max_payload_bytes"], recorder=recorder, stats=stats,
                           model_name=model_path.name, frame_dt_s=args.frame_dt,

@@ -2,7 +2,9 @@
 
 Writes MSE, MAE, RMSE and R² for the model and for a predictor that always answers
 the training set's mean steering, the predicted-vs-true pairs and the error by
-steering bin (CSV plots). `model` is measured against the labels the model trained on
+steering bin (CSV plots). The model may be any file the drive server takes: one that takes
+the seed's preprocessed image reads the validation shards; one that takes the camera frame
+as it is (160x320x3) reads the validation frames' centre JPEGs (--val). `model` is measured against the labels the model trained on
 (smoothed when ingest.smooth_steering_s is set); with --val, `model_vs_raw` and
 `model_vs_smoothed` measure it against the recorded and the smoothed steering.
 """
@@ -17,24 +19,22 @@ import pandas as pd
 
 from pilot.data.records import make_dataset, read_manifest, shard_examples, shard_files, unreadable_shard_error
 from pilot.data.frames import read_frames
+from pilot.imaging import SEED_INPUT, read_jpeg_rgb
 from pilot.learn.evaluation import constant_baseline, error_by_bin, raw_and_smoothed_metrics, regression_metrics
+from pilot.learn.model_file import TRUST_FLAG
+from pilot.learn.runtime import load_stage_model
 from pilot.stage_io import load_params, write_metrics
 
 BATCH_SIZE = 500
 
 
 def predict(
-    model_path: Path, files: list[str], examples: int, examples_by_file: dict[str, int] | None = None,
+    model, files: list[str], examples: int, examples_by_file: dict[str, int] | None = None,
     encoding: str = "png",
 ) -> tuple[np.ndarray, np.ndarray]:
     """(true, predicted) steering for every example in `files`, in file order."""
     import tensorflow as tf
 
-    from pilot.learn.model import load_keras_archive
-
-    if not model_path.is_file():
-        raise FileNotFoundError(f"{model_path} not found: run the train stage first (dvc repro train)")
-    model = load_keras_archive(model_path)
     truths, predictions = [], []
     try:
         for images, steering in make_dataset(files, BATCH_SIZE, training=False, examples=examples,
@@ -46,6 +46,12 @@ def predict(
     return np.concatenate(truths), np.concatenate(predictions)
 
 
+def predict_camera_frames(predictor, val_frames: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(true, predicted) steering on each validation frame's centre JPEG, for a model that takes the camera frame."""
+    predictions = [predictor.predict_rgb(read_jpeg_rgb(str(path))) for path in val_frames["center"]]
+    return val_frames["steering"].to_numpy(dtype=float), np.asarray(predictions, dtype=float)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=Path, required=True, help="augment stage's folder (shards + manifest)")
@@ -53,16 +59,30 @@ def main() -> None:
     parser.add_argument("--metrics", type=Path, required=True, help="where to write the metrics (JSON)")
     parser.add_argument("--plots-dir", type=Path, required=True, help="folder for the CSV plots")
     parser.add_argument("--val", type=Path, help="split stage's val.csv (raw and smoothed labels per frame)")
+    parser.add_argument(TRUST_FLAG, dest="trust_model_code", action="store_true",
+                        help="let code stored in the model file run (only for a file you made or trust)")
     args = parser.parse_args()
     params = load_params("evaluate")
     try:
         manifest = read_manifest(args.records)
         train_mean = float(manifest["splits"]["train"]["steering_mean"])
-        y_true, y_pred = predict(args.model, shard_files(args.records, "val"),
-                                 int(manifest["splits"]["val"]["examples"]), shard_examples(manifest),
-                                 manifest["image_encoding"])
-        bins = error_by_bin(y_true, y_pred, int(params["steering_bins"]))
         val_frames = read_frames(args.val, made_by="split") if args.val else None
+    except (FileNotFoundError, ValueError) as exc:
+        sys.exit(f"evaluate: {exc}")
+    except KeyError as exc:
+        sys.exit(f"evaluate: the manifest lacks {exc}: run the augment stage again")
+    served = load_stage_model("evaluate", args.model, args.trust_model_code)
+    try:
+        if served.predictor.contract == SEED_INPUT:
+            y_true, y_pred = predict(served.keras_model, shard_files(args.records, "val"),
+                                     int(manifest["splits"]["val"]["examples"]), shard_examples(manifest),
+                                     manifest["image_encoding"])
+        elif val_frames is not None:
+            y_true, y_pred = predict_camera_frames(served.predictor, val_frames)
+        else:
+            raise ValueError(f"{args.model.name} takes the camera frame, not the preprocessed shards: "
+                             f"pass --val data/split/val.csv to evaluate it on the frames' JPEGs.")
+        bins = error_by_bin(y_true, y_pred, int(params["steering_bins"]))
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"evaluate: {exc}")
     except KeyError as exc:

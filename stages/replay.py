@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from pilot.data.frames import frame_seconds, read_frames
@@ -24,25 +23,14 @@ from pilot.replay.held_out import held_out_frames
 from pilot.replay.loop import ReplaySettings, ReplayTooShort
 from pilot.replay.pictures import ReplayVideo, offset_plot
 from pilot.replay.reference import CarGeometry
+from pilot.learn.model_file import TRUST_FLAG
+from pilot.learn.runtime import load_stage_model
 from pilot.stage_io import load_params, write_metrics
 from pilot.udacity.camera_rig import CameraRig
 
 FRAME_CHOICES = ("held_out", "all")
 EMPTY_SUMMARY = {"autonomy_percent": None, "interventions": 0, "mean_abs_offset_m": None, "max_abs_offset_m": None,
                  "frames_replayed": 0}
-
-
-def replay_model(model_path: Path, inference_threads: int):
-    """The drive server's model path (FastPredictor) as a replay SteeringModel: float [0, 1] batch -> steering."""
-    from pilot.drive.predictor import FastPredictor, limit_inference_threads, load_steering_model
-
-    limit_inference_threads(inference_threads)
-    predictor = FastPredictor(load_steering_model(model_path))
-
-    def steer(batch: np.ndarray) -> np.ndarray:          # to_model_input's x / 255 back to the exact uint8
-        return np.array([predictor.predict_preprocessed(np.rint(batch[0] * 255.0).astype(np.uint8))])
-
-    return steer
 
 
 def chosen_frames(which: str, log: Path, split_dir: Path) -> pd.DataFrame:
@@ -80,8 +68,12 @@ def main() -> None:
     parser.add_argument("--model", type=Path, required=True, help="the trained model (.keras)")
     parser.add_argument("--metrics", type=Path, required=True, help="metrics/replay.json")
     parser.add_argument("--plots-dir", type=Path, required=True, help="offset plots and the mp4")
+    parser.add_argument(TRUST_FLAG, dest="trust_model_code", action="store_true",
+                        help="let code stored in the model file run (only for a file you made or trust)")
     args = parser.parse_args()
     params = load_params("replay")
+    model = load_stage_model("replay", args.model, args.trust_model_code,
+                             keras_threads=int(params["inference_threads"])).predictor.predict_rgb
     try:
         rig = CameraRig(**{key: float(params["rig"][key])
                            for key in ("focal_px", "height_m", "pitch_deg", "yaw_deg", "roll_deg")})
@@ -94,13 +86,6 @@ def main() -> None:
                                   min_speed_mph=float(params["min_speed_mph"]))
         frames = chosen_frames(str(params["frames"]), args.log, args.split_dir)
     except (TypeError, ValueError, FileNotFoundError) as error:
-        sys.exit(f"replay: {error}")
-    if not args.model.is_file():
-        sys.exit(f"replay: {args.model} not found: run `dvc repro train` first.")
-    from pilot.drive.predictor import ModelLoadError
-    try:
-        model = replay_model(args.model, int(params["inference_threads"]))
-    except ModelLoadError as error:
         sys.exit(f"replay: {error}")
 
     args.plots_dir.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from pilot.drive.process import ServerStartError, drive_server
-from pilot.imaging import preprocess, read_jpeg_rgb, to_model_input
+from pilot.imaging import read_jpeg_rgb
+from pilot.learn.model_file import TRUST_FLAG
+from pilot.learn.runtime import load_stage_model
 from pilot.sim.camera import Light
 from pilot.sim.client import ClosedLoopSettings, DriveResult, drive
 from pilot.sim.metrics import pool_runs, write_trajectory_csv
@@ -121,15 +123,19 @@ def draw_kind(kind: str, speed_name: str, kind_runs: dict[str, Track], results: 
         plots_dir / f"cross_track_{kind}_{speed_name}.csv", index=False)
 
 
-def explain(model_path: Path, frames_dir: Path, records: list, count: int, out: Path) -> None:
+def explain(served, frames_dir: Path, records: list, count: int, out: Path) -> None:
     """Saliency for `count` frames spread over the drive."""
-    from pilot.drive.predictor import load_steering_model   # TensorFlow only for this step
-    from pilot.learn.saliency import visual_backprop
+    from pilot.learn.saliency import visual_backprop   # TensorFlow only for this step
     files = sorted(frames_dir.glob("frame_*.jpg"))
     picks = [files[i] for i in np.linspace(0, len(files) - 1, min(count, len(files))).astype(int)]
     frames = [read_jpeg_rgb(str(p)) for p in picks]
-    model_inputs = np.stack([preprocess(f) for f in frames])
-    masks = visual_backprop(load_steering_model(model_path), to_model_input(model_inputs))
+    contract = served.loaded.contract
+    model_inputs = np.stack([contract.prepare(f) for f in frames])
+    try:
+        masks = visual_backprop(served.keras_model, model_inputs.astype(np.float32) / np.float32(contract.divisor))
+    except ValueError as error:
+        print(f"road_test: no saliency grid: {error}")
+        return
     steering = [records[min(int(p.stem.split("_")[1]), len(records) - 1)].steering for p in picks]
     saliency_grid(frames, model_inputs, masks, steering, out)
 
@@ -144,6 +150,8 @@ def video(frames_dir: Path, records: list, seconds: float, step_s: float, out: P
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", required=True)
+    parser.add_argument(TRUST_FLAG, dest="trust_model_code", action="store_true",
+                        help="let code stored in the model file run (only for a file you made or trust)")
     parser.add_argument("--metrics", required=True, help="metrics/drive.json")
     parser.add_argument("--plots-dir", required=True, help="track maps, cross-track CSVs, saliency")
     parser.add_argument("--video", required=True, help="mp4 of the training-track drive")
@@ -159,19 +167,18 @@ def main() -> None:
     shape = {"length_m": args.track_length_m, "width_m": args.track_width_m,
              "max_curvature_per_m": args.track_max_curvature_per_m}
     model_path, plots_dir, work_dir = Path(args.model), Path(args.plots_dir), Path(args.work_dir)
-    if not model_path.is_file():
-        sys.exit(f"road_test: {model_path} not found: run `dvc repro train` first.")
     try:
         tracks = matrix_tracks(list(params["tracks"]), args.training_track_seed, params["unseen_track_seeds"], shape)
         CarPhysics.from_params(params["physics"])
     except (TypeError, ValueError) as error:
         sys.exit(f"road_test: bad params.yaml road_test section: {error}")
+    served = load_stage_model("road_test", model_path, args.trust_model_code)   # the drive server's sentences
 
     # the headless simulator advances a fixed time per reply (with a fixed latency): the throttle
     # controller must count the same time; with a measured latency it keeps the wall clock
     frame_dt = () if params["latency_s"] is None else ("--frame-dt", str(params["latency_s"]))
     speed_args = {"set_speed": (), "top_speed": ("--set-speed", str(params["top_speed_mph"]))}
-    inference = ("--inference", str(params["inference"]))
+    inference = ("--inference", str(params["inference"]), *((TRUST_FLAG,) if args.trust_model_code else ()))
     runs = [(name, track) for kind_runs in tracks.values() for name, track in kind_runs.items()]
     first_run_dir = work_dir / f"{runs[0][0]}_{SPEEDS[0]}"
     jobs = {speed: (model_path, speed, (*frame_dt, *inference, *speed_args[speed]), runs, params,
@@ -207,7 +214,7 @@ def main() -> None:
     report.update(each_track)
 
     result = results[SPEEDS[0]][runs[0][0]]
-    explain(model_path, first_run_dir / "frames", result.records, params["saliency_frames"], plots_dir / "saliency.png")
+    explain(served, first_run_dir / "frames", result.records, params["saliency_frames"], plots_dir / "saliency.png")
     out_video = Path(args.video)
     if params["video"]:
         step_s = result.metrics["mean_frame_interval_s"]

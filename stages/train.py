@@ -19,7 +19,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from pilot.drive.litert import LITERT_SUFFIX, QUANTIZATIONS, save_litert
+from pilot.learn.litert import LITERT_SUFFIX, QUANTIZATIONS, save_litert
 from pilot.data.records import make_dataset, read_manifest, shard_examples, shard_files, unreadable_shard_error
 from pilot.learn import resume
 from pilot.learn.model import build_pilotnet
@@ -123,8 +123,11 @@ def train(args: argparse.Namespace) -> None:
         history = saver.history                   # every epoch, the resumed run's and the earlier ones
         publish_model(best_model, args.model)
         if args.litert_model:
-            from pilot.learn.model import load_keras_archive
-            save_litert(load_keras_archive(args.model), args.litert_model, params["litert_quantization"])
+            from pilot.learn.model_file import ModelFileError, load_model_file
+            try:
+                save_litert(load_model_file(args.model).model, args.litert_model, params["litert_quantization"])
+            except ModelFileError as error:
+                raise ValueError(str(error)) from error
         resume.clear(args.resume_dir)
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"train: {exc}")

@@ -3,8 +3,9 @@
 `LiveView.record` runs on the drive server's hot path, once per answered telemetry: it keeps
 references and appends to ring buffers (amortised O(1), no encoding). Everything the page
 needs is computed when it asks: `state` (JSON-ready numbers plus the samples it has not seen
-yet), `model_input_png` (the camera frame as the model sees it: cropped, YUV, 200x66, drawn
-with Y, U, V as the picture's R, G, B), at most `max_model_input_per_s` encodings a second.
+yet), `model_input_png` (the camera frame as the model sees it: for the seed's contract cropped,
+YUV, 200x66, drawn with Y, U, V as the picture's R, G, B; for a camera-frame model the frame
+itself), at most `max_model_input_per_s` encodings a second.
 `update_saliency` (VisualBackProp on the latest frame) is for a background thread started
 by `stages/drive.py --saliency`, never the request or driving path.
 """
@@ -19,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from pilot.drive.telemetry import DriveStats, Reply
-from pilot.imaging import decode_jpeg_rgb, preprocess
+from pilot.imaging import SEED_INPUT, InputContract, decode_jpeg_rgb
 
 HISTORY_S = 30.0                 # the strips' time span
 LATENCY_SAMPLES = 1000           # latest server latencies behind the page's p50 / p99
@@ -42,6 +43,7 @@ class LiveView:
     stats: DriveStats
     model_name: str = ""
     controller_name: str = ""
+    model_input: InputContract = SEED_INPUT               # what the served model takes
     max_model_input_per_s: float = 5.0
     history: deque[Sample] = field(default_factory=deque)
     latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
@@ -105,14 +107,14 @@ class LiveView:
                 self._model_input_at_s is not None
                 and now_s - self._model_input_at_s < 1.0 / self.max_model_input_per_s)):
             return cached[1]
-        png = (encode or model_input_png)(self.latest_jpeg)
+        png = encode(self.latest_jpeg) if encode else model_input_png(self.latest_jpeg, self.model_input)
         self._model_input = (self.latest_index, png)
         self._model_input_at_s = now_s
         return png
 
 
     def update_saliency(self, explain: Callable[[np.ndarray], np.ndarray]) -> bool:
-        """Explain the latest frame if it is new: `explain(preprocessed uint8)` -> mask (66, 200) in [0, 1].
+        """Explain the latest frame if it is new: `explain(model input uint8)` -> mask (its rows, columns) in [0, 1].
 
         Runs off the driving path (a background thread); reads the latest frame once and
         publishes the picture with one assignment. False when there was nothing new.
@@ -120,15 +122,15 @@ class LiveView:
         jpeg, index = self.latest_jpeg, self.latest_index
         if jpeg is None or index == self.saliency_index:
             return False
-        preprocessed = preprocess(decode_jpeg_rgb(jpeg))
-        png = saliency_overlay_png(preprocessed, explain(preprocessed))
+        model_input = self.model_input.prepare(decode_jpeg_rgb(jpeg))
+        png = saliency_overlay_png(model_input, explain(model_input))
         self.saliency_png, self.saliency_index = png, index
         return True
 
 
-def saliency_overlay_png(preprocessed: np.ndarray, mask: np.ndarray) -> bytes:
-    """The model input's brightness (Y) in grey with the saliency mask laid over it in orange, as PNG."""
-    grey = preprocessed[..., :1].astype(np.float32)
+def saliency_overlay_png(model_input: np.ndarray, mask: np.ndarray) -> bytes:
+    """The model input's first channel (Y for the seed's YUV) in grey with the saliency mask in orange, as PNG."""
+    grey = model_input[..., :1].astype(np.float32)
     weight = 0.75 * np.clip(mask, 0.0, 1.0)[..., np.newaxis]
     picture = grey * (1.0 - weight) + np.array([255.0, 90.0, 0.0], np.float32) * weight
     buffer = io.BytesIO()
@@ -136,8 +138,8 @@ def saliency_overlay_png(preprocessed: np.ndarray, mask: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def model_input_png(jpeg_bytes: bytes) -> bytes:
-    """Camera JPEG -> the model's uint8 input (crop, YUV, blur, 200x66) as PNG bytes."""
+def model_input_png(jpeg_bytes: bytes, contract: InputContract = SEED_INPUT) -> bytes:
+    """Camera JPEG -> the model's uint8 input (for the seed's: crop, YUV, blur, 200x66) as PNG bytes."""
     buffer = io.BytesIO()
-    Image.fromarray(preprocess(decode_jpeg_rgb(jpeg_bytes))).save(buffer, "PNG")
+    Image.fromarray(contract.prepare(decode_jpeg_rgb(jpeg_bytes))).save(buffer, "PNG")
     return buffer.getvalue()

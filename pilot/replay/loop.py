@@ -6,7 +6,7 @@ distance along the reference path as the recorded car, `offset` to its side and 
 Between frames it follows the kinematic bicycle model under the model's steering, which
 reaches the wheels `latency_s` after the frame was seen and then moves at most
 `steering_rate_per_s`. Each frame's view is synthesised from the nearest recorded camera
-(geometry.py), preprocessed as every model input is (pilot.imaging), and shown to the model.
+(geometry.py) and shown to the model as a camera frame (its predictor prepares its own input).
 More than `max_offset_m` off, or turned further than full lock can bring back inside that
 band, is an intervention: the car is put back on the reference and the replay goes on.
 """
@@ -19,7 +19,6 @@ from typing import Callable
 
 import numpy as np
 
-from pilot.imaging import preprocess, to_model_input
 from pilot.replay.geometry import ViewSynthesiser, synthesiser_for
 from pilot.udacity.camera_rig import CameraRig
 from pilot.replay.reference import MAX_GAP_S, CarGeometry, ReferencePath, contiguous_stretches, reference_path
@@ -29,7 +28,7 @@ from pilot.sim.metrics import SECONDS_PER_INTERVENTION
 MIN_STRETCH_S = 3.0                # shorter stretches are left out: too little road to drift off
 MIN_SPEED_MPH = 2.0                # slower frames are standing, not driving: they are not replayed
 VIEW_CAMERA = "center"             # the camera the model drives with
-SteeringModel = Callable[[np.ndarray], object]     # (N, 66, 200, 3) float32 in [0, 1] -> N steering values
+SteeringModel = Callable[[np.ndarray], float]      # a 320x160 RGB camera view -> steering (a predictor's predict_rgb)
 FrameSource = Callable[[int, str], np.ndarray]     # (frame index in the recording, camera name) -> RGB uint8
 FrameHook = Callable[[FrameRecord, np.ndarray], None]
 
@@ -129,9 +128,8 @@ def nearest_camera(rig: CameraRig, position_m: tuple[float, float]) -> str:
 
 
 def model_steering(model: SteeringModel, view_rgb: np.ndarray) -> float:
-    """Preprocess one view exactly as training did, ask the model, clamp to the simulator's -1..1."""
-    batch = to_model_input(preprocess(view_rgb))[None]
-    answer = float(np.asarray(model(batch), dtype=np.float64).reshape(-1)[0])
+    """Ask the model about one view, clamp to the simulator's -1..1."""
+    answer = float(model(view_rgb))
     if not math.isfinite(answer):
         raise ValueError(f"the model answered {answer} for a replayed frame: check the model file.")
     return min(1.0, max(-1.0, answer))

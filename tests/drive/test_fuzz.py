@@ -1,7 +1,8 @@
 """The drive server under hostile clients, and its log: a real server process, raw sockets on loopback.
 
-The server drives a hostile model file too: a seed-style model.h5 with a normalising Lambda
-whose stored code would write a file, passed with --allow-architecture-mismatch. The fuzz
+The server is started on a hostile model file first: a seed-style model.h5 with a normalising
+Lambda whose stored code would write a file, which it refuses; then it drives the same network
+without the Lambda. The fuzz
 core (pilot.sim.hostile) runs a few cases per category: behaviour, not numbers
 (bench/fuzz_server.py sends thousands). Then clients vanish in every abrupt way, and the
 server's whole output is read line by line: every line whole and of a known form.
@@ -17,18 +18,20 @@ import pytest
 import websocket
 
 from pilot.learn.model import build_pilotnet
-from pilot.drive.process import DriveServerProcess
+from pilot.drive.process import DriveServerProcess, ServerStartError
 from pilot.sim.hostile import CATEGORIES, HostileMessage, hostile_messages, run_fuzz
 from pilot.sim.wire import SOCKET_PATH, SimulatorWire, telemetry_packet
 from tests.drive_support import camera_jpeg
-from tests.keras2_h5 import keras2_lambda_layer, write_keras2_h5
+from tests.keras2_h5 import file_writing_lambda, keras2_lambda_layer, write_keras2_h5
 
 STARTUP_LINE = re.compile(
-    r"drive: model .+ loaded in [\d.]+ s .+"
+    r"drive: model .+ loaded in [\d.]+ s; .+"
+    r"|drive: model.h5: Keras 2.8 HDF5, .+ parameters"
     r"|drive: listening on http://.+"
     r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     r"|[IWEF]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] .+"                   # TensorFlow's C++ start-up lines
-    r"|To enable the following instructions: .+")                  # (the rest of one of them)
+    r"|To enable the following instructions: .+"                   # (the rest of one of them)
+    r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.")   # LiteRT's, once the model is served on it
 SERVING_LINE = re.compile(
     r"drive: +\d+\.\d frames/s \| server latency p50 \d+\.\d\d ms p99 \d+\.\d\d ms \| malformed \d+ "
     r"\| manual \d+ \| total frames \d+"
@@ -45,11 +48,16 @@ def marker(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, marker):
-    path = tmp_path_factory.mktemp("model") / "normalised.h5"
+    folder = tmp_path_factory.mktemp("model")
     keras.utils.set_random_seed(2)
-    code = f"lambda x: (__import__('pathlib').Path({str(marker)!r}).write_text('ran'), x / 127.5 - 1.0)[1]"
-    write_keras2_h5(build_pilotnet().get_weights(), path, leading_layers=(keras2_lambda_layer("lambda", code),))
-    process = DriveServerProcess(path, extra_args=("--allow-architecture-mismatch",), keep_lines=100_000)
+    model = build_pilotnet()
+    hostile = write_keras2_h5(model, folder / "normalised.h5", input_layer=False, leading_layers=(
+        keras2_lambda_layer("lambda", file_writing_lambda(marker), batch_input_shape=[None, 66, 200, 3]),))
+    refused = DriveServerProcess(hostile)
+    with pytest.raises(ServerStartError):
+        refused.start()
+    assert refused.process.returncode == 2
+    process = DriveServerProcess(write_keras2_h5(model, folder / "model.h5"), keep_lines=100_000)
     process.start()
     yield process
     process.stop()
@@ -72,7 +80,7 @@ def test_every_valid_telemetry_after_a_hostile_message_gets_a_steer(server, pack
 
 @pytest.mark.slow
 def test_the_model_files_lambda_never_ran(server, marker):
-    assert any("normalised.h5 loaded" in line for line in server.output)
+    assert any("model.h5 loaded" in line for line in server.output)
     assert not marker.exists()
 
 

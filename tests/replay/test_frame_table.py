@@ -51,7 +51,7 @@ def test_a_recording_on_disk_scores_100_percent_for_the_humans_steering(recorded
 
 def test_a_too_short_recording_is_listed_beside_the_replayed_ones(recorded) -> None:
     root, frames = recorded
-    result = replay_frame_table(frames, lambda batch: np.zeros(len(batch)), root, HEADLESS_RIG, HEADLESS_CAR)
+    result = replay_frame_table(frames, lambda view: 0.0, root, HEADLESS_RIG, HEADLESS_CAR)
     metrics = result.metrics()
     assert list(metrics["recordings"]) == ["lap"] and list(metrics["too_short"]) == ["parked"]
     assert "never drives at 2 mph or more" in metrics["too_short"]["parked"]
@@ -61,8 +61,8 @@ def test_a_too_short_recording_is_listed_beside_the_replayed_ones(recorded) -> N
 def test_only_too_short_recordings_give_one_sentence(recorded) -> None:
     root, frames = recorded
     with pytest.raises(ReplayTooShort) as caught:
-        replay_frame_table(frames[frames["recording"] == "parked"], lambda batch: np.zeros(len(batch)), root)
+        replay_frame_table(frames[frames["recording"] == "parked"], lambda view: 0.0, root)
     message = str(caught.value)
     assert message.startswith("recording 'parked' cannot be replayed") and "\n" not in message
     with pytest.raises(ValueError, match="lacks the columns speed"):
-        replay_frame_table(frames.drop(columns="speed"), lambda batch: np.zeros(len(batch)), root)
+        replay_frame_table(frames.drop(columns="speed"), lambda view: 0.0, root)

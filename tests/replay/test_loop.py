@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from pilot.imaging import preprocess, to_model_input
+from pilot.imaging import preprocess
 from pilot.replay.geometry import apply_homography, ground_homography, synthesise_view
 from pilot.replay.loop import (ReplaySettings, ReplayTooShort, VirtualCar, nearest_camera, replay_recording)
 from pilot.replay.reference import CarGeometry
@@ -19,8 +19,8 @@ from tests.replay.drives import (HEADLESS_CAR, HEADLESS_RIG, CopyHuman, Drive, e
 IDEAL = ReplaySettings(latency_s=0.0, steering_rate_per_s=None)
 
 
-def always_zero(batch: np.ndarray) -> np.ndarray:
-    return np.zeros((len(batch), 1), dtype=np.float32)
+def always_zero(view_rgb: np.ndarray) -> float:
+    return 0.0
 
 
 @pytest.fixture(scope="module")
@@ -63,13 +63,13 @@ def test_a_model_that_never_steers_is_taken_over_on_a_curvy_drive(curvy_drive: D
     assert summary["autonomy_percent"] == pytest.approx(autonomy_pct(summary["interventions"], 14.9))
 
 
-def test_the_model_sees_the_synthesised_view_preprocessed_as_in_training(curvy_drive: Drive) -> None:
+def test_the_model_sees_the_synthesised_camera_view(curvy_drive: Drive) -> None:
+    """The view as the camera would see it: the model's predictor prepares its own input, as when driving."""
     model = CopyHuman(curvy_drive.steering)
     result = replay(curvy_drive, model, IDEAL)
     first = model.inputs[0]
-    assert first.shape == (1, 66, 200, 3) and first.dtype == np.float32
-    assert 0.0 <= first.min() and first.max() <= 1.0
-    assert np.array_equal(first[0], to_model_input(preprocess(curvy_drive.frame(0, "center"))))
+    assert first.shape == (160, 320, 3) and first.dtype == np.uint8
+    assert np.array_equal(first, curvy_drive.frame(0, "center"))     # on the reference: the recorded frame itself
     assert len(model.inputs) == len(result.records)
 
 

@@ -18,7 +18,7 @@ def drive() -> Drive:
 def test_a_replay_streams_into_an_mp4_and_plots_its_offset(drive: Drive, tmp_path) -> None:
     with ReplayVideo(tmp_path / "replay.mp4", fps=10.0, max_frames=30) as video:
         result = replay_recording("run", drive.time_s, drive.steering, drive.speed_mph, drive.frame,
-                                  lambda batch: np.zeros(len(batch)), HEADLESS_RIG, HEADLESS_CAR, on_frame=video.add)
+                                  lambda view: 0.0, HEADLESS_RIG, HEADLESS_CAR, on_frame=video.add)
     reader = imageio_ffmpeg.read_frames(str(tmp_path / "replay.mp4"))
     meta = reader.__next__()
     assert meta["size"] == (640, 320) and len(list(reader)) == 30
@@ -28,7 +28,7 @@ def test_a_replay_streams_into_an_mp4_and_plots_its_offset(drive: Drive, tmp_pat
 
 def test_an_intervention_frame_is_framed_in_red(drive: Drive) -> None:
     records = replay_recording("run", drive.time_s, drive.steering, drive.speed_mph, drive.frame,
-                               lambda batch: np.full(len(batch), -1.0), HEADLESS_RIG, HEADLESS_CAR).records
+                               lambda view: -1.0, HEADLESS_RIG, HEADLESS_CAR).records
     hit = next(record for record in records if record.intervention)
     calm = records[0]
     view = drive.frame(0, "center")

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from pilot.drive.litert import save_litert
+from pilot.learn.litert import save_litert
 from pilot.drive.process import DriveServerProcess
 from pilot.imaging import decode_jpeg_rgb, preprocess, to_model_input
 from pilot.learn.model import build_pilotnet
@@ -43,19 +43,19 @@ def test_drive_server_with_litert_runtime_answers_a_telemetry(pilotnet, litert_f
         assert server.stop() == 0
     assert name == "steer"
     assert read_culture_number(data["steering_angle"])[0] == pytest.approx(expected, abs=STEERING_TOLERANCE)
-    assert any(f"model {litert_file} loaded" in line and "litert inference, 2 threads" in line
+    assert any(f"model {litert_file} loaded" in line and "runtime litert (2 threads): model.tflite as it is" in line
                for line in server.output)
 
 
 def test_drive_runtime_mismatches_get_one_sentence(litert_file, tmp_path):
     result = run_drive([str(litert_file), "--port", "0"])
-    assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "is a LiteRT model: add --runtime litert" in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "is a LiteRT model: pass the Keras model it was converted from" in result.stderr
     result = run_drive([str(tmp_path / "none.tflite"), "--runtime", "litert", "--port", "0"])
-    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "not found" in result.stderr and ".tflite file" in result.stderr
-    result = run_drive([str(litert_file), "--runtime", "litert", "--saliency", "--port", "0"])
-    assert result.returncode != 0 and "need the Keras model" in result.stderr
+    result = run_drive([str(litert_file), "--runtime", "litert", "--inference", "seed", "--port", "0"])
+    assert result.returncode != 0 and "--inference seed is the seed's Keras path" in result.stderr
     result = run_drive([str(litert_file), "--runtime", "litert", "--threads", "0", "--port", "0"])
     assert result.returncode != 0 and "--threads must be a whole number of threads, 1 or more" in result.stderr
 

@@ -39,7 +39,7 @@ def models(tmp_path_factory):
     keras.utils.set_random_seed(21)
     model = build_pilotnet()
     model.save(folder / "model.keras")
-    write_keras2_h5(model.get_weights(), folder / "model.h5")
+    write_keras2_h5(model, folder / "model.h5")
     return {"model": model, "keras": folder / "model.keras", "h5": folder / "model.h5",
             "folder": folder}
 
@@ -243,9 +243,9 @@ def test_user_errors_get_one_sentence_and_a_non_zero_exit(models, tmp_path):
         port = taken.getsockname()[1]
         cases.append((run_drive([str(models["keras"]), "--port", str(port)]), "cannot listen"))
     cases.append((run_drive(["video", str(tmp_path)]), "not a drive recording"))
-    wrong = keras.Sequential([keras.Input((160, 320, 3)), keras.layers.Flatten(), keras.layers.Dense(1)])
-    wrong.save(tmp_path / "camera_sized.keras")
-    cases.append((run_drive([str(tmp_path / "camera_sized.keras"), "--port", "0"]), "66x200x3"))
+    wrong = keras.Sequential([keras.Input((120, 240, 3)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    wrong.save(tmp_path / "odd_sized.keras")
+    cases.append((run_drive([str(tmp_path / "odd_sized.keras"), "--port", "0"]), "66x200x3"))
     cases.append((run_drive([str(models["keras"]), "--frame-dt", "0"]), "--frame-dt must be a positive"))
     for done, phrase in cases:
         assert done.returncode != 0

@@ -89,7 +89,7 @@ def test_a_recording_too_short_to_replay_is_one_sentence_and_the_others_still_co
 
     assert code == 0, output
     assert "Traceback" not in output
-    sentence = next(line for line in output.splitlines() if line.startswith("replay:"))
+    sentence = next(line for line in output.splitlines() if line.startswith("replay: nothing replayed"))
     assert "'short' cannot be replayed" in sentence and "record a longer drive" in sentence
     assert metrics["overall"]["frames_replayed"] == 0 and "short" in metrics["too_short"]
     assert (tmp_path / "plots" / "drive.mp4").stat().st_size == 0

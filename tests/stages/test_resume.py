@@ -142,7 +142,7 @@ def _cut_in_half(path: Path) -> None:
     ("evaluate", EVALUATE, "data/records/val-00000-of-00001.tfrecord",
      "evaluate: data/records/val-00000-of-00001.tfrecord is truncated or corrupt: run `dvc repro augment` again"),
     ("evaluate", EVALUATE, "models/model.keras",
-     "evaluate: models/model.keras is truncated or corrupt (not a whole .keras archive): run `dvc repro train` again"),
+     "evaluate: models/model.keras is truncated or corrupt: train it again (dvc repro train) or copy it again."),
 ])
 def test_a_truncated_file_gets_one_sentence_naming_it(tmp_path, records, uninterrupted, stage, args, broken, message):
     root = _project(tmp_path, records)
