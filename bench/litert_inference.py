@@ -6,7 +6,7 @@ the interpreter's num_threads). Times are the median per call over interleaved r
 ratio is the median of the per-round ratios to the Keras predictor (FastPredictor, the drive
 server's fast path). Configurations:
 
-- keras: FastPredictor.predict_preprocessed, and its traced call alone;
+- keras: FastPredictor.predict_input, and its traced call alone;
 - litert float32 through LiteRTPredictor (XNNPACK, zero-copy input), the same model with
   set_tensor/get_tensor, its invoke() alone, and without XNNPACK (the builtin kernels), all on
   LiteRT's own runtime (ai_edge_litert); the same call on TensorFlow's deprecated tf.lite;
@@ -118,33 +118,34 @@ def measure(threads: int, model_path: Path | None, rounds: int, real_images: Pat
     import numpy as np
 
     from bench.bench_support import camera_frames
-    from pilot.drive.litert import LiteRTPredictor, convert_to_litert
-    from pilot.drive.predictor import FastPredictor, load_steering_model
+    from pilot.learn.litert import LiteRTPredictor, convert_to_litert
+    from pilot.learn.model_file import load_model_file
+    from pilot.learn.predictors import FastPredictor
     from pilot.imaging import decode_jpeg_rgb, preprocess
 
     from pilot.stage_io import load_params
 
     server_threads = int(load_params("drive", REPO / "params.yaml")["litert_threads"])
-    model = load_steering_model(model_path) if model_path else fitted_pilotnet()
+    model = load_model_file(model_path).model if model_path else fitted_pilotnet()
     frames = [preprocess(decode_jpeg_rgb(jpeg)) for jpeg in camera_frames(100)]
     keras_predictor = FastPredictor(model)
     float32, fp16, int8 = convert_to_litert(model), convert_fp16(model), convert_to_litert(model, "dynamic")
     calls = {
-        "keras FastPredictor": keras_predictor.predict_preprocessed,
+        "keras FastPredictor": keras_predictor.predict_input,
         "keras traced call alone": lambda f: keras_predictor._steer(tf.convert_to_tensor(f[np.newaxis])),
-        MAIN: LiteRTPredictor(float32, threads).predict_preprocessed,
+        MAIN: LiteRTPredictor(float32, threads).predict_input,
         "litert f32 set_tensor/get_tensor (XNNPACK)": interpreter_call(float32, threads, xnnpack=True),
         "litert f32 invoke() alone (XNNPACK)": interpreter_call(float32, threads, xnnpack=True, invoke_only=True),
         "litert f32 builtin kernels (no XNNPACK)": interpreter_call(float32, threads, xnnpack=False),
         "tf.lite f32 set_tensor/get_tensor (XNNPACK)": interpreter_call(float32, threads, xnnpack=True,
                                                                        tensorflow_runtime=True),
-        "litert fp16 weights (XNNPACK)": LiteRTPredictor(fp16, threads).predict_preprocessed,
-        "litert int8 dynamic (XNNPACK)": LiteRTPredictor(int8, threads).predict_preprocessed,
+        "litert fp16 weights (XNNPACK)": LiteRTPredictor(fp16, threads).predict_input,
+        "litert int8 dynamic (XNNPACK)": LiteRTPredictor(int8, threads).predict_input,
     }
     if server_threads != threads:
         calls[f"litert f32 LiteRTPredictor on {server_threads} threads (drive server)"] = \
-            LiteRTPredictor(float32, server_threads).predict_preprocessed
-    expected = np.array([keras_predictor.predict_preprocessed(f) for f in frames])
+            LiteRTPredictor(float32, server_threads).predict_input
+    expected = np.array([keras_predictor.predict_input(f) for f in frames])
     errors = {}
     for name, call in calls.items():
         if name.startswith("litert") and "invoke() alone" not in name:
@@ -163,7 +164,7 @@ def measure(threads: int, model_path: Path | None, rounds: int, real_images: Pat
             medians[name].append(float(np.median(times)) * 1e3)
     if real_images is not None:
         real = real_frames(real_images)
-        keras_real = np.array([keras_predictor.predict_preprocessed(f) for f in real])
+        keras_real = np.array([keras_predictor.predict_input(f) for f in real])
         print(f"max |steering - keras| on {len(real)} frames from the Unity simulator ({real_images}, "
               f"each also mirrored):")
         for name in ("litert f32 set_tensor/get_tensor (XNNPACK)", "litert fp16 weights (XNNPACK)",

@@ -112,9 +112,9 @@ class StandIn:
     def restart(self) -> None:
         self.rng = np.random.default_rng(self.seed)
 
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        answer = self.predictor.predict_preprocessed(np.rint(batch[0] * 255.0).astype(np.uint8))
-        return np.array([answer * self.gain + self.bias + self.noise * self.rng.standard_normal()])
+    def __call__(self, view_rgb: np.ndarray) -> float:
+        answer = self.predictor.predict_rgb(view_rgb)
+        return answer * self.gain + self.bias + self.noise * self.rng.standard_normal()
 
 
 def road_test(track, renderer: Renderer, model: StandIn, max_time_s: float = 200.0) -> dict:
@@ -125,7 +125,7 @@ def road_test(track, renderer: Renderer, model: StandIn, max_time_s: float = 200
     steering = 0.0
     while episode.progress_laps < 1.0 and episode.time_s < max_time_s:
         image = decode_jpeg_rgb(encode_jpeg(renderer.render(episode.state, "center")))
-        answer = float(np.clip(model(to_model_input(preprocess(image))[None])[0], -1.0, 1.0))
+        answer = float(np.clip(model(image), -1.0, 1.0))
         throttle, brake = speed.update(episode.state.speed_mph, STEP_S)
         episode.advance(Controls(steering, throttle, brake))
         steering = answer
@@ -169,7 +169,7 @@ def main() -> None:
 
     import tensorflow as tf
 
-    from pilot.drive.predictor import FastPredictor, limit_inference_threads
+    from pilot.learn.predictors import FastPredictor, limit_inference_threads
     from pilot.learn.model import build_pilotnet
     limit_inference_threads(2)
     tf.keras.utils.set_random_seed(1)

@@ -50,23 +50,19 @@ def expert_recording(frames: int, step_s: float = 0.1) -> tuple[np.ndarray, np.n
     return np.arange(frames) * step_s, np.array(steering), np.array(speed_mph), jpegs
 
 
-def always_zero(batch: np.ndarray) -> np.ndarray:
-    return np.zeros(len(batch), dtype=np.float32)
+def always_zero(view_rgb: np.ndarray) -> float:
+    """A model that preprocesses its view, as every model's predictor does, and answers 0."""
+    preprocess(view_rgb)
+    return 0.0
 
 
 def traced_pilotnet():
-    """PilotNet behind a concrete tf.function: one (1, 66, 200, 3) float batch per call."""
-    import tensorflow as tf
-
-    from pilot.imaging import MODEL_INPUT_SHAPE
+    """An (untrained) PilotNet behind the drive server's predictor: a camera view in, steering out."""
     from pilot.learn.model import build_pilotnet
-    from pilot.drive.predictor import limit_inference_threads
+    from pilot.learn.predictors import FastPredictor, limit_inference_threads
 
     limit_inference_threads(1)
-    model = build_pilotnet()
-    steer = tf.function(lambda batch: model(batch, training=False),
-                        input_signature=[tf.TensorSpec((1, *MODEL_INPUT_SHAPE), tf.float32)]).get_concrete_function()
-    return lambda batch: steer(tf.convert_to_tensor(batch)).numpy()
+    return FastPredictor(build_pilotnet()).predict_rgb
 
 
 def per_second(count: int, run) -> float:
