@@ -40,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["PILOT_CACHE_DIR"] = str(Path(scratch) / "cache")
-        model = save_pilotnet(Path(scratch) / "model.keras")
+        _, model = save_pilotnet(Path(scratch))
         lone = Path(scratch) / "lone" / "model.keras"          # no twin: the first auto start converts
         lone.parent.mkdir()
         lone.write_bytes(model.read_bytes())
