@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pilot.data.synthetic import write_split_csvs
-from tests.stage_runner import AUGMENT, TRAIN, project_env, run_stage, write_params
+from tests.stage_runner import TRAIN, project_env, run_stage, write_params
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Split the CPU into `cpus` logical devices, then run stages/train.py as `python stages/train.py` would.
@@ -31,14 +30,9 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 
 @pytest.fixture(scope="module")
-def records(tmp_path_factory) -> Path:
-    """The augment stage's shards for a tiny recording (18 train frames x 4 copies, 6 val frames)."""
-    base = tmp_path_factory.mktemp("distribute")
-    write_split_csvs(base / "data" / "split", frames=24, seed=8)
-    write_params(base, augment={"copies_per_frame": 4, "shard_size": 25, "workers": 1})
-    done = run_stage("augment.py", AUGMENT, base)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return base / "data" / "records"
+def records(tiny_augment) -> Path:
+    """The augment stage's shards for the tiny recording (18 train frames x 4 copies, 6 val frames)."""
+    return tiny_augment / "data" / "records"
 
 
 def train(folder: Path, records: Path, distribute: str, cpus: int = 1) -> subprocess.CompletedProcess:
@@ -74,7 +68,8 @@ def test_auto_on_one_device_is_none_and_the_same_seed_gives_the_same_model_file(
             for name, mode in (("none", "none"), ("auto", "auto"))]
     assert "distribute: none -> 1 replica(s)" in runs[0].stdout
     assert "distribute: auto -> 1 replica(s)" in runs[1].stdout       # two CPUs but no GPU: no mirroring
-    for output in ("models/model.keras", "metrics/train.json"):
+    # same records, same seed, op determinism on: the same model file, edge model and metrics, byte for byte
+    for output in ("models/model.keras", "models/model.tflite", "metrics/train.json"):
         assert (tmp_path / "none" / output).read_bytes() == (tmp_path / "auto" / output).read_bytes(), output
 
 

@@ -11,42 +11,30 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pilot.data.synthetic import write_split_csvs
 from tests.stage_runner import AUGMENT, EVALUATE, TRAIN, run_stage, write_params
+from tests.stages.conftest import TINY_AUGMENT, TINY_TRAIN, copy_tiny_project
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def _project(root: Path, split_dir: Path, **overrides: dict) -> Path:
-    """A working folder with the split CSVs and a params.yaml shrunk for a quick run."""
-    sections = {"augment": {"copies_per_frame": 4, "shard_size": 25, "workers": 1},
-                "train": {"epochs": 2, "batch_size": 12, "steps_per_epoch": None, "shuffle_buffer": 72}}
-    for section, values in overrides.items():
-        sections[section] = {**sections.get(section, {}), **values}
-    write_params(root, **sections)
-    shutil.copytree(split_dir, root / "data" / "split")
-    return root
 
 
 def _run(root: Path, stage: str, *args: str) -> subprocess.CompletedProcess:
     return run_stage(f"{stage}.py", args, root)
 
 
-
-
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, Path]:
-    """Two copies of the pipeline from augment to evaluate: one augmented by 1 worker, one by 2."""
+def runs(tmp_path_factory, tiny_augment) -> dict[str, Path]:
+    """The pipeline on the tiny recording: `one` augmented by 1 worker (the shared run), then trained and
+    evaluated; `two` augmented by 2 workers. (Same records, same seed, same model: test_distribute.)"""
     base = tmp_path_factory.mktemp("stages")
-    write_split_csvs(base / "split", frames=24, seed=8)        # 18 train frames, 6 val frames
-    roots = {"one": _project(base / "one", base / "split"),
-             "two": _project(base / "two", base / "split", augment={"workers": 2})}
-    for root in roots.values():
-        for stage, args in (("augment", AUGMENT), ("train", TRAIN), ("evaluate", EVALUATE)):
+    one = copy_tiny_project(tiny_augment, base / "one", "data/split", "data/records", "plots/augment")
+    two = copy_tiny_project(tiny_augment, base / "two", "data/split")
+    write_params(two, augment={**TINY_AUGMENT, "workers": 2}, train=TINY_TRAIN)
+    for root, stages in ((one, (("train", TRAIN), ("evaluate", EVALUATE))), (two, (("augment", AUGMENT),))):
+        for stage, args in stages:
             result = _run(root, stage, *args)
             assert result.returncode == 0, result.stderr[-3000:]
-    return roots
+    return {"one": one, "two": two}
 
 
 def test_augment_writes_the_same_bytes_for_one_or_two_workers(runs):
@@ -74,7 +62,7 @@ def test_manifest_counts_the_examples_and_records_the_spec(runs):
         assert (runs["one"] / "plots" / "augment" / name).read_bytes()[:4] == b"\x89PNG"
 
 
-def test_train_writes_model_metrics_and_curves_and_is_deterministic(runs):
+def test_train_writes_model_metrics_curves_and_the_edge_model(runs):
     import keras
 
     metrics = json.loads((runs["one"] / "metrics" / "train.json").read_text())
@@ -82,11 +70,8 @@ def test_train_writes_model_metrics_and_curves_and_is_deterministic(runs):
     assert 1 <= metrics["best_epoch"] <= 2 and metrics["best_val_loss"] <= metrics["val_loss"]
     for split in ("train", "eval"):
         assert len(pd.read_csv(runs["one"] / "dvclive" / "plots" / "metrics" / split / "loss.tsv", sep="\t")) == 2
-    # Same records, same seed, op determinism on: the same model, weight for weight (and edge model).
-    for output in ("metrics/train.json", "models/model.keras", "models/model.tflite"):
-        assert (runs["one"] / output).read_bytes() == (runs["two"] / output).read_bytes(), output
-    weights = [keras.models.load_model(root / "models" / "model.keras").get_weights() for root in runs.values()]
-    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+    model = keras.models.load_model(runs["one"] / "models" / "model.keras")
+    assert model.count_params() == 252_219 and (runs["one"] / "models" / "model.tflite").stat().st_size > 4 * 252_219
 
 
 def test_evaluate_reports_model_and_constant_predictor(runs):

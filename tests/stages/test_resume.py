@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pilot.data.synthetic import write_split_csvs
 from tests.stage_runner import AUGMENT, EVALUATE, TRAIN, code_root, project_env, run_stage, write_params
+from tests.stages.conftest import TINY_AUGMENT, TINY_TRAIN
 
 pytestmark = pytest.mark.slow
 
@@ -23,27 +23,16 @@ SAFETY_TIMEOUT_S = 600           # a hung run fails the test instead of hanging 
 
 
 def _project(root: Path, records: Path | None = None) -> Path:
-    write_params(root, augment={"copies_per_frame": 4, "shard_size": 25, "workers": 1},
-                 train={"epochs": EPOCHS, "batch_size": 12, "steps_per_epoch": None, "shuffle_buffer": 72})
+    write_params(root, augment=TINY_AUGMENT, train={**TINY_TRAIN, "epochs": EPOCHS})
     if records is not None:
         shutil.copytree(records, root / "data" / "records")
     return root
 
 
 @pytest.fixture(scope="module")
-def records(tmp_path_factory) -> Path:
-    """The augment stage's shards for a tiny recording (18 train frames x 4, 6 val frames)."""
-    base = tmp_path_factory.mktemp("resume")
-    write_split_csvs(base / "split", frames=24, seed=8)
-    root = _project(base / "augment")
-    shutil.copytree(base / "split", root / "data" / "split")
-    stale = root / "data" / ".records.tmp"            # as an interrupted augment would leave it
-    stale.mkdir(parents=True)
-    (stale / "train-00000-of-00009.tfrecord").write_bytes(b"partial")
-    result = run_stage("augment.py", AUGMENT, root)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert not stale.exists()
-    return root / "data" / "records"
+def records(tiny_augment) -> Path:
+    """The augment stage's shards for the tiny recording (18 train frames x 4, 6 val frames)."""
+    return tiny_augment / "data" / "records"
 
 
 @pytest.fixture(scope="module")
