@@ -11,7 +11,7 @@ STAMPS := $(STAMP) $(if $(filter 1,$(GPU)),$(GPU_STAMP))
 # dvc.yaml's commands say `python`: make it the project's.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup repro test test-fast bench clean-venv
+.PHONY: setup repro test test-fast lint bench clean-venv
 
 setup: $(STAMPS)
 
@@ -35,6 +35,10 @@ repro: $(STAMPS)
 
 test: $(STAMPS)
 	$(BIN)/python -m pytest
+
+# pyflakes, import order and pycodestyle at 120 columns (pyproject.toml's [tool.ruff]); CI runs it.
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 # The inner loop: everything but the tests that run dvc repro or train a model.
 test-fast: $(STAMP)

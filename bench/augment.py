@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from pilot.data.examples import ExampleSpec, iter_examples, plan_tasks, resolve_workers
-from pilot.data.synthetic import write_split_csvs
+from pilot.testing.synthetic import write_split_csvs
 
 TARGET_PER_WORKER = 400.0
 

@@ -12,8 +12,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from pilot.learn.model import build_pilotnet  # noqa: E402
 from pilot.drive.process import DriveServerProcess  # noqa: E402
+from pilot.learn.model import build_pilotnet  # noqa: E402
 from pilot.sim.camera import Renderer, encode_jpeg  # noqa: E402
 from pilot.sim.episode import start_state  # noqa: E402
 from pilot.sim.track import generate_track  # noqa: E402

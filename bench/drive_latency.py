@@ -38,12 +38,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench_support import camera_frames  # noqa: E402
-from pilot.drive.control import PIController  # noqa: E402
-from pilot.learn.model import build_pilotnet  # noqa: E402
-from pilot.learn.predictors import FastPredictor, SeedStylePredictor  # noqa: E402
-from pilot.learn.litert import LiteRTPredictor, save_litert  # noqa: E402
+from pilot.control import PIController  # noqa: E402
 from pilot.drive.process import DriveServerProcess  # noqa: E402
 from pilot.drive.telemetry import ClientState, handle_telemetry  # noqa: E402
+from pilot.learn.litert import LiteRTPredictor, save_litert  # noqa: E402
+from pilot.learn.model import build_pilotnet  # noqa: E402
+from pilot.learn.predictors import FastPredictor, SeedStylePredictor  # noqa: E402
 from pilot.sim.wire import SimulatorWire  # noqa: E402
 from pilot.stage_io import load_params  # noqa: E402
 from pilot.udacity.numbers import format_n4  # noqa: E402

@@ -56,7 +56,8 @@ def main() -> None:
     for name, values in times.items():
         print(f"  {name:22s} {medians[name]:5.2f} s   {' '.join(f'{v:.2f}' for v in values)}")
     ratio = medians["default flags (auto)"] / medians["--runtime keras"]
-    print(f"  ratio default / keras: {ratio:.2f} (target <= {TARGET_RATIO}) {'met' if ratio <= TARGET_RATIO else 'MISSED'}")
+    print(f"  ratio default / keras: {ratio:.2f} (target <= {TARGET_RATIO}) "
+          f"{'met' if ratio <= TARGET_RATIO else 'MISSED'}")
     print(f"  a model with no .tflite twin: first start {first:.2f} s (converts and caches), next {cached:.2f} s")
 
 

@@ -2,7 +2,7 @@
 
 Targets (issue 14): >= 5,000 hostile messages, 0 valid telemetries unanswered, 0 server exits.
 The server is `stages/drive.py` as a child process (pilot.server_process, as road_test starts it)
-with a small real PilotNet; the fuzzer (pilot.sim.hostile) speaks raw WebSocket. Every valid
+with a small real PilotNet; the fuzzer (pilot.testing.hostile) speaks raw WebSocket. Every valid
 telemetry must get a well-formed `steer` (two numeric strings); a socket the server closes is
 counted and reopened. The server's own log is checked too: every line whole and its own.
 
@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from bench_support import DriveServerProcess, camera_frames, save_pilotnet
-from pilot.sim.hostile import FuzzReport, hostile_messages, iter_categories, run_fuzz
 from pilot.sim.wire import telemetry_packet
+from pilot.testing.hostile import FuzzReport, hostile_messages, iter_categories, run_fuzz
 
 CASES_TARGET = 5_000
 SERVER_LINE = re.compile(r"^drive: ")

@@ -45,7 +45,7 @@ MAIN = "litert f32 LiteRTPredictor (XNNPACK, zero-copy)"     # judged against th
 
 def fitted_pilotnet():
     """PilotNet fitted a few steps on road frames (steers across the range), when no --model is given."""
-    from tests.learn.fitted_model import fitted_pilotnet as fitted    # TensorFlow after the thread settings
+    from tests.learn.fitted_model import fitted_pilotnet as fitted  # TensorFlow after the thread settings
 
     return fitted(frames=64, epochs=3)
 
@@ -79,7 +79,8 @@ def interpreter_call(content: bytes, threads: int, xnnpack: bool, invoke_only: b
         import tensorflow as tf
         runtime, resolver = tf.lite.Interpreter, tf.lite.experimental.OpResolverType
     else:
-        from ai_edge_litert.interpreter import Interpreter as runtime, OpResolverType as resolver
+        from ai_edge_litert.interpreter import Interpreter as runtime
+        from ai_edge_litert.interpreter import OpResolverType as resolver
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         interpreter = runtime(
@@ -101,7 +102,8 @@ def real_frames(folder: Path) -> list:
     """Every JPEG in a recording's IMG folder, preprocessed, and its mirror image (a real frame too)."""
     import numpy as np
 
-    from pilot.imaging import decode_jpeg_rgb, preprocess
+    from pilot.imaging import preprocess
+    from pilot.udacity.images import decode_jpeg_rgb
 
     paths = sorted(folder.glob("*.jpg"))
     if not paths:
@@ -118,12 +120,12 @@ def measure(threads: int, model_path: Path | None, rounds: int, real_images: Pat
     import numpy as np
 
     from bench.bench_support import camera_frames
+    from pilot.imaging import preprocess
     from pilot.learn.litert import LiteRTPredictor, convert_to_litert
     from pilot.learn.model_file import load_model_file
     from pilot.learn.predictors import FastPredictor
-    from pilot.imaging import decode_jpeg_rgb, preprocess
-
     from pilot.stage_io import load_params
+    from pilot.udacity.images import decode_jpeg_rgb
 
     server_threads = int(load_params("drive", REPO / "params.yaml")["litert_threads"])
     model = load_model_file(model_path).model if model_path else fitted_pilotnet()

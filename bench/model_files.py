@@ -3,7 +3,7 @@
 For each model file: what the one loader says of it (the drive server's start-up line), the
 runtime `--runtime auto` picks, and the largest steering difference on real camera frames
 between what the drive server serves (and the Keras model it built) and the file's own
-notebook: Keras 2 (`tf_keras`, `pip install tf-keras==<TensorFlow's version>`) loading the file
+notebook: Keras 2 (`tf_keras`: `pip install -c constraints.txt -e '.[bench]'`) loading the file
 the way `load_model('model.h5')` did, on the seed's float64 preprocessing. A Keras 3 file's
 notebook is Keras 3 itself. A file the loader refuses prints its sentence.
 
@@ -24,10 +24,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from pilot.imaging import read_jpeg_rgb, seed_img_preprocess  # noqa: E402
+from pilot.imaging import seed_img_preprocess  # noqa: E402
 from pilot.learn.model_file import ModelFileError, load_model_file  # noqa: E402
 from pilot.learn.predictors import FastPredictor  # noqa: E402
 from pilot.learn.runtime import serve_model  # noqa: E402
+from pilot.udacity.images import read_jpeg_rgb
 
 TOLERANCE = 1e-5
 
@@ -45,7 +46,7 @@ def notebook_model(path: Path):
             import tf_keras
         except ImportError:
             sys.exit("bench/model_files.py: Keras 2 files need tf_keras as their notebook's Keras: "
-                     "pip install tf-keras==<the pinned tensorflow version>.")
+                     "pip install -c constraints.txt -e '.[bench]' (tf-keras, pinned to TensorFlow's version).")
         return tf_keras.models.load_model(path, compile=False), f"tf_keras {tf_keras.__version__} (Keras 2)"
     import keras
     return keras.saving.load_model(path, compile=False), f"keras {keras.__version__}"

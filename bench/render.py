@@ -22,11 +22,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))          # this checkout's pilot, not whichever one the venv was installed from
 
-from pilot.stage_io import load_params  # noqa: E402
 from pilot.sim.camera import CAMERAS, Light, Renderer, encode_jpeg  # noqa: E402
 from pilot.sim.episode import Episode, start_state  # noqa: E402
 from pilot.sim.expert import Expert  # noqa: E402
 from pilot.sim.track import generate_track  # noqa: E402
+from pilot.stage_io import load_params  # noqa: E402
+
 RENDER_TARGET_PER_S = 300.0
 STAGE_TARGET_S = 60.0
 
@@ -90,7 +91,8 @@ def main() -> None:
     print(f"one core, 320x160, {args.frames} images each:")
     for name, rate in (("render", render_rate), ("render + light", lit_rate),
                        ("render + light + JPEG q75", jpeg_rate), ("JPEG q75 encode alone", encode_rate)):
-        print(f"  {name:28s} {rate:8.0f} img/s   {rate / RENDER_TARGET_PER_S:5.1f}x the {RENDER_TARGET_PER_S:.0f}/s target")
+        print(f"  {name:28s} {rate:8.0f} img/s   "
+              f"{rate / RENDER_TARGET_PER_S:5.1f}x the {RENDER_TARGET_PER_S:.0f}/s target")
     sizes = [len(encode_jpeg(renderer.render(s))) for s in states[::20]]
     print(f"  JPEG size: {np.mean(sizes) / 1024:.1f} KiB on average")
     if not args.skip_stage:

@@ -28,15 +28,16 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pilot.imaging import decode_jpeg_rgb, preprocess, to_model_input  # noqa: E402
-from pilot.replay.loop import ReplaySettings, nearest_camera, replay_recording  # noqa: E402
+from pilot.imaging import preprocess, to_model_input  # noqa: E402
 from pilot.replay.geometry import synthesiser_for  # noqa: E402
+from pilot.replay.loop import ReplaySettings, nearest_camera, replay_recording  # noqa: E402
 from pilot.sim.camera import Renderer, encode_jpeg  # noqa: E402
 from pilot.sim.episode import Episode, start_state  # noqa: E402
 from pilot.sim.expert import DriftSchedule, Expert, ExpertSpeed  # noqa: E402
-from pilot.sim.metrics import summarise  # noqa: E402
+from pilot.sim.metrics import summarise_drive  # noqa: E402
 from pilot.sim.track import generate_track  # noqa: E402
 from pilot.sim.vehicle import CarPhysics, Controls  # noqa: E402
+from pilot.udacity.images import decode_jpeg_rgb  # noqa: E402
 from tests.replay.drives import HEADLESS_CAR, HEADLESS_RIG, moved_camera_m, moved_state  # noqa: E402
 
 TRACK_SEED = 7
@@ -97,7 +98,8 @@ def training_frames(track, renderer: Renderer, frames: int, seed: int = 3) -> tu
         command = expert.command(episode.state, STEP_S)
         camera = ("center", "left", "right")[rng.integers(3)]
         images.append(preprocess(decode_jpeg_rgb(encode_jpeg(renderer.render(episode.state, camera)))))
-        labels.append(command.label.steering + {"center": 0.0, "left": SIDE_CORRECTION, "right": -SIDE_CORRECTION}[camera])
+        labels.append(command.label.steering
+                      + {"center": 0.0, "left": SIDE_CORRECTION, "right": -SIDE_CORRECTION}[camera])
         episode.advance(command.executed)
     return np.stack(images), np.clip(np.array(labels, dtype=np.float32), -1.0, 1.0)
 
@@ -129,7 +131,7 @@ def road_test(track, renderer: Renderer, model: StandIn, max_time_s: float = 200
         throttle, brake = speed.update(episode.state.speed_mph, STEP_S)
         episode.advance(Controls(steering, throttle, brake))
         steering = answer
-    return summarise(episode.records, track.length_m)
+    return summarise_drive(episode.records, track.length_m)
 
 
 def spearman(a: list[float], b: list[float]) -> float:
@@ -169,8 +171,8 @@ def main() -> None:
 
     import tensorflow as tf
 
-    from pilot.learn.predictors import FastPredictor, limit_inference_threads
     from pilot.learn.model import build_pilotnet
+    from pilot.learn.predictors import FastPredictor, limit_inference_threads
     limit_inference_threads(2)
     tf.keras.utils.set_random_seed(1)
     images, labels = training_frames(track, renderer, args.train_frames)
@@ -219,11 +221,13 @@ def main() -> None:
               f"{replayed['mean_abs_offset_m']:14.3f} {fps:5.0f}   {road['autonomy_pct']:15.1f} "
               f"{road['interventions']:7d} {road['mean_abs_cross_track_m']:19.3f}", flush=True)
     replay_autonomy, replay_offset, road_autonomy, road_cross = (list(column) for column in zip(*rows))
+    both = spearman(autonomy_then_error(replay_autonomy, replay_offset),
+                    autonomy_then_error(road_autonomy, road_cross))
     print(f"Spearman over {len(rows)} models: replay mean |offset| vs road mean |cross-track| "
           f"{spearman(replay_offset, road_cross):+.3f}; replay autonomy vs road autonomy "
           f"{spearman(replay_autonomy, road_autonomy):+.3f}; replay autonomy vs road -mean |cross-track| "
           f"{spearman(replay_autonomy, [-value for value in road_cross]):+.3f}; autonomy then mean error (both) "
-          f"{spearman(autonomy_then_error(replay_autonomy, replay_offset), autonomy_then_error(road_autonomy, road_cross)):+.3f}")
+          f"{both:+.3f}")
     print(f"({time.perf_counter() - started:.0f} s in all)")
 
 

@@ -20,14 +20,15 @@ import time
 import cv2
 import numpy as np
 
-from pilot.imaging import decode_jpeg_rgb, preprocess
+from pilot.imaging import preprocess
 from pilot.replay.geometry import synthesise_view
-from pilot.udacity.camera_rig import CameraRig
 from pilot.replay.loop import replay_recording
 from pilot.sim.camera import Renderer, encode_jpeg
 from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import Expert
 from pilot.sim.track import generate_track
+from pilot.udacity.camera_rig import CameraRig
+from pilot.udacity.images import decode_jpeg_rgb
 
 TARGET_PER_S = 100.0
 

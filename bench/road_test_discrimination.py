@@ -75,7 +75,7 @@ def variant(root: Path, name: str, *, train: dict | None = None, augment: dict |
         set_params(copy, "train", **(train or {}))
         checked(run_stage("train.py", TRAIN, copy), f"{name}: train")
     checked(run_stage("evaluate.py", EVALUATE, copy), f"{name}: evaluate")
-    checked(run_stage("road_test.py", road_test_args(), copy, timeout_s=ROAD_TEST_TIMEOUT_S), f"{name}: road_test")
+    checked(run_stage("roadtest.py", road_test_args(), copy, timeout_s=ROAD_TEST_TIMEOUT_S), f"{name}: road_test")
     evaluation = json.loads((copy / "metrics" / "eval.json").read_text())
     drive = json.loads((copy / "metrics" / "drive.json").read_text())
     print(f"  {name}: done in {time.perf_counter() - started:.0f} s", flush=True)
@@ -93,7 +93,8 @@ def table(results: dict[str, dict]) -> None:
         line = f"{name:<32} {model['mse']:.4f} {model['r2']:6.3f} "
         for track, speed in runs:
             run = metrics["drive"].get(track, {}).get(speed)
-            line += ("| " + (f"{run['autonomy_pct']:6.1f} % {run['interventions']:4d} {run['mean_abs_cross_track_m']:5.2f} m"
+            line += ("| " + (f"{run['autonomy_pct']:6.1f} % {run['interventions']:4d} "
+                             f"{run['mean_abs_cross_track_m']:5.2f} m"
                              if run else "-").ljust(22))
         print(line)
 

@@ -1,7 +1,10 @@
-"""Files that appear whole or not at all: write beside the target, fsync, then rename over it."""
+"""Outputs that appear whole or not at all: a file written beside its target, fsynced, renamed over it;
+a folder built beside its target and renamed into place. Every stage that must not leave half an
+output (metrics, models, records, checkpoints, excluded.csv) writes through here."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -27,3 +30,22 @@ def write_atomic(path: str | Path, data: bytes | str, mode: int = 0o644) -> Path
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def building_folder(folder: str | Path) -> Path:
+    """Where a folder is built before it replaces `folder`: data/records -> data/.records.tmp."""
+    folder = Path(folder)
+    return folder.with_name(f".{folder.name}.tmp")
+
+
+def replace_folder(built: str | Path, folder: str | Path) -> Path:
+    """Put a finished folder in place of `folder` (and its old contents): a reader sees the old one, none, or
+    the new one whole, never a mixture. The renames are within one parent folder."""
+    built, folder = Path(built), Path(folder)
+    retired = folder.with_name(f".{folder.name}.old")
+    shutil.rmtree(retired, ignore_errors=True)
+    if folder.exists():
+        folder.rename(retired)
+    built.rename(folder)
+    shutil.rmtree(retired, ignore_errors=True)
+    return folder

@@ -1,17 +1,15 @@
-"""Decoding and the seed's preprocessing: the one source of truth for model input.
+"""The seed's preprocessing and the models' input contracts: the one source of truth for model input.
 
 Every path that feeds the network (augment -> TFRecords, the drive server, evaluate,
-road_test) goes through `preprocess` so that training and driving see the same bytes.
+replay, road_test) goes through `preprocess` (or a contract's `prepare`) so that training
+and driving see the same bytes. Camera frames are decoded to RGB by pilot.udacity.images.
 """
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from pilot.udacity.simulator import IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
 
@@ -21,41 +19,6 @@ MODEL_HEIGHT_PX = 66
 MODEL_WIDTH_PX = 200
 MODEL_INPUT_SHAPE = (MODEL_HEIGHT_PX, MODEL_WIDTH_PX, 3)
 CAMERA_FRAME_SHAPE = (IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX, 3)   # the simulator's camera frame, RGB
-
-
-def decode_jpeg_rgb(jpeg_bytes: bytes) -> np.ndarray:
-    """Decode JPEG bytes to an HxWx3 uint8 RGB array, exactly as the seed does (PIL).
-
-    OpenCV's imdecode returns BGR; feeding that to COLOR_RGB2YUV is the classic
-    silent bug of this field, so decoding lives here and nowhere else.
-    Raises ValueError if the bytes are not a decodable image.
-    """
-    try:
-        with Image.open(io.BytesIO(jpeg_bytes)) as image:
-            image.load()
-            return np.asarray(image.convert("RGB"))
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"not a decodable image: {exc}") from exc
-
-
-def image_size_px(image_bytes: bytes) -> tuple[int, int]:
-    """(width, height) from an image's header, without decoding it: cheap whatever size it claims.
-
-    Raises ValueError if the bytes are not an image PIL can open, or claim a decompression bomb.
-    """
-    try:
-        with warnings.catch_warnings():     # a large claimed size warns; the caller judges the size
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(image_bytes)) as image:
-                return image.size
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"not an image: {exc}") from exc
-
-
-def read_jpeg_rgb(path: str) -> np.ndarray:
-    """Read and decode a JPEG file to RGB uint8 (see decode_jpeg_rgb)."""
-    with open(path, "rb") as handle:
-        return decode_jpeg_rgb(handle.read())
 
 
 def preprocess(rgb: np.ndarray) -> np.ndarray:
@@ -114,7 +77,8 @@ class InputContract:
 # the seed's notebook: the model takes the preprocessed 66x200 YUV image in [0, 1]
 SEED_INPUT = InputContract("seed", MODEL_INPUT_SHAPE, 255.0, "seed preprocessing")
 # the Udacity P3 convention: the model takes the camera's RGB frame in 0..255 and crops and normalises itself
-CAMERA_INPUT = InputContract("camera", CAMERA_FRAME_SHAPE, 1.0, "the camera frame as it is; the model crops and normalises")
+CAMERA_INPUT = InputContract("camera", CAMERA_FRAME_SHAPE, 1.0,
+                             "the camera frame as it is; the model crops and normalises")
 INPUT_CONTRACTS = (SEED_INPUT, CAMERA_INPUT)
 
 

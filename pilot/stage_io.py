@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 import yaml
 
+from pilot.atomic import write_atomic
 
 MODEL_FILE_EXIT_CODE = 2       # a model file a stage cannot use (missing, unreadable, holding code, wrong shape)
 
@@ -47,7 +48,5 @@ def load_params(section: str, path: str | Path = "params.yaml") -> ParamsSection
 
 
 def write_metrics(path: str | Path, metrics: dict[str, Any]) -> None:
-    """Indented JSON with a final newline (small git diffs), creating the folder if needed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    """Indented JSON with a final newline (small git diffs), written whole or not at all (pilot.atomic)."""
+    write_atomic(path, json.dumps(metrics, indent=2) + "\n")

@@ -20,30 +20,16 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from pilot.atomic import building_folder, replace_folder
 from pilot.data.examples import ExampleSpec, Skipped, iter_examples, plan_tasks, resolve_workers
 from pilot.data.frames import FRAME_COLUMNS, read_frames
-from pilot.imaging import read_jpeg_rgb
 from pilot.stage_io import load_params
+from pilot.udacity.images import read_jpeg_rgb
 
 REQUIRED_COLUMNS = (*FRAME_COLUMNS, "center", "left", "right")   # augment reads the cameras too
 GRID_FRAMES = 4
 SKIP_REASONS_KEPT = 5
 INTERRUPTED_EXIT_CODE = 130            # 128 + SIGINT, what shells report for Ctrl+C
-
-
-def temp_sibling(folder: Path) -> Path:
-    """Where a folder is built before it replaces `folder`: data/records -> data/.records.tmp"""
-    return folder.with_name(f".{folder.name}.tmp")
-
-
-def replace_folder(built: Path, folder: Path) -> None:
-    """Put a finished folder in place of the old one; between the renames there is none at all."""
-    retired = folder.with_name(f".{folder.name}.old")
-    shutil.rmtree(retired, ignore_errors=True)
-    if folder.exists():
-        folder.rename(retired)
-    built.rename(folder)
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 def write_split(
@@ -123,7 +109,7 @@ def main() -> None:
     parser.add_argument("--plots-dir", type=Path, required=True, help="folder for the sample grids (PNG)")
     args = parser.parse_args()
     params = load_params("augment")
-    building = temp_sibling(args.out_dir)      # shards go here; renamed into place when all are written
+    building = building_folder(args.out_dir)      # shards go here; renamed into place when all are written
     try:
         workers = resolve_workers(int(params["workers"]))
         train, val = (read_frames(path, "split", REQUIRED_COLUMNS) for path in (args.train, args.val))

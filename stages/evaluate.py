@@ -4,8 +4,9 @@ Writes MSE, MAE, RMSE and R² for the model and for a predictor that always answ
 the training set's mean steering, the predicted-vs-true pairs and the error by
 steering bin (CSV plots). The model may be any file the drive server takes: one that takes
 the seed's preprocessed image reads the validation shards; one that takes the camera frame
-as it is (160x320x3) reads the validation frames' centre JPEGs (--val). `model` is measured against the labels the model trained on
-(smoothed when ingest.smooth_steering_s is set); with --val, `model_vs_raw` and
+as it is (160x320x3) reads the validation frames' centre JPEGs (--val). `model` is measured
+against the labels the model trained on (smoothed when ingest.smooth_steering_s is set); with
+--val, `model_vs_raw` and
 `model_vs_smoothed` measure it against the recorded and the smoothed steering.
 """
 from __future__ import annotations
@@ -17,13 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pilot.data.records import make_dataset, read_manifest, shard_examples, shard_files, unreadable_shard_error
 from pilot.data.frames import read_frames
-from pilot.imaging import SEED_INPUT, read_jpeg_rgb
+from pilot.data.records import make_dataset, read_manifest, shard_examples, shard_files, unreadable_shard_error
+from pilot.imaging import SEED_INPUT
 from pilot.learn.evaluation import constant_baseline, error_by_bin, raw_and_smoothed_metrics, regression_metrics
 from pilot.learn.model_file import TRUST_FLAG
 from pilot.learn.runtime import load_stage_model
 from pilot.stage_io import load_params, write_metrics
+from pilot.udacity.images import read_jpeg_rgb
 
 BATCH_SIZE = 500
 

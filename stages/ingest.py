@@ -67,7 +67,8 @@ def main() -> None:
         for problem in readout.exclusion_problems:
             print(f"ingest: {problem}")
         print(f"ingest: {source}: {s['rows_read']} rows read, {s['rows_kept']} kept, {s['rows_dropped']} dropped"
-              + (f", {s['recovered_comma_decimal']} recovered from comma decimals" if s["recovered_comma_decimal"] else ""))
+              + (f", {s['recovered_comma_decimal']} recovered from comma decimals"
+                 if s["recovered_comma_decimal"] else ""))
         for reason, lines in readout.dropped_lines.items():
             shown = ", ".join(map(str, lines[:LINES_SHOWN_PER_REASON]))
             more = f" and {len(lines) - LINES_SHOWN_PER_REASON} more" if len(lines) > LINES_SHOWN_PER_REASON else ""

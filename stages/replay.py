@@ -18,13 +18,13 @@ from pathlib import Path
 import pandas as pd
 
 from pilot.data.frames import frame_seconds, read_frames
+from pilot.learn.model_file import TRUST_FLAG
+from pilot.learn.runtime import load_stage_model
 from pilot.replay.frame_table import NEEDED_COLUMNS, replay_frame_table
 from pilot.replay.held_out import held_out_frames
 from pilot.replay.loop import ReplaySettings, ReplayTooShort
 from pilot.replay.pictures import ReplayVideo, offset_plot
 from pilot.replay.reference import CarGeometry
-from pilot.learn.model_file import TRUST_FLAG
-from pilot.learn.runtime import load_stage_model
 from pilot.stage_io import load_params, write_metrics
 from pilot.udacity.camera_rig import CameraRig
 
@@ -115,7 +115,8 @@ def main() -> None:
     for replay in table.replays:
         summary = metrics["recordings"][replay.name]
         offset_plot(replay.records, f"replay of {replay.name}: autonomy {summary['autonomy_percent']} %, "
-                    f"{summary['interventions']} interventions", args.plots_dir / "offset" / f"offset_{safe_name(replay.name)}.png",
+                    f"{summary['interventions']} interventions",
+                    args.plots_dir / "offset" / f"offset_{safe_name(replay.name)}.png",
                     settings.max_offset_m)
     for sentence in table.too_short.values():
         print(f"replay: left out: {sentence}")

@@ -17,14 +17,14 @@ from typing import Any
 
 from tqdm import tqdm
 
-from pilot.stage_io import load_params, write_metrics
 from pilot.sim.contact_sheet import contact_sheet, save_png
 from pilot.sim.expert import DriftSettings
-from pilot.udacity.log_writer import RecordingWriter
 from pilot.sim.session import SessionSettings, record_session
-from pilot.sim.vehicle import CarPhysics
-from pilot.udacity.simulator import mph_to_mps
 from pilot.sim.track import parse_track
+from pilot.sim.vehicle import CarPhysics
+from pilot.stage_io import load_params, write_metrics
+from pilot.udacity.log_writer import RecordingWriter
+from pilot.udacity.simulator import DRIVING_LOG_NAME, IMAGE_DIR_NAME, mph_to_mps
 
 TRACK_KEYS = ("length_m", "width_m", "max_curvature_per_m")
 
@@ -49,8 +49,8 @@ def session_settings(params: dict[str, Any]) -> SessionSettings:
 
 def clear_recording(out_dir: Path) -> None:
     """Remove a previous recording in out_dir (only what this stage writes)."""
-    shutil.rmtree(out_dir / "IMG", ignore_errors=True)
-    (out_dir / "driving_log.csv").unlink(missing_ok=True)
+    shutil.rmtree(out_dir / IMAGE_DIR_NAME, ignore_errors=True)
+    (out_dir / DRIVING_LOG_NAME).unlink(missing_ok=True)
 
 
 def main() -> None:

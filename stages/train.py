@@ -11,7 +11,6 @@ train.litert_quantization says otherwise) for `drive.py --runtime litert`.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import time
@@ -19,20 +18,21 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from pilot.learn.litert import LITERT_SUFFIX, QUANTIZATIONS, save_litert
+from pilot.atomic import write_atomic
 from pilot.data.records import make_dataset, read_manifest, shard_examples, shard_files, unreadable_shard_error
 from pilot.learn import resume
+from pilot.learn.litert import LITERT_SUFFIX, QUANTIZATIONS, save_litert
 from pilot.learn.model import build_pilotnet
-from pilot.stage_io import load_params, write_metrics
 from pilot.learn.training import (
     configure_determinism,
     fit,
     make_callbacks,
-    make_keras_file_reproducible,
     make_strategy,
+    reproducible_keras_archive,
     resolve_steps_per_epoch,
-    summarize,
+    summarise_history,
 )
+from pilot.stage_io import load_params, write_metrics
 
 EVAL_BATCH_SIZE = 500
 INTERRUPTED_EXIT_CODE = 130            # 128 + SIGINT, what shells report for Ctrl+C
@@ -43,11 +43,7 @@ def publish_model(best_model: Path, model_path: Path) -> None:
     """Copy the best model to `model_path` in one step (a reader never sees half a file)."""
     if not best_model.is_file():
         raise ValueError("no epoch gave a finite val_loss, so no model was saved: lower train.learning_rate")
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    temp = model_path.with_name(f".{model_path.name}.tmp")
-    shutil.copyfile(best_model, temp)
-    make_keras_file_reproducible(temp)
-    os.replace(temp, model_path)
+    write_atomic(model_path, reproducible_keras_archive(best_model))
 
 
 def main() -> None:
@@ -133,7 +129,7 @@ def train(args: argparse.Namespace) -> None:
         sys.exit(f"train: {exc}")
     except KeyError as exc:
         sys.exit(f"train: params.yaml's train section or the manifest lacks {exc}: see the README")
-    summary = summarize(history, steps, batch_size)
+    summary = summarise_history(history, steps, batch_size)
     write_metrics(args.metrics, summary)
     images = (epochs - epochs_done) * steps * batch_size
     print(f"trained in {seconds:.0f} s ({images / max(seconds, 1e-9):.0f} img/s including validation); "

@@ -86,7 +86,8 @@ def write_keras2_h5(model: keras.Sequential, path: Path, leading_layers: tuple[d
         group.attrs["keras_version"] = version
         group.attrs["backend"] = b"tensorflow"
         leading_names = [layer["config"]["name"] for layer in leading_layers]
-        group.attrs["layer_names"] = np.array([name.encode() for name in [*leading_names, *(l.name for l in model.layers)]])
+        group.attrs["layer_names"] = np.array([name.encode()
+                                               for name in [*leading_names, *(layer.name for layer in model.layers)]])
         for name in leading_names:
             group.create_group(name).attrs["weight_names"] = np.array([], dtype="S1")
         for layer in model.layers:

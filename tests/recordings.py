@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pilot.udacity.log_writer import frame_stamp
+from pilot.udacity.frame_time import format_stamp
 from pilot.udacity.numbers import format_csharp_float
 from tests.drive_support import camera_jpeg
 
@@ -17,7 +17,7 @@ START = datetime(2019, 2, 20, 12, 24, 27, 239000)
 
 
 def frame_name_stamp(index: int, step_ms: int = 100) -> str:
-    return frame_stamp(START + timedelta(milliseconds=step_ms * index))
+    return format_stamp(START + timedelta(milliseconds=step_ms * index))
 
 
 def write_recording(folder: Path, values: list[tuple[float, float, float, float]], *,

@@ -9,9 +9,10 @@ import pytest
 from PIL import Image
 
 from pilot.data.examples import ExampleSpec, ExampleTask, make_example
-from pilot.imaging import decode_jpeg_rgb, preprocess, seed_img_preprocess, to_model_input
 from pilot.data.records import ShardWriter, make_dataset, read_raw_examples, serialize_example, shard_files
-from pilot.data.synthetic import road_frame
+from pilot.imaging import preprocess, seed_img_preprocess, to_model_input
+from pilot.testing.synthetic import road_frame
+from pilot.udacity.images import decode_jpeg_rgb
 
 
 def _jpeg(rgb: np.ndarray) -> bytes:

@@ -25,7 +25,8 @@ from pilot.data.augment import (
     draw_augmentation,
 )
 from pilot.data.codec import encode_image
-from pilot.imaging import preprocess, read_jpeg_rgb
+from pilot.imaging import preprocess
+from pilot.udacity.images import read_jpeg_rgb
 
 SPLIT_CODES = {"train": 0, "val": 1}     # part of each example's seed
 TASKS_PER_CHUNK = 32                     # worker round trips are per chunk, not per image

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from pilot.udacity.frame_time import frame_milliseconds
+
 SPLIT_STRATEGIES = ("blocked", "random")
 
 
@@ -54,10 +56,10 @@ def histogram_table(edges: np.ndarray, normalise: bool = False, **columns: np.nd
 
 
 def frame_seconds(frames: pd.DataFrame) -> np.ndarray:
-    """Seconds since each recording's first frame (from the canonical `time` column)."""
-    times = pd.to_datetime(frames["time"], format="%Y-%m-%d %H:%M:%S.%f")
-    start = times.groupby(frames["recording"]).transform("min")
-    return (times - start).dt.total_seconds().to_numpy()
+    """Seconds since each recording's first frame (from the canonical `time` column, pilot.udacity.frame_time)."""
+    milliseconds = pd.Series(frame_milliseconds(frames["time"]), index=frames.index)
+    start = milliseconds.groupby(frames["recording"]).transform("min")
+    return ((milliseconds - start) / 1000.0).to_numpy()
 
 
 def block_ids(frames: pd.DataFrame, block_seconds: float) -> pd.Series:

@@ -3,8 +3,8 @@ the input device that made it, and optional smoothing over time within contiguou
 
 Pure functions of arrays and frame tables; the ingest stage writes what they return.
 
-Why: the simulator ramps a held steering key by 0.05 per 0.02 s physics step (full lock in
-0.4 s, and back), so a keyboard driver who means "a little left" records mostly exact zeros
+Why: the simulator ramps a held steering key by KEYBOARD_STEERING_STEP per physics step
+(pilot.udacity.simulator: full lock in 0.4 s, and back), so a keyboard driver who means "a little left" records mostly exact zeros
 with short spikes. A mouse records its continuous position; a gamepad stick is continuous
 but reads exactly 0 inside its dead zone.
 """
@@ -14,18 +14,18 @@ import numpy as np
 import pandas as pd
 
 from pilot.data.frames import frame_seconds
+from pilot.udacity.simulator import KEYBOARD_STEERING_STEP, PHYSICS_STEP_S
 
 RUN_GAP_S = 0.5                    # a longer gap between frames ends a contiguous run of driving
-KEYBOARD_STEP = 0.05               # the simulator's keyboard ramp per physics step
-GRID_TOLERANCE = 1e-3              # a value within this of a multiple of KEYBOARD_STEP is "on the grid"
+GRID_TOLERANCE = 1e-3              # a value within this of a multiple of KEYBOARD_STEERING_STEP is "on the grid"
 MIN_FRAMES_TO_GUESS = 20
 INPUT_DEVICES = ("keyboard", "mouse", "gamepad", "unknown")
 
 # The guess's thresholds (see guess_input_device).
 FEW_ZEROS_SHARE = 0.05             # below: a device that is rarely exactly centred (mouse)
 MANY_ZEROS_SHARE = 0.4             # above, with keyboard-like values or jumps: a keyboard
-KEYBOARD_GRID_SHARE = 0.9          # share of non-zero values on the 0.05 grid a keyboard gives
-KEYBOARD_RATE_PER_S = 1.5          # median |change| per second between non-zero frames (ramp: 2.5 /s)
+KEYBOARD_GRID_SHARE = 0.9          # share of non-zero values on the keyboard's grid a keyboard gives
+KEYBOARD_RATE_PER_S = 1.5          # median |change| per second between non-zero frames (the ramp: 2.5 /s)
 
 
 def run_ids(times_s: np.ndarray, gap_s: float = RUN_GAP_S) -> np.ndarray:
@@ -40,7 +40,7 @@ def steering_profile(steering: np.ndarray, times_s: np.ndarray) -> dict[str, flo
     """What one recording's steering looks like (frames in time order, times in seconds).
 
     exact_zero_share: frames with steering exactly 0; full_lock_share: |steering| = 1;
-    on_keyboard_grid_share: non-zero values that are multiples of 0.05 (the keyboard ramp);
+    on_keyboard_grid_share: non-zero values that are multiples of KEYBOARD_STEERING_STEP (the keyboard ramp);
     median_nonzero_abs: typical size of a non-zero value; median_nonzero_step: typical |change|
     between consecutive non-zero frames of a run, and median_nonzero_rate_per_s the same per
     second; frame_rate_hz: frames per second within runs. None where there is nothing to measure.
@@ -52,7 +52,7 @@ def steering_profile(steering: np.ndarray, times_s: np.ndarray) -> dict[str, flo
     frames = int(steering.size)
     nonzero = steering != 0.0
     values = steering[nonzero]
-    grid = np.abs(values / KEYBOARD_STEP - np.round(values / KEYBOARD_STEP)) * KEYBOARD_STEP
+    grid = np.abs(values / KEYBOARD_STEERING_STEP - np.round(values / KEYBOARD_STEERING_STEP)) * KEYBOARD_STEERING_STEP
     same_run = np.diff(run_ids(times_s)) == 0 if frames > 1 else np.zeros(0, dtype=bool)
     pairs = same_run & nonzero[:-1] & nonzero[1:] if frames > 1 else same_run
     steps = np.abs(np.diff(steering))[pairs] if frames > 1 else np.zeros(0)
@@ -95,14 +95,14 @@ def guess_input_device(profile: dict) -> tuple[str, str]:
     keyboard_values = grid is not None and grid >= KEYBOARD_GRID_SHARE
     keyboard_jumps = rate is not None and rate >= KEYBOARD_RATE_PER_S
     if zeros >= MANY_ZEROS_SHARE and (keyboard_values or keyboard_jumps):
-        why = (f"{_percent(grid)} of the non-zero values are multiples of {KEYBOARD_STEP}" if keyboard_values else
+        why = (f"{_percent(grid)} of the non-zero values are multiples of {KEYBOARD_STEERING_STEP}" if keyboard_values else
                f"non-zero steering changes by a median {rate:.2f} per second")
         return "keyboard", (f"{_percent(zeros)} exact zeros and {why}, like the simulator's key ramp "
-                            f"({KEYBOARD_STEP} per 0.02 s step): a keyboard.")
+                            f"({KEYBOARD_STEERING_STEP} per {PHYSICS_STEP_S} s step): a keyboard.")
     rate_text = "n/a" if rate is None else f"{rate:.2f}"
     return "gamepad", (f"{_percent(zeros)} exact zeros (a stick's dead zone) but smooth values in between "
                        f"(median change {rate_text} per second, {_percent(grid)} on the keyboard's "
-                       f"{KEYBOARD_STEP} grid): a gamepad.")
+                       f"{KEYBOARD_STEERING_STEP} grid): a gamepad.")
 
 
 def centred_moving_average(values: np.ndarray, times_s: np.ndarray, window_s: float) -> np.ndarray:

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 import flask
 import socketio
 
+from pilot.control import ThrottleController
 from pilot.drive.compat import UdacityCompatibleServer
-from pilot.drive.control import ThrottleController
 from pilot.drive.live import LiveView
 from pilot.drive.record import DriveRecorder
 from pilot.drive.telemetry import ClientState, DriveStats, SteeringPredictor, handle_telemetry, safe_reply

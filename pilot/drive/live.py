@@ -20,7 +20,8 @@ import numpy as np
 from PIL import Image
 
 from pilot.drive.telemetry import DriveStats, Reply
-from pilot.imaging import SEED_INPUT, InputContract, decode_jpeg_rgb
+from pilot.imaging import SEED_INPUT, InputContract
+from pilot.udacity.images import decode_jpeg_rgb
 
 HISTORY_S = 30.0                 # the strips' time span
 LATENCY_SAMPLES = 1000           # latest server latencies behind the page's p50 / p99

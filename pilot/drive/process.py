@@ -1,4 +1,5 @@
-"""Run `stages/drive.py` as a separate process, exactly as a user starts it, and stop it cleanly."""
+"""Run the drive server as a separate process (`python -m pilot.drive`, what `python stages/drive.py` runs), and stop it
+cleanly."""
 from __future__ import annotations
 
 import os
@@ -15,7 +16,7 @@ from typing import Iterator
 
 LISTENING = re.compile(r"listening on http://(?P<host>[^:\s]+):(?P<port>\d+)")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DRIVE_SCRIPT = PROJECT_ROOT / "stages" / "drive.py"
+SERVER_MODULE = "pilot.drive"         # pilot/drive/__main__.py
 
 
 class ServerStartError(RuntimeError):
@@ -27,7 +28,7 @@ class DriveServerProcess:
 
     def __init__(self, model_path: str | Path, host: str = "127.0.0.1", port: int = 0,
                  extra_args: tuple[str, ...] = (), keep_lines: int = 200) -> None:
-        self.command = [sys.executable, str(DRIVE_SCRIPT), str(model_path), "--host", host,
+        self.command = [sys.executable, "-m", SERVER_MODULE, str(model_path), "--host", host,
                         "--port", str(port), *extra_args]
         self.host = host
         self.port: int | None = None

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-LOG_NAME = "drive_log.csv"
-IMAGE_DIR = "IMG"
+DRIVE_LOG_NAME = "drive_log.csv"
+FRAME_DIR_NAME = "IMG"
 COLUMNS = ("time_s", "image", "steering", "throttle", "speed_mph", "latency_ms")
 
 
@@ -52,8 +52,8 @@ class DriveRecorder:
         self.frames = 0
 
     def _open(self) -> None:
-        (self.folder / IMAGE_DIR).mkdir(parents=True, exist_ok=True)
-        self._handle = (self.folder / LOG_NAME).open("x", newline="", encoding="utf-8")
+        (self.folder / FRAME_DIR_NAME).mkdir(parents=True, exist_ok=True)
+        self._handle = (self.folder / DRIVE_LOG_NAME).open("x", newline="", encoding="utf-8")
         self._writer = csv.writer(self._handle)
         self._writer.writerow(COLUMNS)
 
@@ -64,7 +64,7 @@ class DriveRecorder:
             self._open()
             self._first_time_s = now_s
         self.frames += 1
-        name = f"{IMAGE_DIR}/frame_{self.frames:06d}.jpg"
+        name = f"{FRAME_DIR_NAME}/frame_{self.frames:06d}.jpg"
         (self.folder / name).write_bytes(jpeg_bytes)
         self._writer.writerow((
             f"{now_s - self._first_time_s:.4f}", name, f"{steering:.6f}", f"{throttle:.6f}",
@@ -89,10 +89,10 @@ class DriveRecorder:
 def read_drive_log(folder: str | Path) -> list[DriveLogRow]:
     """Read a recording folder's drive_log.csv; DriveRecordError with one sentence if it is not one."""
     folder = Path(folder)
-    log_path = folder / LOG_NAME
+    log_path = folder / DRIVE_LOG_NAME
     if not log_path.is_file():
         raise DriveRecordError(
-            f"{folder} is not a drive recording (no {LOG_NAME}): record one with "
+            f"{folder} is not a drive recording (no {DRIVE_LOG_NAME}): record one with "
             f"`python stages/drive.py --record {folder}`."
         )
     rows: list[DriveLogRow] = []

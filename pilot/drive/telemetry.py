@@ -15,8 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
-from pilot.drive.control import ThrottleController
-from pilot.imaging import decode_jpeg_rgb, image_size_px
+from pilot.control import ThrottleController
+from pilot.udacity.images import decode_jpeg_rgb, image_size_px
 from pilot.udacity.numbers import read_culture_number
 from pilot.udacity.simulator import IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
 

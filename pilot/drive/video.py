@@ -14,7 +14,7 @@ import imageio_ffmpeg
 import numpy as np
 
 from pilot.drive.record import DriveRecordError, read_drive_log
-from pilot.imaging import read_jpeg_rgb
+from pilot.udacity.images import read_jpeg_rgb
 from pilot.udacity.simulator import MAX_STEER_DEG
 
 UPSCALE = 2                    # 320x160 camera -> 640x320 video, readable text

@@ -4,10 +4,11 @@
 division to float included (for the seed's /255 the converter folds it into the first
 convolution's weights), and converts it in float32 by default (no quantisation), so its
 steering matches the Keras model's within 1e-5. `LiteRTPredictor` has FastPredictor's
-interface (one frame in, one steering value out): XNNPACK kernels (the interpreter's default delegate, asked for explicitly), the
-frame copied straight into the interpreter's input buffer, one thread by default (the drive
-server passes params.yaml's drive.litert_threads: XNNPACK splits a frame's convolutions across
-threads, which TensorFlow's kernels do not gain from at this size).
+interface (one frame in, one steering value out): XNNPACK kernels (the interpreter's default
+delegate, asked for explicitly), the frame copied straight into the interpreter's input buffer,
+one thread by default (the drive server passes params.yaml's drive.litert_threads: XNNPACK
+splits a frame's convolutions across threads, which TensorFlow's kernels do not gain from at
+this size).
 
 Speed: see bench/litert_inference.py (the model call alone, side by side with the Keras
 predictor at the same thread count) and the README's drive-server section.
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pilot.atomic import write_atomic
 from pilot.imaging import CAMERA_FRAME_SHAPE, SEED_INPUT, InputContract, contract_for_input_shape, contracts_sentence
 
 if TYPE_CHECKING:
@@ -67,9 +69,7 @@ def save_litert(model: keras.Model, path: str | Path, quantization: str = "none"
     path = Path(path)
     if path.suffix != LITERT_SUFFIX:
         raise ValueError(f"a LiteRT model file must end in {LITERT_SUFFIX}, got {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(convert_to_litert(model, quantization, contract))
-    return path
+    return write_atomic(path, convert_to_litert(model, quantization, contract))
 
 
 class LiteRTPredictor:

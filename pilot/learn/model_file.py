@@ -145,7 +145,8 @@ def read_model_file(path: str | Path) -> StoredModel:
             raise ModelFileError(truncated) from exc
         if text is None:
             raise ModelFileError(f"{path.name} stores no architecture, weights at most (saved with save_weights, "
-                                 f"or not a Keras model): save the whole model with model.save('model.h5') or as .keras.")
+                                 f"or not a Keras model): save the whole model with model.save('model.h5') "
+                                 f"or as .keras.")
         file_format = "hdf5"
     elif suffix == ".keras" and zipfile.is_zipfile(path):
         try:
@@ -227,7 +228,8 @@ def code_in_architecture(config: dict) -> list[CodeFinding]:
         if class_name in MODEL_CLASSES and _is_keras_module(layer):
             continue
         if class_name not in SAFE_LAYERS or not _is_keras_module(layer):
-            findings.append(CodeFinding(class_name, name, "is a custom class, which needs code the file does not carry"))
+            findings.append(CodeFinding(class_name, name,
+                                        "is a custom class, which needs code the file does not carry"))
             continue
         activation = body.get("activation")
         if activation is not None and not (isinstance(activation, str) and activation in ACTIVATIONS):
@@ -237,8 +239,9 @@ def code_in_architecture(config: dict) -> list[CodeFinding]:
             continue
         for obj in _nested_objects({key: value for key, value in body.items() if key != "activation"}):
             if obj.get("class_name") not in SAFE_NESTED or not _is_keras_module(obj):
-                findings.append(CodeFinding(class_name, name, f"uses a {obj.get('class_name')} object, which is not "
-                                                              f"one of Keras's own and needs code the file does not carry"))
+                findings.append(CodeFinding(class_name, name,
+                                            f"uses a {obj.get('class_name')} object, which is not "
+                                            f"one of Keras's own and needs code the file does not carry"))
                 break
     return findings
 

@@ -22,6 +22,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from pilot.atomic import replace_folder
 from pilot.data.records import MANIFEST_NAME, SHARD_SUFFIX
 
 STATE_NAME = "state.json"
@@ -131,8 +132,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         if self.live_dir.is_dir():
             shutil.copytree(self.live_dir, temp / LIVE_NAME)
         (temp / STATE_NAME).write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
-        shutil.rmtree(final, ignore_errors=True)
-        temp.rename(final)                              # the checkpoint appears whole or not at all
+        replace_folder(temp, final)                     # the checkpoint appears whole or not at all
         for older in self.resume_dir.glob("epoch-*"):
             if older != final:
                 shutil.rmtree(older, ignore_errors=True)

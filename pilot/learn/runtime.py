@@ -148,7 +148,8 @@ def serve_model(path: str | Path, runtime: str = "auto", keras_threads: int = 1,
     path = Path(path)
     if runtime == "litert" and path.suffix.lower() == LITERT_SUFFIX:
         predictor = load_litert_predictor(path, litert_threads)
-        return ServedModel(predictor, None, "litert", litert_threads, f"{path.name} as it is (not checked against Keras)")
+        return ServedModel(predictor, None, "litert", litert_threads,
+                           f"{path.name} as it is (not checked against Keras)")
     if inference == "fast":                   # the seed path keeps TensorFlow's defaults, as the seed ran
         limit_inference_threads(keras_threads)
     loaded = load_model_file(path, trust_model_code)

@@ -11,7 +11,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-
 # layers that keep every pixel where it is: the mask passes them unchanged
 PIXEL_PRESERVING = (keras.layers.InputLayer, keras.layers.Dropout, keras.layers.SpatialDropout2D,
                     keras.layers.GaussianNoise, keras.layers.GaussianDropout, keras.layers.BatchNormalization,
@@ -22,7 +21,8 @@ PIXEL_PRESERVING = (keras.layers.InputLayer, keras.layers.Dropout, keras.layers.
 def _conv_layers(model: keras.Model) -> list[keras.layers.Conv2D]:
     """The model's convolutions; ValueError (one sentence) when its image part is not a chain VisualBackProp follows."""
     if not isinstance(model, keras.Sequential):
-        raise ValueError("VisualBackProp here follows a Sequential chain of convolutions; this model is not Sequential.")
+        raise ValueError("VisualBackProp here follows a Sequential chain of convolutions; "
+                         "this model is not Sequential.")
     layers = []
     for layer in model.layers:
         if isinstance(layer, keras.layers.Flatten):

@@ -1,6 +1,7 @@
 """Fitting PilotNet on the TFRecord shards: seeding, determinism, callbacks, the fit summary."""
 from __future__ import annotations
 
+import io
 import json
 import re
 import zipfile
@@ -121,7 +122,7 @@ def fit(
     return {key: [float(value) for value in values] for key, values in history.history.items()}
 
 
-def summarize(history: dict[str, list[float]], steps_per_epoch: int, batch_size: int) -> dict[str, Any]:
+def summarise_history(history: dict[str, list[float]], steps_per_epoch: int, batch_size: int) -> dict[str, Any]:
     """metrics/train.json: final and best losses (MSE, steering units squared) and the schedule."""
     val_loss = history["val_loss"]
     best = min(range(len(val_loss)), key=val_loss.__getitem__)
@@ -137,8 +138,8 @@ def summarize(history: dict[str, list[float]], steps_per_epoch: int, batch_size:
 
 
 
-def make_keras_file_reproducible(path: Path) -> None:
-    """Rewrite a saved .keras archive so the same weights always give the same bytes.
+def reproducible_keras_archive(path: Path) -> bytes:
+    """A saved .keras archive's bytes, rewritten so that the same weights always give the same bytes.
 
     Keras stamps the save time into metadata.json and memory addresses into config.json
     ("shared_object_id"), and dates the weights member. The times become the zip epoch
@@ -159,7 +160,9 @@ def make_keras_file_reproducible(path: Path) -> None:
             text = re.sub(r'("shared_object_id": )(\d+)', lambda m: m.group(1) + numbers[m.group(2)], text)
             data = text.encode()
         rewritten.append((zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH), info.compress_type, data))
-    with zipfile.ZipFile(path, "w") as archive:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
         for info, compress_type, data in rewritten:
             info.compress_type = compress_type
             archive.writestr(info, data)
+    return buffer.getvalue()

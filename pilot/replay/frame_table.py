@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pilot.imaging import read_jpeg_rgb
-from pilot.udacity.simulator import CAMERAS
-from pilot.udacity.camera_rig import CameraRig
 from pilot.replay.loop import FrameHook, FrameSource, ReplaySettings, ReplayTooShort, SteeringModel, replay_recording
-from pilot.replay.reference import CarGeometry, frame_seconds
+from pilot.replay.reference import CarGeometry
 from pilot.replay.result import RecordingReplay, overall_summary
+from pilot.udacity.camera_rig import CameraRig
+from pilot.udacity.frame_time import seconds_since_first
+from pilot.udacity.images import read_jpeg_rgb
+from pilot.udacity.simulator import CAMERAS
 
 NEEDED_COLUMNS = ("recording", "time", *CAMERAS, "steering", "speed")
 
@@ -67,7 +68,7 @@ def replay_frame_table(frames: pd.DataFrame, model: SteeringModel, root: str | P
         rows = rows.sort_values("time", kind="stable").reset_index(drop=True)
         try:
             result.replays.append(replay_recording(
-                str(name), frame_seconds(rows["time"]), rows["steering"].to_numpy(np.float64),
+                str(name), seconds_since_first(rows["time"]), rows["steering"].to_numpy(np.float64),
                 rows["speed"].to_numpy(np.float64), frame_source(rows, root), model, rig, car, settings, on_frame))
         except ReplayTooShort as too_short:
             result.too_short[str(name)] = str(too_short)

@@ -13,31 +13,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"      # ingest's canonical `time` column
-
-
-def _seconds(times: pd.Series) -> np.ndarray:
-    """Seconds since the epoch of the canonical time strings (one sentence for a bad one)."""
-    try:
-        parsed = pd.to_datetime(times, format=TIME_FORMAT)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"a frame's time is not in ingest's format {TIME_FORMAT!r} ({error}).") from None
-    return (parsed - pd.Timestamp(0)).dt.total_seconds().to_numpy()
+from pilot.udacity.frame_time import frame_milliseconds
 
 
 def held_out_frames(ingest: pd.DataFrame, train: pd.DataFrame, val: pd.DataFrame) -> pd.DataFrame:
     """The ingest rows lying inside validation stretches (see the module's rule), in the table's order."""
     keep = np.zeros(len(ingest), dtype=bool)
     split = pd.concat([train.assign(is_val=False), val.assign(is_val=True)], ignore_index=True)
-    ingest_seconds = _seconds(ingest["time"]) if len(ingest) else np.zeros(0)
-    split_seconds = _seconds(split["time"]) if len(split) else np.zeros(0)
+    ingest_ms = frame_milliseconds(ingest["time"])
+    split_ms = frame_milliseconds(split["time"])
     for name, rows in ingest.groupby("recording", sort=False).indices.items():
         in_split = np.flatnonzero(split["recording"].to_numpy() == name)
         if in_split.size == 0:
             continue
-        order = in_split[np.argsort(split_seconds[in_split], kind="stable")]
-        times, is_val = split_seconds[order], split["is_val"].to_numpy()[order]
-        t = ingest_seconds[rows]
+        order = in_split[np.argsort(split_ms[in_split], kind="stable")]
+        times, is_val = split_ms[order], split["is_val"].to_numpy()[order]
+        t = ingest_ms[rows]
         before = np.searchsorted(times, t, side="right") - 1        # last split frame at or before
         after = np.searchsorted(times, t, side="left")              # first split frame at or after
         inside = (before >= 0) & (after < times.size)

@@ -19,11 +19,13 @@ from typing import Callable
 
 import numpy as np
 
+from pilot.control import rate_limited
 from pilot.replay.geometry import ViewSynthesiser, synthesiser_for
-from pilot.udacity.camera_rig import CameraRig
 from pilot.replay.reference import MAX_GAP_S, CarGeometry, ReferencePath, contiguous_stretches, reference_path
 from pilot.replay.result import FrameRecord, RecordingReplay
-from pilot.sim.metrics import SECONDS_PER_INTERVENTION
+from pilot.scoring import SECONDS_PER_INTERVENTION
+from pilot.udacity.camera_rig import CameraRig
+from pilot.udacity.simulator import PHYSICS_STEP_S
 
 MIN_STRETCH_S = 3.0                # shorter stretches are left out: too little road to drift off
 MIN_SPEED_MPH = 2.0                # slower frames are standing, not driving: they are not replayed
@@ -42,14 +44,14 @@ class ReplaySettings:
     """The replay's physics and rules (the stage's params)."""
 
     latency_s: float = 0.1                   # from the frame to the wheels
-    steering_rate_per_s: float | None = 2.5  # -1..1 units per second (keyboard: 0.05 per 0.02 s step); None: instant
+    steering_rate_per_s: float | None = 2.5  # -1..1 units per second (a keyboard's ramp: 2.5); None: instant
     max_offset_m: float = 1.0                # PilotNet's intervention threshold
     max_heading_error_deg: float | None = None   # None: the heading full lock cannot undo within max_offset_m
     intervention_cost_s: float = SECONDS_PER_INTERVENTION
     max_gap_s: float = MAX_GAP_S             # a longer pause between frames starts a new stretch
     min_stretch_s: float = MIN_STRETCH_S
     min_speed_mph: float = MIN_SPEED_MPH     # slower frames are not driving: they split stretches, do not count
-    physics_step_s: float = 0.02             # the simulator's fixed step
+    physics_step_s: float = PHYSICS_STEP_S
 
     def heading_limit_rad(self, car: CarGeometry) -> float:
         """Beyond this heading error the car cannot stay within max_offset_m, even at full lock."""
@@ -89,10 +91,7 @@ class VirtualCar:
             now_s = start_s + index * step_s
             while self._pending and self._pending[0][0] <= now_s + 1e-9:
                 self._target_steering = self._pending.popleft()[1]
-            change = self._target_steering - self.applied_steering
-            if rate is not None:
-                change = max(-rate * step_s, min(rate * step_s, change))
-            self.applied_steering += change
+            self.applied_steering = rate_limited(self.applied_steering, self._target_steering, rate, step_s)
             self._integrate(step_m, self.car.curvature_per_m(self.applied_steering), reference_curvature_per_m)
 
     def _integrate(self, step_m: float, curvature: float, reference_curvature: float) -> None:

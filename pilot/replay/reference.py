@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-from pilot.udacity.simulator import MAX_STEER_DEG, MPS_PER_MPH
+from pilot.udacity.simulator import (
+    MAX_STEER_DEG,
+    MPS_PER_MPH,
+    REAR_AXLE_BEHIND_ROOT_M,
+    WHEELBASE_M,
+    curvature_per_m,
+    turn_radius_m,
+)
 
-WHEELBASE_M = 2.87                  # the simulator's car: axles 1.27 m ahead of and 1.60 m behind the root
-REAR_AXLE_BEHIND_ROOT_M = 1.60
 MAX_GAP_S = 0.5                     # a longer pause between two frames starts a new stretch
 
 
@@ -32,13 +36,12 @@ class CarGeometry:
 
     def curvature_per_m(self, steering: float) -> float:
         """Curvature of the rear axle's path at a steering of -1..1 (positive: turning left)."""
-        clamped = min(1.0, max(-1.0, steering))
-        return -math.tan(math.radians(clamped * self.max_steer_deg)) / self.wheelbase_m
+        return curvature_per_m(steering, self.wheelbase_m, self.max_steer_deg)
 
     @property
     def min_turn_radius_m(self) -> float:
         """Radius of the rear axle's circle at full lock."""
-        return self.wheelbase_m / math.tan(math.radians(self.max_steer_deg))
+        return turn_radius_m(1.0, self.wheelbase_m, self.max_steer_deg)
 
 
 @dataclass(frozen=True)
@@ -59,14 +62,6 @@ class ReferencePath:
     @property
     def elapsed_s(self) -> float:
         return float(self.time_s[-1] - self.time_s[0])
-
-
-def frame_seconds(times: Sequence[str]) -> np.ndarray:
-    """Canonical frame times ('2019-02-20 12:24:27.239', from the image names) -> seconds since the first."""
-    stamps = np.array(list(times), dtype="datetime64[ms]")
-    if stamps.size == 0:
-        return np.zeros(0)
-    return (stamps - stamps[0]).astype(np.int64) / 1000.0
 
 
 def contiguous_stretches(time_s: np.ndarray, max_gap_s: float = MAX_GAP_S,

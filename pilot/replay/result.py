@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pilot.sim.metrics import SECONDS_PER_INTERVENTION, autonomy_pct
+from pilot.scoring import SECONDS_PER_INTERVENTION, autonomy_pct
 
 
 @dataclass(frozen=True)

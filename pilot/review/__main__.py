@@ -11,9 +11,9 @@ import time
 
 from werkzeug.serving import make_server
 
-from pilot.udacity.log_reader import RecordingError
 from pilot.review.app import create_app, load_recording
-from pilot.review.exclusions import read_exclusions
+from pilot.udacity.exclusions import read_exclusions
+from pilot.udacity.log_reader import RecordingError
 
 DEFAULT_PORT = 5600
 

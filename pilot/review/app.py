@@ -12,10 +12,15 @@ from pathlib import Path
 
 from flask import Flask, Response, abort, jsonify, request, send_file, send_from_directory
 
+from pilot.udacity.exclusions import (
+    ExcludedRange,
+    range_problem,
+    read_exclusions,
+    stamp_of_frame_time,
+    write_exclusions,
+)
 from pilot.udacity.log_reader import RecordingError, read_recording
 from pilot.udacity.simulator import CAMERAS
-from pilot.review.exclusions import (ExcludedRange, range_problem, read_exclusions, stamp_of_frame_time,
-                                     write_exclusions)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 IMAGE_CACHE_S = 3600          # images of a recording never change while it is reviewed

@@ -13,16 +13,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from pilot.stage_io import load_params, write_metrics
 from pilot.sim.camera import Light
 from pilot.sim.client import ClosedLoopSettings, drive
 from pilot.sim.metrics import write_trajectory_csv
 from pilot.sim.track import make_track
 from pilot.sim.wire import WireError
+from pilot.stage_io import load_params, write_metrics
 
 
 def track_shape(params_path: Path) -> dict:
-    """params.yaml's simulate.track (length_m, width_m, max_curvature_per_m); without a params.yaml, {} (the defaults)."""
+    """params.yaml's simulate.track (length_m, width_m, max_curvature_per_m); without a params.yaml,
+    {} (the defaults)."""
     if not params_path.is_file():
         return {}
     return dict(load_params("simulate", params_path)["track"])

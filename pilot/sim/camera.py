@@ -24,9 +24,11 @@ import numpy as np
 
 from pilot.sim.scenery import PANORAMA_WIDTH_PX, Scenery, build_scenery
 from pilot.sim.track import Track
-from pilot.sim.vehicle import ROOT_AHEAD_OF_REAR_AXLE_M, VehicleState
+from pilot.sim.vehicle import VehicleState
 from pilot.udacity.camera_rig import CameraRig
-from pilot.udacity.simulator import CAMERAS, IMAGE_HEIGHT_PX as HEIGHT_PX, IMAGE_WIDTH_PX as WIDTH_PX
+from pilot.udacity.simulator import CAMERAS, REAR_AXLE_BEHIND_ROOT_M
+from pilot.udacity.simulator import IMAGE_HEIGHT_PX as HEIGHT_PX
+from pilot.udacity.simulator import IMAGE_WIDTH_PX as WIDTH_PX
 
 CENTRE_COLUMN_PX = CameraRig().centre_column_px   # the hood is centred here (Unity's principal point)
 
@@ -129,7 +131,7 @@ class Renderer:
     def camera_position_m(self, state: VehicleState, camera: str = "center") -> tuple[float, float]:
         """Where a camera sits over the road (x, y) for a car in `state`."""
         ahead_m, left_m = self.rig.camera_position_m(camera)
-        return state.point_ahead(ROOT_AHEAD_OF_REAR_AXLE_M + ahead_m, left_m)
+        return state.point_ahead(REAR_AXLE_BEHIND_ROOT_M + ahead_m, left_m)
 
     def render(self, state: VehicleState, camera: str = "center", light: Light = Light()) -> np.ndarray:
         """A 160x320x3 uint8 RGB frame from the named camera ('center', 'left', 'right')."""

@@ -19,12 +19,12 @@ from typing import Any, Callable
 from pilot.sim.camera import Light, Renderer, encode_jpeg
 from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import Expert
-from pilot.sim.metrics import StepRecord, summarise
+from pilot.sim.metrics import StepRecord, summarise_drive
 from pilot.sim.track import Track
 from pilot.sim.vehicle import CarPhysics, Controls, VehicleState, clamp_controls
-from pilot.udacity.simulator import MAX_STEER_DEG, mph_to_mps
 from pilot.sim.wire import SimulatorWire, WireError
 from pilot.udacity.numbers import read_culture_number
+from pilot.udacity.simulator import MAX_STEER_DEG, mph_to_mps
 
 PING_INTERVAL_S = 25.0               # the simulator's own engine pings, in wall time
 SLOWEST_EXPECTED_MPS = 2.5           # default time limit: laps at this average speed
@@ -73,8 +73,9 @@ def read_steer(data: dict[str, Any] | None) -> Controls:
 class ClosedLoopClient:
     """Drives one track against a drive server; `run()` returns the metrics and trajectory."""
 
-    def __init__(self, track: Track, settings: ClosedLoopSettings = ClosedLoopSettings(), renderer: Renderer | None = None,
-                 frames_dir: str | Path | None = None, on_step: Callable[[Episode], None] | None = None) -> None:
+    def __init__(self, track: Track, settings: ClosedLoopSettings = ClosedLoopSettings(),
+                 renderer: Renderer | None = None, frames_dir: str | Path | None = None,
+                 on_step: Callable[[Episode], None] | None = None) -> None:
         self.track = track
         self.settings = settings
         self.renderer = renderer or Renderer(track)
@@ -154,7 +155,7 @@ class ClosedLoopClient:
                 if time.monotonic() - last_ping >= settings.ping_interval_s:
                     wire.ping()
                     last_ping = time.monotonic()
-        metrics = summarise(self.episode.records, self.track.length_m)
+        metrics = summarise_drive(self.episode.records, self.track.length_m)
         metrics.update(track_seed=self.track.seed, track_length_m=round(self.track.length_m, 2),
                        latency_s=settings.latency_s if settings.latency_s is not None else "measured",
                        mean_frame_interval_s=round(self.episode.time_s / max(1, self.episode.steps), 4))

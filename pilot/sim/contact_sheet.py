@@ -4,7 +4,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pilot.imaging import CROP_ROWS, decode_jpeg_rgb
+from pilot.imaging import CROP_ROWS
+from pilot.udacity.images import decode_jpeg_rgb
 from pilot.udacity.simulator import CAMERAS_LEFT_TO_RIGHT
 
 GAP_PX = 4
@@ -18,7 +19,8 @@ def _text(image: np.ndarray, text: str, origin: tuple[int, int], scale: float = 
     cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (20, 20, 20), 1, cv2.LINE_AA)
 
 
-def contact_sheet(rows: list[tuple[str, dict[str, bytes]]], cameras: tuple[str, ...] = CAMERAS_LEFT_TO_RIGHT) -> np.ndarray:
+def contact_sheet(rows: list[tuple[str, dict[str, bytes]]],
+                  cameras: tuple[str, ...] = CAMERAS_LEFT_TO_RIGHT) -> np.ndarray:
     """RGB image: one row per (label, {camera: JPEG}); red ticks mark the seed's crop rows."""
     if not rows:
         raise ValueError("no frames to put on a contact sheet")

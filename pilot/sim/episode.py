@@ -17,7 +17,8 @@ from pilot.sim.vehicle import WHEELBASE_M, CarPhysics, Controls, VehicleState, s
 def start_state(track: Track, s_m: float = 0.0, speed_mps: float = 0.0) -> VehicleState:
     """The car on the centre line at arc length s, heading along the road."""
     x, y, heading = track.point_at(s_m + 0.5 * WHEELBASE_M)
-    return VehicleState(x - 0.5 * WHEELBASE_M * math.cos(heading), y - 0.5 * WHEELBASE_M * math.sin(heading), heading, speed_mps)
+    return VehicleState(x - 0.5 * WHEELBASE_M * math.cos(heading), y - 0.5 * WHEELBASE_M * math.sin(heading),
+                        heading, speed_mps)
 
 
 def wheels_off_road(track: Track, state: VehicleState, hint_index: int | None = None) -> bool:
@@ -52,7 +53,8 @@ class Episode:
         state = step(self.state, controls, dt_s, self.physics)
         point = self.track.nearest(*state.centre_xy, hint_index=self.point.index)
         half_length = 0.5 * self.track.length_m
-        self.progress_laps += ((point.s_m - self.point.s_m + half_length) % self.track.length_m - half_length) / self.track.length_m
+        self.progress_laps += (((point.s_m - self.point.s_m + half_length) % self.track.length_m - half_length)
+                               / self.track.length_m)
         intervention = wheels_off_road(self.track, state, point.index)
         self.steps += 1
         self.time_s += dt_s

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pilot.control import PIController
 from pilot.sim.track import Track
-from pilot.drive.control import PIController
-from pilot.sim.vehicle import WHEELBASE_M, Controls, VehicleState
-from pilot.udacity.simulator import MAX_STEER_DEG, mps_to_mph
+from pilot.sim.vehicle import Controls, VehicleState
+from pilot.udacity.simulator import mps_to_mph, steering_for_curvature
 
 LOOKAHEAD_M = 9.0             # pure-pursuit look-ahead: 1 m off centre -> ~0.15 steering
 SPEED_GAIN_PER_MPH = 0.08     # throttle per mph of speed error
@@ -34,9 +34,7 @@ def pure_pursuit_steering(track: Track, state: VehicleState, lateral_m: float = 
     cos_yaw, sin_yaw = math.cos(state.yaw_rad), math.sin(state.yaw_rad)
     forward, left = dx * cos_yaw + dy * sin_yaw, -dx * sin_yaw + dy * cos_yaw
     distance = math.hypot(forward, left)
-    curvature = 2.0 * left / (distance * distance)           # 2 sin(alpha) / distance
-    angle_deg = math.degrees(math.atan(WHEELBASE_M * curvature))
-    return max(-1.0, min(1.0, -angle_deg / MAX_STEER_DEG))
+    return steering_for_curvature(2.0 * left / (distance * distance))     # 2 sin(alpha) / distance
 
 
 class ExpertSpeed:
@@ -75,7 +73,8 @@ class DriftSettings:
 class DriftSchedule:
     """A seeded, smooth lateral offset o(t) and steering noise n(t) for the executed command."""
 
-    def __init__(self, rng: np.random.Generator, half_width_m: float, settings: DriftSettings = DriftSettings()) -> None:
+    def __init__(self, rng: np.random.Generator, half_width_m: float,
+                 settings: DriftSettings = DriftSettings()) -> None:
         self.rng = rng
         self.settings = settings
         self.half_width_m = half_width_m
@@ -90,7 +89,8 @@ class DriftSchedule:
         """Advance by dt_s; returns (lateral offset target in m, steering noise)."""
         settings = self.settings
         decay = math.exp(-dt_s / settings.noise_time_s)
-        self.noise = decay * self.noise + math.sqrt(1 - decay * decay) * settings.noise_steering * float(self.rng.normal())
+        self.noise = (decay * self.noise
+                      + math.sqrt(1 - decay * decay) * settings.noise_steering * float(self.rng.normal()))
         self._time_left_s -= dt_s
         self._elapsed_s += dt_s
         if self._time_left_s <= 0.0:
@@ -141,6 +141,7 @@ class Expert:
         if self.drift is None:
             return ExpertCommand(label, label)
         offset_m, noise = self.drift.update(dt_s)
-        steering = pure_pursuit_steering(self.track, state, offset_m, self.lookahead_m, self._hint) if offset_m else label_steering
+        steering = (pure_pursuit_steering(self.track, state, offset_m, self.lookahead_m, self._hint) if offset_m
+                    else label_steering)
         executed = Controls(max(-1.0, min(1.0, steering + noise)), throttle, brake)
         return ExpertCommand(executed, label)

@@ -46,7 +46,8 @@ class Scenery:
 def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], cell_px: int, channels: int = 1) -> np.ndarray:
     """Zero-mean, unit-ish low-frequency noise (cubic upsampling of a coarse grid), float32."""
     coarse = rng.standard_normal((shape[0] // cell_px + 3, shape[1] // cell_px + 3, channels)).astype(np.float32)
-    field = cv2.resize(coarse, ((coarse.shape[1]) * cell_px, (coarse.shape[0]) * cell_px), interpolation=cv2.INTER_CUBIC)
+    field = cv2.resize(coarse, ((coarse.shape[1]) * cell_px, (coarse.shape[0]) * cell_px),
+                       interpolation=cv2.INTER_CUBIC)
     field = field.reshape(field.shape[0], field.shape[1], channels)
     return field[cell_px: cell_px + shape[0], cell_px: cell_px + shape[1]]
 
@@ -82,7 +83,8 @@ def _draw_labels(track: Track, to_px, shape: tuple[int, int]) -> np.ndarray:
         for index in np.flatnonzero(bends):
             colour = _CURB_WHITE if stripe[index] else _CURB_RED
             following = (index + 1) % len(curb)
-            cv2.line(labels, tuple(curb[index]), tuple(curb[following]), colour, thickness(CURB_WIDTH_M), cv2.LINE_8, shift)
+            cv2.line(labels, tuple(curb[index]), tuple(curb[following]), colour, thickness(CURB_WIDTH_M),
+                     cv2.LINE_8, shift)
     cv2.polylines(labels, [px(track.points_m)], True, _ASPHALT, thickness(track.width_m), cv2.LINE_8, shift)
     for side in (-1.0, 1.0):
         line = px(track.offset_line(side * (half - EDGE_LINE_INSET_M)))
@@ -97,10 +99,12 @@ def _ground_texture(track: Track, rng: np.random.Generator) -> tuple[np.ndarray,
     height_px = int(np.ceil((high[1] - low[1]) / TEXTURE_M_PER_PX))
     if max(width_px, height_px) > MAX_TEXTURE_PX:
         raise ValueError(f"a track spanning {high[0] - low[0]:.0f} x {high[1] - low[1]:.0f} m is too large to draw: "
-                         f"keep circuits within {MAX_TEXTURE_PX * TEXTURE_M_PER_PX - 2 * MARGIN_M:.0f} m (shorten length_m)")
+                         f"keep circuits within {MAX_TEXTURE_PX * TEXTURE_M_PER_PX - 2 * MARGIN_M:.0f} m "
+                         f"(shorten length_m)")
 
     def to_px(points: np.ndarray) -> np.ndarray:
-        return np.stack([(points[:, 0] - low[0]) / TEXTURE_M_PER_PX, (high[1] - points[:, 1]) / TEXTURE_M_PER_PX], axis=1)
+        return np.stack([(points[:, 0] - low[0]) / TEXTURE_M_PER_PX, (high[1] - points[:, 1]) / TEXTURE_M_PER_PX],
+                        axis=1)
 
     labels = _draw_labels(track, to_px, (height_px, width_px))
     grass_rgb = np.array([rng.uniform(110, 165), rng.uniform(125, 150), rng.uniform(50, 80)], dtype=np.float32)
@@ -126,7 +130,8 @@ def _ground_texture(track: Track, rng: np.random.Generator) -> tuple[np.ndarray,
     return ground, float(low[0]), float(high[1]), tuple(int(c) for c in grass_rgb)
 
 
-def _panorama(rng: np.random.Generator, rows: int, horizon_row: float, grass_rgb: tuple[int, int, int]) -> tuple[np.ndarray, tuple[int, int, int]]:
+def _panorama(rng: np.random.Generator, rows: int, horizon_row: float,
+              grass_rgb: tuple[int, int, int]) -> tuple[np.ndarray, tuple[int, int, int]]:
     """Sky gradient, two ranges of hills and tree lines, over 360 degrees (columns = azimuth)."""
     width = PANORAMA_WIDTH_PX
     horizon = int(round(horizon_row))
@@ -158,10 +163,13 @@ def _panorama(rng: np.random.Generator, rows: int, horizon_row: float, grass_rgb
         base = int(near[column]) + int(rng.integers(0, 5))
         height = int(rng.integers(4, 16))
         if rng.random() < 0.5:                                           # a round crown
-            cv2.ellipse(trees, (column, base - height // 2), (int(rng.integers(3, 9)), height // 2 + 1), 0, 0, 360, 255, -1)
+            cv2.ellipse(trees, (column, base - height // 2), (int(rng.integers(3, 9)), height // 2 + 1),
+                        0, 0, 360, 255, -1)
         else:                                                            # a conifer
             half = int(rng.integers(2, 6))
-            cv2.fillConvexPoly(trees, np.array([[column - half, base], [column + half, base], [column, base - height - 3]]), 255)
+            cv2.fillConvexPoly(trees,
+                               np.array([[column - half, base], [column + half, base], [column, base - height - 3]]),
+                               255)
     tree_rgb = np.array([52, 78, 40], np.float32)
     sky[trees > 0] = tree_rgb * (1 + 0.15 * shade[trees > 0][:, None])
     sky[horizon:] = distant

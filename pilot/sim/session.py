@@ -15,9 +15,9 @@ import numpy as np
 from pilot.sim.camera import Light, Renderer, encode_jpeg
 from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import DriftSchedule, DriftSettings, Expert
-from pilot.udacity.log_writer import RecordingWriter
 from pilot.sim.track import make_track
 from pilot.sim.vehicle import CarPhysics
+from pilot.udacity.log_writer import RecordingWriter
 from pilot.udacity.simulator import CAMERAS
 
 
@@ -77,7 +77,8 @@ def record_session(writer: RecordingWriter, settings: SessionSettings, seed: int
                    on_frame: Callable[[int], None] | None = None) -> tuple[dict, SampleFrames]:
     """Drive and record every track of `settings`; returns (summary for metrics, sample frames)."""
     rng = np.random.default_rng(seed)
-    light = LightSchedule(np.random.default_rng([seed, 1]), settings.brightness, settings.warmth, settings.light_period_s)
+    light = LightSchedule(np.random.default_rng([seed, 1]), settings.brightness, settings.warmth,
+                          settings.light_period_s)
     samples = SampleFrames()
     summary: dict = {"frames": 0, "tracks": [], "interventions": 0}
     clock_s = 0.0
@@ -93,10 +94,12 @@ def record_session(writer: RecordingWriter, settings: SessionSettings, seed: int
             frame_light = light.at(clock_s)
             jpegs = {camera: encode_jpeg(renderer.render(state, camera, frame_light)) for camera in CAMERAS}
             label = command.label
-            writer.write(clock_s, jpegs, label.steering, command.executed.throttle, command.executed.brake, state.speed_mph)
+            writer.write(clock_s, jpegs, label.steering, command.executed.throttle, command.executed.brake,
+                         state.speed_mph)
             if track_number == 0 and state.speed_mph > 0.8 * settings.set_speed_mph:
-                curvature_ahead = float(np.mean([abs(track.nearest(*state.point_ahead(ahead_m), hint_index=episode.point.index)
-                                                         .curvature_per_m) for ahead_m in (5.0, 15.0, 25.0, 35.0)]))
+                curvature_ahead = float(np.mean([abs(track.nearest(*state.point_ahead(ahead_m),
+                                                                   hint_index=episode.point.index).curvature_per_m)
+                                                 for ahead_m in (5.0, 15.0, 25.0, 35.0)]))
                 centred = abs(episode.point.cross_track_m) < 0.4
                 samples.offer("straight", -curvature_ahead - (0 if centred else 1), jpegs)
                 samples.offer("bend", curvature_ahead - (0 if centred else 1), jpegs)

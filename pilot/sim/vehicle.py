@@ -5,7 +5,7 @@ and `wheel_positions` give the other points the track queries need. `step` is pu
 state in, state out, dt passed in, nothing read from a clock.
 
 `CarPhysics` holds what makes the car fail the way the simulator's car fails: the
-wheelbase (2.87 m, the simulator's car), 50 Hz integration, a steering-rate limit (the
+simulator's car (pilot.udacity.simulator), its fixed-step integration, a steering-rate limit (the
 front wheels turn towards the commanded angle at a bounded rate) and a tyre grip limit
 (the path's curvature is capped at grip / speed^2, so a car taken into a bend too fast
 runs wide).
@@ -17,11 +17,18 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from pilot.udacity.simulator import MAX_SPEED_MPH, MAX_STEER_DEG, WHEELBASE_M, mph_to_mps, mps_to_mph
+from pilot.control import rate_limited
+from pilot.udacity.simulator import (
+    CAR_TRACK_WIDTH_M,
+    MAX_SPEED_MPH,
+    MAX_STEER_DEG,
+    PHYSICS_STEP_S,
+    WHEELBASE_M,
+    curvature_per_m,
+    mph_to_mps,
+    mps_to_mph,
+)
 
-ROOT_AHEAD_OF_REAR_AXLE_M = 1.60  # the car's root (cameras are placed from it)
-TRACK_WIDTH_M = 2.0               # between the left and right wheels (the simulator's car)
-PHYSICS_STEP_S = 0.02             # the simulator's fixed time step (50 Hz)
 MAX_ACCEL_MPS2 = 4.0              # full throttle from standstill
 MAX_BRAKE_MPS2 = 8.0              # full brake
 DRAG_PER_M = 0.012                # quadratic drag: deceleration = DRAG_PER_M * v^2
@@ -98,7 +105,7 @@ class VehicleState:
 
 def wheel_positions(state: VehicleState) -> np.ndarray:
     """The four wheel contact points (front-left, front-right, rear-left, rear-right), 4 x 2."""
-    half = 0.5 * TRACK_WIDTH_M
+    half = 0.5 * CAR_TRACK_WIDTH_M
     return np.array([state.point_ahead(WHEELBASE_M, half), state.point_ahead(WHEELBASE_M, -half),
                      state.point_ahead(0.0, half), state.point_ahead(0.0, -half)])
 
@@ -109,12 +116,6 @@ def clamp_controls(steering: float, throttle: float, brake: float = 0.0) -> Cont
     if throttle < 0.0:
         brake, throttle = max(brake, -throttle), 0.0
     return Controls(steering, min(1.0, throttle), min(1.0, max(0.0, brake)))
-
-
-def turning_radius_m(steering: float) -> float:
-    """Radius of the rear axle's circle at a fixed steering (inf when straight)."""
-    angle = math.radians(abs(steering) * MAX_STEER_DEG)
-    return math.inf if angle == 0.0 else WHEELBASE_M / math.tan(angle)
 
 
 def step(state: VehicleState, controls: Controls, dt_s: float,
@@ -130,17 +131,13 @@ def step(state: VehicleState, controls: Controls, dt_s: float,
 
 def _sub_step(state: VehicleState, controls: Controls, dt_s: float, physics: CarPhysics) -> VehicleState:
     """One integration step: wheels towards the command, speed, then an exact arc at the mean speed."""
-    wheel = controls.steering
-    if physics.max_steer_rate_per_s is not None:
-        most = physics.max_steer_rate_per_s * dt_s
-        wheel = state.wheel_steering + min(most, max(-most, controls.steering - state.wheel_steering))
+    wheel = rate_limited(state.wheel_steering, controls.steering, physics.max_steer_rate_per_s, dt_s)
     speed = state.speed_mps
     accel = (controls.throttle * MAX_ACCEL_MPS2 - controls.brake * MAX_BRAKE_MPS2
              - DRAG_PER_M * speed * speed - (ROLLING_MPS2 if speed > 0.0 else 0.0))
     new_speed = min(mph_to_mps(MAX_SPEED_MPH), max(0.0, speed + accel * dt_s))
     distance = 0.5 * (speed + new_speed) * dt_s
-    # steering is positive to the right, yaw counter-clockwise: a right turn lowers yaw
-    curvature = -math.tan(math.radians(wheel * MAX_STEER_DEG)) / WHEELBASE_M
+    curvature = curvature_per_m(wheel)          # steering > 0 turns right, lowering the counter-clockwise yaw
     mean_speed = 0.5 * (speed + new_speed)
     if physics.lateral_grip_mps2 is not None and mean_speed > 0.0:
         grip_curvature = physics.lateral_grip_mps2 / (mean_speed * mean_speed)

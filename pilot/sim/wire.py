@@ -28,6 +28,11 @@ class WireTimeout(WireError):
     """The drive server sent nothing within the wire's timeout."""
 
 
+def event_packet(name: object, *data: object) -> str:
+    """A Socket.IO event as a text frame: `42["name"]` or `42["name",data]` (compact JSON, as the simulator's)."""
+    return "42" + json.dumps([name, *data], separators=(",", ":"))
+
+
 def telemetry_packet(steering_deg: float, throttle: float, speed_mph: float,
                      jpeg_bytes: bytes, decimal_comma: bool = False) -> str:
     """The text frame the simulator sends in autonomous mode."""
@@ -37,10 +42,10 @@ def telemetry_packet(steering_deg: float, throttle: float, speed_mph: float,
         "speed": format_n4(speed_mph, decimal_comma),
         "image": base64.b64encode(jpeg_bytes).decode("ascii"),
     }
-    return "42" + json.dumps(["telemetry", data], separators=(",", ":"))
+    return event_packet("telemetry", data)
 
 
-MANUAL_PACKET = '42["telemetry",{}]'
+MANUAL_PACKET = event_packet("telemetry", {})
 
 
 def parse_event(payload: str) -> tuple[str, dict[str, Any] | None]:

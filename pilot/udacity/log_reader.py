@@ -15,13 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pilot.imaging import read_jpeg_rgb
+from pilot.udacity.exclusions import is_excluded, read_exclusions
+from pilot.udacity.frame_time import frame_time_of_stamp, stamp_of_image_name
+from pilot.udacity.images import read_jpeg_rgb
 from pilot.udacity.numbers import NonFiniteNumber, NotANumber, parse_csharp_number
-from pilot.udacity.simulator import CAMERAS, IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
-from pilot.review.exclusions import is_excluded, read_exclusions
+from pilot.udacity.simulator import CAMERAS, DRIVING_LOG_NAME, IMAGE_DIR_NAME, IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
 
-LOG_NAME = "driving_log.csv"
-IMAGE_DIR = "IMG"
 VALUE_NAMES = ("steering", "throttle", "brake", "speed")
 VALUE_RANGES = {"steering": (-1.0, 1.0), "throttle": (0.0, 1.0), "brake": (0.0, 1.0), "speed": (0.0, 35.0)}
 CANONICAL_COLUMNS = ("recording", "time", *CAMERAS, *VALUE_NAMES)
@@ -41,7 +40,6 @@ DROP_REASONS = (
     "duplicate",
 )
 
-_FILE_TIME = re.compile(r"^(center|left|right)_(\d{4})_(\d{2})_(\d{2})_(\d{2})_(\d{2})_(\d{2})_(\d{3})\.jpe?g$", re.I)
 _INTEGER_PART = re.compile(r"^[-+]?\d+$")
 _FRACTION_PART = re.compile(r"^\d+(?:[eE][-+]?\d+)?$")
 # A whole number on a comma-decimal machine: digits, or C#'s one-digit exponent form (7E-05).
@@ -93,12 +91,11 @@ def file_name_of(recorded_path: str) -> str:
 
 
 def frame_time_of(file_name: str) -> str:
-    """'center_2019_02_20_12_24_27_239.jpg' -> '2019-02-20 12:24:27.239'."""
-    match = _FILE_TIME.match(file_name)
-    if match is None:
+    """'center_2019_02_20_12_24_27_239.jpg' -> '2019-02-20 12:24:27.239'; RowRejected for another name."""
+    stamp = stamp_of_image_name(file_name)
+    if stamp is None:
         raise RowRejected("bad_file_name")
-    _, year, month, day, hour, minute, second, millis = match.groups()
-    return f"{year}-{month}-{day} {hour}:{minute}:{second}.{millis}"
+    return frame_time_of_stamp(stamp)
 
 
 def split_fields(line: str) -> tuple[list[str], list[str]]:
@@ -227,10 +224,11 @@ def read_recording(folder: str | Path, repo_root: str | Path = ".", check_images
     folder = Path(folder)
     if not folder.is_dir():
         raise RecordingError(f"recording folder {folder} does not exist: check ingest.sources in params.yaml.")
-    log_path = folder / LOG_NAME
+    log_path = folder / DRIVING_LOG_NAME
     if not log_path.is_file():
-        raise RecordingError(f"{folder} has no {LOG_NAME}: a recording is a folder with {LOG_NAME} and {IMAGE_DIR}/.")
-    image_dir = folder / IMAGE_DIR
+        raise RecordingError(f"{folder} has no {DRIVING_LOG_NAME}: a recording is a folder with {DRIVING_LOG_NAME} "
+                             f"and {IMAGE_DIR_NAME}/.")
+    image_dir = folder / IMAGE_DIR_NAME
     readout = RecordingReadout(name=folder.resolve().name)
     exclusions = read_exclusions(folder)
     excluded_ranges = exclusions.ranges if honour_exclusions else []

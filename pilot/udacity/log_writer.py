@@ -10,16 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from pilot.udacity.frame_time import format_stamp
 from pilot.udacity.numbers import format_csharp_float
-from pilot.udacity.simulator import CAMERAS
+from pilot.udacity.simulator import CAMERAS, DRIVING_LOG_NAME, IMAGE_DIR_NAME
 
 WINDOWS_ROOT = r"C:\Users\sim\Desktop\sim run"
 POSIX_ROOT = "/home/sim/sim run"
 PATH_STYLES = ("windows", "posix", "relative")
-
-def frame_stamp(time: datetime) -> str:
-    """`yyyy_MM_dd_HH_mm_ss_fff` as in the simulator's image names."""
-    return time.strftime("%Y_%m_%d_%H_%M_%S_") + f"{time.microsecond // 1000:03d}"
 
 class RecordingWriter:
     """Appends frames to `<out_dir>/driving_log.csv` and `<out_dir>/IMG/` as the simulator would."""
@@ -29,13 +26,13 @@ class RecordingWriter:
         if path_style not in PATH_STYLES:
             raise ValueError(f"path_style must be one of {', '.join(PATH_STYLES)}, not {path_style!r}")
         self.out_dir = Path(out_dir)
-        self.image_dir = self.out_dir / "IMG"
+        self.image_dir = self.out_dir / IMAGE_DIR_NAME
         self.image_dir.mkdir(parents=True, exist_ok=True)
         self.start_time = start_time
         self.path_style = path_style
         self.decimal_comma = decimal_comma
         self.rows = 0
-        self._log = (self.out_dir / "driving_log.csv").open("w", encoding="utf-8", newline="")
+        self._log = (self.out_dir / DRIVING_LOG_NAME).open("w", encoding="utf-8", newline="")
 
     def image_path_text(self, file_name: str) -> str:
         """How the CSV names an image: as on the (imaginary) recording machine."""
@@ -48,7 +45,7 @@ class RecordingWriter:
     def write(self, time_s: float, jpegs: dict[str, bytes], steering: float, throttle: float,
               brake: float, speed_mph: float) -> str:
         """Write one row and its three JPEGs, `time_s` after the start; returns the frame stamp."""
-        stamp = frame_stamp(self.start_time + timedelta(milliseconds=round(time_s * 1000)))
+        stamp = format_stamp(self.start_time + timedelta(milliseconds=round(time_s * 1000)))
         paths = []
         for camera in CAMERAS:
             file_name = f"{camera}_{stamp}.jpg"

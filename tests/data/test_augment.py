@@ -16,7 +16,7 @@ from pilot.data.augment import (
     random_augment,
     zoom,
 )
-from pilot.data.synthetic import road_frame
+from pilot.testing.synthetic import road_frame
 
 
 def test_pan_shifts_by_a_fraction_of_width_and_height_and_fills_black():

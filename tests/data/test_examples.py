@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from pilot.data.examples import ExampleSpec, Skipped, iter_examples, make_example, plan_tasks, resolve_workers
-from pilot.imaging import preprocess, read_jpeg_rgb
+from pilot.imaging import preprocess
+from pilot.udacity.images import read_jpeg_rgb
 from pilot.data.codec import encode_image
-from pilot.data.synthetic import write_split_csvs
+from pilot.testing.synthetic import write_split_csvs
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pilot.data import input_devices
+from pilot.testing import input_devices
 from pilot.data.labels import guess_input_device, run_ids, smooth_steering, steering_profile
 
 

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pilot.imaging import MODEL_INPUT_SHAPE, decode_jpeg_rgb, preprocess, to_model_input
+from pilot.imaging import MODEL_INPUT_SHAPE, preprocess, to_model_input
+from pilot.udacity.images import decode_jpeg_rgb
 from pilot.data.codec import encode_image
 from pilot.data.records import (
     IMAGE_ENCODING,

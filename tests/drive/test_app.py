@@ -12,14 +12,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pilot.drive.control import PIController, SeedLinearController
+from pilot.control import PIController, SeedLinearController
+from pilot.drive.app import create_app, local_origin
 from pilot.drive.record import DriveRecorder
-from pilot.imaging import decode_jpeg_rgb
+from pilot.drive.telemetry import (
+    ClientState,
+    DriveStats,
+    MalformedTelemetry,
+    format_for_client,
+    handle_telemetry,
+    read_client_number,
+)
 from pilot.learn.model import build_pilotnet
 from pilot.learn.predictors import FastPredictor
-from pilot.drive.app import create_app, local_origin
-from pilot.drive.telemetry import (ClientState, DriveStats, MalformedTelemetry, format_for_client, handle_telemetry,
-                                   read_client_number)
+from pilot.udacity.images import decode_jpeg_rgb
 from tests.drive_support import camera_jpeg
 
 SAFE = {"steering_angle": "0.000000", "throttle": "0.000000"}

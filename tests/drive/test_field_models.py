@@ -10,19 +10,20 @@ import keras
 import numpy as np
 import pytest
 
-from pilot.drive.control import PIController
-from pilot.drive.process import DriveServerProcess
+from pilot.control import PIController
 from pilot.data.records import SCHEMA_VERSION
+from pilot.drive.process import DriveServerProcess
 from pilot.drive.telemetry import ClientState, handle_telemetry
-from pilot.imaging import CAMERA_INPUT, decode_jpeg_rgb
+from pilot.imaging import CAMERA_INPUT
 from pilot.learn.predictors import FastPredictor
 from pilot.learn.runtime import serve_model
 from pilot.sim.wire import SimulatorWire
+from pilot.udacity.images import decode_jpeg_rgb
 from pilot.udacity.numbers import read_culture_number
 from tests.drive_support import REPO_ROOT, camera_jpeg, run_drive
-from tests.stage_runner import run_stage
 from tests.keras2_h5 import file_writing_lambda, keras2_lambda_layer, write_keras2_h5
 from tests.learn.field_models import FIELD_MODELS, p3_camera_model, relu_dropout_pilotnet, seed_pilotnet
+from tests.stage_runner import run_stage
 
 STEERING_TOLERANCE = 1e-5
 JPEGS = [camera_jpeg(seed) for seed in range(5)]

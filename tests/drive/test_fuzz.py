@@ -3,7 +3,7 @@
 The server is started on a hostile model file first: a seed-style model.h5 with a normalising
 Lambda whose stored code would write a file, which it refuses; then it drives the same network
 without the Lambda. The fuzz
-core (pilot.sim.hostile) runs a few cases per category: behaviour, not numbers
+core (pilot.testing.hostile) runs a few cases per category: behaviour, not numbers
 (bench/fuzz_server.py sends thousands). Then clients vanish in every abrupt way, and the
 server's whole output is read line by line: every line whole and of a known form.
 """
@@ -17,10 +17,10 @@ import keras
 import pytest
 import websocket
 
-from pilot.learn.model import build_pilotnet
 from pilot.drive.process import DriveServerProcess, ServerStartError
-from pilot.sim.hostile import CATEGORIES, HostileMessage, hostile_messages, run_fuzz
+from pilot.learn.model import build_pilotnet
 from pilot.sim.wire import SOCKET_PATH, SimulatorWire, telemetry_packet
+from pilot.testing.hostile import CATEGORIES, HostileMessage, hostile_messages, run_fuzz
 from tests.drive_support import camera_jpeg
 from tests.keras2_h5 import file_writing_lambda, keras2_lambda_layer, write_keras2_h5
 

@@ -10,15 +10,15 @@ import pytest
 from PIL import Image
 from werkzeug.test import Client
 
+from pilot.control import PIController
 from pilot.drive.app import STATIC_DIR, create_app
-from pilot.drive.control import PIController
 from pilot.drive.live import HISTORY_S, LiveView, model_input_png, saliency_overlay_png
-from pilot.learn.predictors import FastPredictor
 from pilot.drive.telemetry import DriveStats, Frame, Reply, safe_reply
-from pilot.imaging import decode_jpeg_rgb, preprocess
-from pilot.imaging import to_model_input
+from pilot.imaging import preprocess, to_model_input
 from pilot.learn.model import build_pilotnet
+from pilot.learn.predictors import FastPredictor
 from pilot.learn.saliency import visual_backprop
+from pilot.udacity.images import decode_jpeg_rgb
 from tests.drive.test_app import telemetry
 from tests.drive_support import camera_jpeg
 

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from pilot.drive.process import DriveServerProcess
-from pilot.imaging import decode_jpeg_rgb
 from pilot.learn.model import build_pilotnet
 from pilot.sim.wire import SimulatorWire
+from pilot.udacity.images import decode_jpeg_rgb
 from tests.browser import screenshot, wait_for
 from tests.drive_support import RawSocket, camera_jpeg
 

@@ -5,7 +5,6 @@ import logging
 import socket
 import sys
 
-
 from pilot.drive.serve import EventletLog, OneLineFormatter, open_listener, with_error_stream
 
 TRACEBACK = """Traceback (most recent call last):

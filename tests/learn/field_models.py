@@ -18,7 +18,8 @@ CAMERA_SHAPE = (160, 320, 3)
 
 def _pilotnet_layers(activation: str, dropout_after: dict[int, float], batch_norm: bool = False) -> list:
     """PilotNet's convolutions and dense layers; `dropout_after` maps a layer's position (0-8) to a rate."""
-    body = [layers.Conv2D(24, 5, strides=2, activation=activation), layers.Conv2D(36, 5, strides=2, activation=activation),
+    body = [layers.Conv2D(24, 5, strides=2, activation=activation),
+            layers.Conv2D(36, 5, strides=2, activation=activation),
             layers.Conv2D(48, 5, strides=2, activation=activation), layers.Conv2D(64, 3, activation=activation),
             layers.Conv2D(64, 3, activation=activation), layers.Flatten(), layers.Dense(100, activation=activation),
             layers.Dense(50, activation=activation), layers.Dense(10, activation=activation)]

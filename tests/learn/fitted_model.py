@@ -4,9 +4,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from pilot.data.synthetic import road_frame
 from pilot.imaging import preprocess, to_model_input
 from pilot.learn.model import build_pilotnet
+from pilot.testing.synthetic import road_frame
 
 
 def fitted_pilotnet(frames: int, epochs: int, seed: int = 13) -> keras.Model:

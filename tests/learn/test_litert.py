@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pilot.data.synthetic import road_frame
-from pilot.imaging import CAMERA_INPUT, MODEL_INPUT_SHAPE, decode_jpeg_rgb, preprocess
+from pilot.imaging import CAMERA_INPUT, MODEL_INPUT_SHAPE, preprocess
 from pilot.learn.litert import LiteRTLoadError, LiteRTPredictor, convert_to_litert, load_litert_predictor, save_litert
 from pilot.learn.model_file import ModelFileError, load_model_file
 from pilot.learn.predictors import FastPredictor
+from pilot.testing.synthetic import road_frame
+from pilot.udacity.images import decode_jpeg_rgb
 from tests.learn.field_models import p3_camera_model
 from tests.learn.fitted_model import fitted_pilotnet
 

@@ -10,12 +10,18 @@ import keras
 import numpy as np
 import pytest
 
-from pilot.imaging import CAMERA_INPUT, SEED_INPUT, decode_jpeg_rgb
+from pilot.imaging import CAMERA_INPUT, SEED_INPUT
 from pilot.learn.model_file import ModelFileError, code_in_architecture, load_model_file, read_model_file
 from pilot.learn.predictors import FastPredictor, SeedStylePredictor
+from pilot.udacity.images import decode_jpeg_rgb
 from tests.drive_support import camera_jpeg
-from tests.keras2_h5 import (file_writing_lambda, keras2_lambda_layer, keras2_model_config, run_keras2_lambda,
-                             write_keras2_h5)
+from tests.keras2_h5 import (
+    file_writing_lambda,
+    keras2_lambda_layer,
+    keras2_model_config,
+    run_keras2_lambda,
+    write_keras2_h5,
+)
 from tests.learn.field_models import FIELD_MODELS, seed_pilotnet
 
 STEERING_TOLERANCE = 1e-5

@@ -5,10 +5,10 @@ import keras
 import numpy as np
 import pytest
 
-from pilot.imaging import decode_jpeg_rgb
 from pilot.learn.litert import LiteRTLoadError, LiteRTPredictor, save_litert
 from pilot.learn.predictors import FastPredictor
 from pilot.learn.runtime import PROBE_TOLERANCE, cached_litert_path, probe_frames, serve_model
+from pilot.udacity.images import decode_jpeg_rgb
 from tests.drive_support import camera_jpeg
 from tests.keras2_h5 import write_keras2_h5
 from tests.learn.field_models import no_dropout_pilotnet, relu_dropout_pilotnet, seed_pilotnet
@@ -58,7 +58,8 @@ def test_a_conversion_that_does_not_steer_as_keras_serves_keras(tmp_path):
     """Outputs of ~1e4 make float32 rounding differences of LiteRT's kernels exceed the 1e-5 bar."""
     keras.utils.set_random_seed(9)
     model = keras.Sequential([keras.Input((66, 200, 3)), keras.layers.Conv2D(8, 5, strides=4, activation="relu"),
-                              keras.layers.Flatten(), keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(1e3))])
+                              keras.layers.Flatten(),
+                              keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(1e3))])
     path = tmp_path / "loud.keras"
     model.save(path)
     served = serve_model(path, "auto", cache_dir=tmp_path / "cache")

@@ -14,19 +14,18 @@ import pandas as pd
 import pytest
 
 from pilot.data.examples import ExampleSpec, iter_examples, plan_tasks
-from pilot.learn.model import build_pilotnet
 from pilot.data.records import ShardWriter, make_dataset, serialize_example, shard_files
-from pilot.data.synthetic import write_split_csvs
+from pilot.learn.model import build_pilotnet
 from pilot.learn.training import (
     choose_devices,
     configure_determinism,
     fit,
     make_callbacks,
-    make_keras_file_reproducible,
+    reproducible_keras_archive,
     resolve_steps_per_epoch,
-    summarize,
+    summarise_history,
 )
-
+from pilot.testing.synthetic import write_split_csvs
 
 GPUS = ["/device:GPU:0", "/device:GPU:1"]
 CPUS = ["/device:CPU:0", "/device:CPU:1"]
@@ -71,7 +70,7 @@ def test_steps_per_epoch_defaults_to_one_pass():
 
 def test_summary_reports_the_best_epoch_one_based():
     history = {"loss": [0.5, 0.3, 0.2], "val_loss": [0.4, 0.1, 0.2]}
-    assert summarize(history, steps_per_epoch=7, batch_size=10) == {
+    assert summarise_history(history, steps_per_epoch=7, batch_size=10) == {
         "loss": 0.2, "val_loss": 0.2, "best_val_loss": 0.1, "best_epoch": 2, "epochs": 3,
         "steps_per_epoch": 7, "examples_per_epoch": 70}
 
@@ -128,7 +127,7 @@ def test_saved_models_with_the_same_weights_are_the_same_bytes(tmp_path):
     restamp_as_saved_later(paths[1])                  # as if saved at another time, without waiting
     assert paths[0].read_bytes() != paths[1].read_bytes()      # Keras stamps time and addresses
     for path in paths:
-        make_keras_file_reproducible(path)
+        path.write_bytes(reproducible_keras_archive(path))
     assert paths[0].read_bytes() == paths[1].read_bytes()
     with zipfile.ZipFile(paths[0]) as archive:
         assert sorted(archive.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]

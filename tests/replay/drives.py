@@ -14,16 +14,17 @@ from functools import cached_property
 
 import numpy as np
 
-from pilot.udacity.camera_rig import CameraRig
 from pilot.replay.reference import CarGeometry
 from pilot.sim.camera import Renderer
 from pilot.sim.episode import Episode, start_state
 from pilot.sim.expert import Expert
 from pilot.sim.track import Track, generate_track
-from pilot.sim.vehicle import ROOT_AHEAD_OF_REAR_AXLE_M, WHEELBASE_M, CarPhysics, VehicleState
+from pilot.sim.vehicle import CarPhysics, VehicleState
+from pilot.udacity.camera_rig import CameraRig
+from pilot.udacity.simulator import REAR_AXLE_BEHIND_ROOT_M, WHEELBASE_M
 
 HEADLESS_RIG = CameraRig()          # the renderer draws the simulator's rig, mount yaw and roll included
-HEADLESS_CAR = CarGeometry(wheelbase_m=WHEELBASE_M, rear_axle_behind_root_m=ROOT_AHEAD_OF_REAR_AXLE_M)
+HEADLESS_CAR = CarGeometry(wheelbase_m=WHEELBASE_M, rear_axle_behind_root_m=REAR_AXLE_BEHIND_ROOT_M)
 assert HEADLESS_CAR == CarGeometry()   # the replay's default car is the renderer's
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from pilot.udacity.log_reader import read_recording
 from pilot.replay.frame_table import replay_frame_table
 from pilot.replay.loop import ReplaySettings, ReplayTooShort
 from pilot.sim.camera import encode_jpeg
+from pilot.udacity.log_reader import read_recording
 from pilot.udacity.log_writer import RecordingWriter
 from tests.recordings import write_recording
 from tests.replay.drives import HEADLESS_CAR, HEADLESS_RIG, CopyHuman, Drive, expert_drive

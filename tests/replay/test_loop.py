@@ -8,13 +8,12 @@ import pytest
 
 from pilot.imaging import preprocess
 from pilot.replay.geometry import apply_homography, ground_homography, synthesise_view
-from pilot.replay.loop import (ReplaySettings, ReplayTooShort, VirtualCar, nearest_camera, replay_recording)
+from pilot.replay.loop import ReplaySettings, ReplayTooShort, VirtualCar, nearest_camera, replay_recording
 from pilot.replay.reference import CarGeometry
 from pilot.replay.result import overall_summary
-from pilot.sim.metrics import autonomy_pct
+from pilot.scoring import autonomy_pct
 from pilot.sim.vehicle import VehicleState
-from tests.replay.drives import (HEADLESS_CAR, HEADLESS_RIG, CopyHuman, Drive, expert_drive, moved_camera_m,
-                                 moved_state)
+from tests.replay.drives import HEADLESS_CAR, HEADLESS_RIG, CopyHuman, Drive, expert_drive, moved_camera_m, moved_state
 
 IDEAL = ReplaySettings(latency_s=0.0, steering_rate_per_s=None)
 

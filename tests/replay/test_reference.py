@@ -6,14 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from pilot.replay.reference import CarGeometry, contiguous_stretches, frame_seconds, reference_path
+from pilot.replay.reference import CarGeometry, contiguous_stretches, reference_path
 from pilot.udacity.simulator import MPS_PER_MPH
 from tests.replay.drives import HEADLESS_CAR, expert_drive
-
-
-def test_frame_seconds_come_from_the_canonical_times() -> None:
-    times = ["2019-02-20 12:24:27.239", "2019-02-20 12:24:27.315", "2019-02-20 12:24:28.023", "2019-02-20 12:25:00.000"]
-    assert frame_seconds(times) == pytest.approx([0.0, 0.076, 0.784, 32.761])
 
 
 def test_stretches_split_at_pauses_and_where_time_goes_back() -> None:

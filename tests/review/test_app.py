@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pilot.udacity.log_reader import RecordingError
 from pilot.review.app import create_app, load_recording
+from pilot.udacity.log_reader import RecordingError
 from tests.recordings import frame_name_stamp, straight_values, write_recording
 
 

@@ -1,8 +1,8 @@
 """ingest honours excluded.csv: rows in a range are dropped as excluded_by_user and counted."""
 import json
 
+from pilot.udacity.exclusions import ExcludedRange, write_exclusions
 from pilot.udacity.log_reader import DROP_REASONS, read_recording
-from pilot.review.exclusions import ExcludedRange, write_exclusions
 from tests.recordings import frame_name_stamp, straight_values, write_recording
 from tests.stage_runner import copy_project, run_stage, set_params
 

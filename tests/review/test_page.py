@@ -9,7 +9,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from pilot.imaging import read_jpeg_rgb
+from pilot.udacity.images import read_jpeg_rgb
 from tests.browser import screenshot, wait_for
 from tests.recordings import frame_name_stamp, straight_values, write_recording
 from tests.review.review_server import review_server

@@ -6,13 +6,14 @@ import math
 import numpy as np
 import pytest
 
-from pilot.imaging import decode_jpeg_rgb
 from pilot.sim.camera import CENTRE_COLUMN_PX, HEIGHT_PX, HOOD_DISTANCE_M, Light, Renderer, encode_jpeg, hood_layer
 from pilot.sim.episode import start_state
 from pilot.sim.scenery import ASPHALT_RGB, EDGE_LINE_INSET_M, MAX_TEXTURE_PX, TEXTURE_M_PER_PX
 from pilot.sim.track import Track, circle_track, named_track
-from pilot.sim.vehicle import ROOT_AHEAD_OF_REAR_AXLE_M, VehicleState
+from pilot.sim.vehicle import VehicleState
 from pilot.udacity.camera_rig import CameraRig
+from pilot.udacity.images import decode_jpeg_rgb
+from pilot.udacity.simulator import REAR_AXLE_BEHIND_ROOT_M
 
 FOCAL_PX = 80.0 / math.tan(math.radians(30.0))      # 60 degree vertical field of view over 160 rows
 CENTRE_ROW_PX = 79.5                                 # Unity's principal point row 80, in pixel-centre coordinates
@@ -49,7 +50,8 @@ def test_frame_layout_matches_the_simulators(renderer: Renderer) -> None:
 
 
 @pytest.mark.parametrize("camera, expected_shift_px", [("center", 0.0), ("left", 134.6), ("right", -137.7)])
-def test_hood_has_the_rows_and_width_of_the_real_simulators(renderer: Renderer, camera: str, expected_shift_px: float) -> None:
+def test_hood_has_the_rows_and_width_of_the_real_simulators(renderer: Renderer, camera: str,
+                                                            expected_shift_px: float) -> None:
     rig = renderer.rig
     shift_px = rig.focal_px * rig.camera_position_m(camera)[1] / HOOD_DISTANCE_M   # the side cameras see it aside
     assert shift_px == pytest.approx(expected_shift_px, abs=0.1)
@@ -129,7 +131,8 @@ def test_the_level_rig_puts_road_points_on_the_rows_section_4_gives(ahead_m: flo
     assert rig.horizon_row_px(319.0) == pytest.approx(rig.level_horizon_row_px, abs=1e-9)
     camera_ahead_m = rig.camera_position_m("center")[0]                # ground_pixel measures from the car's root
     column, row = rig.ground_pixel(camera_ahead_m + ahead_m, 0.0)
-    assert column == pytest.approx(CENTRE_COLUMN_PX, abs=1e-9) and row == pytest.approx(closed_form_row(ahead_m), abs=1e-9)
+    assert (column == pytest.approx(CENTRE_COLUMN_PX, abs=1e-9)
+            and row == pytest.approx(closed_form_row(ahead_m), abs=1e-9))
     assert row + 0.5 == pytest.approx(section_4_row, abs=0.55)      # section 4 counts rows from the top edge
     column, _ = rig.ground_pixel(camera_ahead_m + ahead_m, 1.0)         # 1 m to the left: columns to the left
     assert CENTRE_COLUMN_PX - column == pytest.approx(metres_to_pixels_at(ahead_m), abs=1e-9)
@@ -147,10 +150,12 @@ def test_the_simulators_mount_turns_the_vanishing_point_and_tilts_the_horizon() 
     shift_px = FOCAL_PX * math.tan(math.radians(0.72)) / math.cos(math.radians(9.5))   # yaw turns about the vertical
     assert column == pytest.approx(CENTRE_COLUMN_PX - shift_px, abs=1e-3) and shift_px == pytest.approx(1.766, abs=1e-3)
     assert row == pytest.approx(LEVEL_RIG.level_horizon_row_px, abs=1e-3)   # still on the level horizon
-    assert LEVEL_RIG.ground_pixel(far_m, 0.0) == pytest.approx((CENTRE_COLUMN_PX, LEVEL_RIG.level_horizon_row_px), abs=1e-3)
-    rig = CameraRig()                                                # and rolled 1.2 deg: the image turns about its centre
+    assert LEVEL_RIG.ground_pixel(far_m, 0.0) == pytest.approx((CENTRE_COLUMN_PX, LEVEL_RIG.level_horizon_row_px),
+                                                               abs=1e-3)
+    # and rolled 1.2 deg: the image turns about its centre
+    rig = CameraRig()
     horizon = rig.horizon_row_px(np.array([0.0, 319.0]))
-    assert (horizon[1] - horizon[0]) / 319.0 == pytest.approx(math.tan(math.radians(1.2)), abs=1e-9)   # right side lower
+    assert (horizon[1] - horizon[0]) / 319.0 == pytest.approx(math.tan(math.radians(1.2)), abs=1e-9)  # right side lower
     column, row = rig.ground_pixel(far_m, 0.0)
     turn = math.radians(1.2)
     offset = np.array([yawed.ground_pixel(far_m, 0.0)]) - np.array([CENTRE_COLUMN_PX, CENTRE_ROW_PX])
@@ -165,14 +170,15 @@ def test_renderer_maps_each_pixel_to_the_road_point_the_rig_projects_there(rende
     rig = renderer.rig
     camera_x, camera_y = renderer.camera_position_m(state, camera)
     ahead, left = np.array([math.cos(0.7), math.sin(0.7)]), np.array([-math.sin(0.7), math.cos(0.7)])
-    root = np.array([state.x_m, state.y_m]) + ROOT_AHEAD_OF_REAR_AXLE_M * ahead
+    root = np.array([state.x_m, state.y_m]) + REAR_AXLE_BEHIND_ROOT_M * ahead
     camera_ahead_m, camera_left_m = rig.camera_position_m(camera)
     assert np.allclose(np.array([camera_x, camera_y]) - root, camera_ahead_m * ahead + camera_left_m * left)
     s = renderer.scenery
     for ahead_m in (4.0, 6.0, 11.0, 21.0):
         for left_m in (-2.0, 0.0, 2.0):
             column, row = rig.ground_pixel(ahead_m, left_m, camera)
-            u, v, w = renderer.ground_homography(camera_x, camera_y, 0.7) @ [column, row - renderer.ground_start_row, 1.0]
+            u, v, w = (renderer.ground_homography(camera_x, camera_y, 0.7)
+                       @ [column, row - renderer.ground_start_row, 1.0])
             texture = np.array([u / w, v / w])
             world = np.array([s.left_x_m + texture[0] * s.m_per_px, s.top_y_m - texture[1] * s.m_per_px])
             expected = root + ahead_m * ahead + left_m * left
@@ -206,8 +212,10 @@ def line_column_on_row(rig: CameraRig, camera: str, line_left_m: float, row: int
     many columns one metre sideways moves it there: the line's image is the straight line through two ground_pixels."""
     near, far = rig.ground_pixel(4.0, line_left_m, camera), rig.ground_pixel(40.0, line_left_m, camera)
     column = near[0] + (row - near[1]) * (far[0] - near[0]) / (far[1] - near[1])
-    nudged_near, nudged_far = rig.ground_pixel(4.0, line_left_m + 1.0, camera), rig.ground_pixel(40.0, line_left_m + 1.0, camera)
-    nudged = nudged_near[0] + (row - nudged_near[1]) * (nudged_far[0] - nudged_near[0]) / (nudged_far[1] - nudged_near[1])
+    nudged_near, nudged_far = (rig.ground_pixel(4.0, line_left_m + 1.0, camera),
+                               rig.ground_pixel(40.0, line_left_m + 1.0, camera))
+    nudged = (nudged_near[0]
+              + (row - nudged_near[1]) * (nudged_far[0] - nudged_near[0]) / (nudged_far[1] - nudged_near[1]))
     return column, abs(column - nudged)
 
 

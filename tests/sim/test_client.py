@@ -67,7 +67,8 @@ def test_client_is_deterministic_and_reads_comma_decimals(protocol_server, world
     for comma in (False, True):
         holder: dict = {}
         server = expert_server(protocol_server, track, holder, comma=comma)
-        settings = ClosedLoopSettings(port=server.port, laps=0.1, decimal_comma=comma, ping_interval_s=0.0 if comma else 25.0)
+        settings = ClosedLoopSettings(port=server.port, laps=0.1, decimal_comma=comma,
+                                      ping_interval_s=0.0 if comma else 25.0)
         client = ClosedLoopClient(track, settings, renderer, frames_dir=tmp_path / f"frames{comma}")
         holder["client"] = client
         runs.append(client.run())

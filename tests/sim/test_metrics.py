@@ -5,7 +5,8 @@ import csv
 
 import pytest
 
-from pilot.sim.metrics import StepRecord, autonomy_pct, pool_runs, summarise, write_trajectory_csv
+from pilot.scoring import autonomy_pct, pool_runs
+from pilot.sim.metrics import StepRecord, summarise_drive, write_trajectory_csv
 
 
 def test_autonomy_follows_pilotnet() -> None:
@@ -19,7 +20,7 @@ def test_autonomy_follows_pilotnet() -> None:
 def test_summary() -> None:
     records = [StepRecord(i, 0.1 * i, 0.0, 0.0, 0.0, 10.0 + i, 0.1 * i, 0.5, 0.0, (-1) ** i * 0.1 * i, 0.0,
                           0.55 * i, i == 2) for i in range(1, 4)]
-    metrics = summarise(records, track_length_m=100.0)
+    metrics = summarise_drive(records, track_length_m=100.0)
     assert metrics["interventions"] == 1 and metrics["laps"] == 1 and metrics["steps"] == 3
     assert metrics["max_abs_cross_track_m"] == pytest.approx(0.3)
     assert metrics["mean_abs_cross_track_m"] == pytest.approx(0.2)
@@ -34,7 +35,7 @@ def test_summary() -> None:
 def test_a_clean_drive_reports_the_whole_distance_and_no_lap_before_one() -> None:
     records = [StepRecord(i, 0.5 * i, 0.0, 0.0, 0.0, 10.0, 0.2, 0.5, 0.0, 0.0, 0.0, 0.1 * i, False)
                for i in range(1, 5)]
-    metrics = summarise(records, track_length_m=200.0)
+    metrics = summarise_drive(records, track_length_m=200.0)
     assert metrics["distance_to_first_intervention_m"] == pytest.approx(80.0)
     assert metrics["lap_time_s"] is None and metrics["steering_jitter_per_s"] == 0.0
 

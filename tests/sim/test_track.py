@@ -6,10 +6,14 @@ import math
 import numpy as np
 import pytest
 
-from pilot.sim.lake_track import (CAR_START_XZ_M, LAKE_LENGTH_M, LAKE_ROAD_WIDTH_M, LAKE_WAYPOINTS_XZ_M,
-                                   catmull_rom_circuit)
-from pilot.sim.track import (MIN_GAP_M, circle_track, generate_track, make_track, named_track, parse_track,
-                             wrap_angle)
+from pilot.sim.lake_track import (
+    CAR_START_XZ_M,
+    LAKE_LENGTH_M,
+    LAKE_ROAD_WIDTH_M,
+    LAKE_WAYPOINTS_XZ_M,
+    catmull_rom_circuit,
+)
+from pilot.sim.track import MIN_GAP_M, circle_track, generate_track, make_track, named_track, parse_track, wrap_angle
 
 RADIUS_M = 50.0
 
@@ -23,9 +27,11 @@ def test_circle_matches_closed_form() -> None:
             point = track.nearest(rho * math.cos(theta), rho * math.sin(theta))
             assert point.cross_track_m == pytest.approx(RADIUS_M - rho, abs=2e-3)
             assert point.s_m == pytest.approx(RADIUS_M * theta, abs=2e-2)
-            assert track.progress(rho * math.cos(theta), rho * math.sin(theta)) == pytest.approx(theta / (2 * math.pi), abs=1e-4)
+            assert (track.progress(rho * math.cos(theta), rho * math.sin(theta))
+                    == pytest.approx(theta / (2 * math.pi), abs=1e-4))
             road = theta + math.pi / 2
-            assert track.heading_error_rad(rho * math.cos(theta), rho * math.sin(theta), road + 0.2) == pytest.approx(0.2, abs=2e-3)
+            assert (track.heading_error_rad(rho * math.cos(theta), rho * math.sin(theta), road + 0.2)
+                    == pytest.approx(0.2, abs=2e-3))
 
 
 def test_point_at_and_offset_lines_on_a_circle() -> None:
@@ -52,7 +58,8 @@ def test_generated_tracks_respect_their_limits(seed: int) -> None:
     assert np.abs(track.curvatures_per_m).max() > 0.015             # it has real bends
     steps = np.hypot(*np.diff(np.vstack([track.points_m, track.points_m[:1]]), axis=0).T)
     assert steps.max() < 0.51 and steps.min() > 0.49                  # closed and evenly spaced
-    assert abs(np.angle(np.exp(1j * (np.roll(track.headings_rad, -1) - track.headings_rad))).sum()) == pytest.approx(2 * math.pi, abs=1e-6)
+    assert (abs(np.angle(np.exp(1j * (np.roll(track.headings_rad, -1) - track.headings_rad))).sum())
+            == pytest.approx(2 * math.pi, abs=1e-6))
     points = track.points_m[::8]                                     # distant parts stay apart
     distance = np.hypot(*(points[:, None] - points[None]).transpose(2, 0, 1))
     along = np.abs(np.subtract.outer(np.arange(len(points)), np.arange(len(points)))) * 4.0
@@ -72,7 +79,8 @@ def test_catmull_rom_passes_through_every_waypoint_with_a_continuous_direction()
     square = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]])
     curve = catmull_rom_circuit(square, samples_per_segment=50)
     assert np.allclose(curve[::50], square)                            # each segment starts on its waypoint
-    assert curve[25] == pytest.approx([5.0, -1.25])                    # mid-segment: 0.5 (P1 + P2) + (P1 + P2 - P0 - P3) / 16
+    # mid-segment: 0.5 (P1 + P2) + (P1 + P2 - P0 - P3) / 16
+    assert curve[25] == pytest.approx([5.0, -1.25])
     headings = np.arctan2(*np.diff(np.vstack([curve, curve[:1]]), axis=0).T[::-1])
     turns = np.angle(np.exp(1j * (np.roll(headings, -1) - headings)))
     assert np.abs(turns).max() < 0.1 and turns.sum() == pytest.approx(2 * math.pi)    # no corner (pi/2 at once)

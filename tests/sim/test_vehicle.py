@@ -6,16 +6,17 @@ import math
 import numpy as np
 import pytest
 
-from pilot.sim.vehicle import (WHEELBASE_M, CarPhysics, Controls, VehicleState, clamp_controls, step,
-                               turning_radius_m)
-from pilot.udacity.simulator import MAX_SPEED_MPH, MPS_PER_MPH
+from pilot.sim.vehicle import CarPhysics, Controls, VehicleState, clamp_controls, step
+from pilot.udacity.simulator import MAX_SPEED_MPH, MPS_PER_MPH, WHEELBASE_M
+from pilot.udacity.simulator import turn_radius_m as turning_radius_m
 
 
 def drive(state: VehicleState, controls: Controls, steps: int, dt_s: float = 0.1,
           physics: CarPhysics | None = None) -> list[VehicleState]:
     states = [state]
     for _ in range(steps):
-        states.append(step(states[-1], controls, dt_s) if physics is None else step(states[-1], controls, dt_s, physics))
+        states.append(step(states[-1], controls, dt_s) if physics is None
+                      else step(states[-1], controls, dt_s, physics))
     return states
 
 

@@ -5,11 +5,12 @@ import keras
 import numpy as np
 import pytest
 
-from pilot.learn.litert import save_litert
 from pilot.drive.process import DriveServerProcess
-from pilot.imaging import decode_jpeg_rgb, preprocess, to_model_input
+from pilot.imaging import preprocess, to_model_input
+from pilot.learn.litert import save_litert
 from pilot.learn.model import build_pilotnet
 from pilot.sim.wire import SimulatorWire
+from pilot.udacity.images import decode_jpeg_rgb
 from pilot.udacity.numbers import read_culture_number
 from tests.drive_support import camera_jpeg, run_drive
 from tests.stage_runner import copy_project, run_stage, set_params

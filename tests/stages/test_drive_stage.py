@@ -20,11 +20,12 @@ import pytest
 import socketio
 import websocket
 
-from pilot.imaging import decode_jpeg_rgb, preprocess, to_model_input
+from pilot.drive.process import DriveServerProcess
+from pilot.imaging import preprocess, to_model_input
 from pilot.learn.model import build_pilotnet
 from pilot.sim.wire import SimulatorWire, telemetry_packet
+from pilot.udacity.images import decode_jpeg_rgb
 from pilot.udacity.numbers import read_culture_number
-from pilot.drive.process import DriveServerProcess
 from tests.drive_support import RawSocket, camera_jpeg, run_drive
 from tests.keras2_h5 import write_keras2_h5
 

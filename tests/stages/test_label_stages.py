@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pilot.data import input_devices
+from pilot.testing import input_devices
 from tests.recordings import write_recording
 from tests.stage_runner import copy_project, run, run_stage, set_params
 

@@ -10,6 +10,7 @@ import pytest
 
 from pilot.replay.held_out import held_out_frames
 from pilot.sim.camera import encode_jpeg
+from pilot.udacity.frame_time import format_frame_time
 from tests.replay.drives import expert_drive
 from tests.stage_runner import run_stage, write_params
 
@@ -29,7 +30,7 @@ def frame_table(folder: Path, name: str, frames: int, start_m: float = 0.0) -> p
             path = Path(name) / "IMG" / f"{camera}_{index:04d}.jpg"
             (folder / path).write_bytes(encode_jpeg(drive.frame(index, camera)))
             paths[camera] = str(path)
-        rows.append({"recording": name, "time": stamp.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], **paths,
+        rows.append({"recording": name, "time": format_frame_time(stamp), **paths,
                      "steering": drive.steering[index], "throttle": 0.3, "brake": 0.0, "speed": drive.speed_mph[index]})
     return pd.DataFrame(rows)
 
@@ -51,7 +52,7 @@ def run_replay(folder: Path, model: Path, frames: str = "held_out") -> tuple[int
 
 
 def test_held_out_frames_lie_between_validation_frames_only():
-    times = [(START + timedelta(seconds=0.1 * i)).strftime("%Y-%m-%d %H:%M:%S.%f") for i in range(30)]
+    times = [format_frame_time(START + timedelta(seconds=0.1 * i)) for i in range(30)]
     ingest = pd.DataFrame({"recording": "a", "time": times})
     train = ingest.iloc[[0, 4, 8, 24]]           # balance kept a few frames of each block
     val = ingest.iloc[[10, 14, 19, 28]]

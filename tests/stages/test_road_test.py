@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pilot.learn.model import build_pilotnet
 from pilot.drive.process import DriveServerProcess, ServerStartError
+from pilot.learn.model import build_pilotnet
 from tests.stage_runner import copy_project, run_stage, set_params
 
 
@@ -39,7 +39,7 @@ def tiny_model(tmp_path_factory) -> Path:
 def test_road_test_drives_the_matrix_and_leaves_no_server_behind(tmp_path, tiny_model):
     root = copy_project(tmp_path / "project", with_dvc=False)
     set_params(root, "road_test", max_time_s=3.0, video_seconds=1.0, saliency_frames=2, unseen_track_seeds=[23, 29])
-    result = run_stage("road_test.py", ["--model", str(tiny_model), "--metrics", "metrics/drive.json",
+    result = run_stage("roadtest.py", ["--model", str(tiny_model), "--metrics", "metrics/drive.json",
                                         "--plots-dir", "plots/road_test", "--video", "plots/road_test/drive.mp4",
                                         "--work-dir", "data/road_test", *TRACK_ARGS], root)
     assert result.returncode == 0, result.stderr
@@ -78,7 +78,7 @@ def test_road_test_drives_the_matrix_and_leaves_no_server_behind(tmp_path, tiny_
 def test_bad_unseen_track_seeds_are_one_sentence(tmp_path, seeds):
     root = copy_project(tmp_path / "project", with_dvc=False)
     set_params(root, "road_test", unseen_track_seeds=seeds)
-    result = run_stage("road_test.py", ["--model", "params.yaml", "--metrics", "m.json", "--plots-dir", "p",
+    result = run_stage("roadtest.py", ["--model", "params.yaml", "--metrics", "m.json", "--plots-dir", "p",
                                         "--video", "p/v.mp4", *TRACK_ARGS], root)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "bad params.yaml road_test section: unseen_track_seeds" in result.stderr
@@ -86,7 +86,7 @@ def test_bad_unseen_track_seeds_are_one_sentence(tmp_path, seeds):
 
 def test_missing_model_is_one_sentence(tmp_path):
     root = copy_project(tmp_path / "project", with_dvc=False)
-    result = run_stage("road_test.py", ["--model", "models/none.keras", "--metrics", "m.json",
+    result = run_stage("roadtest.py", ["--model", "models/none.keras", "--metrics", "m.json",
                                         "--plots-dir", "p", "--video", "p/v.mp4", *TRACK_ARGS], root)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (

@@ -1,11 +1,20 @@
-"""ingest's reader: every variant real recordings come in (paths, separators, numbers), on recordings the tests write."""
+"""ingest's reader: every variant real recordings come in (paths, separators, numbers), on recordings the
+tests write."""
 import os
 from pathlib import Path
 
 import pytest
 
-from pilot.udacity.log_reader import (DROP_REASONS, RecordingError, file_name_of, frame_time_of, parse_values,
-                             read_recording, split_fields, RowRejected)
+from pilot.udacity.log_reader import (
+    DROP_REASONS,
+    RecordingError,
+    RowRejected,
+    file_name_of,
+    frame_time_of,
+    parse_values,
+    read_recording,
+    split_fields,
+)
 from pilot.udacity.numbers import format_csharp_float
 from tests.drive_support import camera_jpeg
 from tests.recordings import straight_values, write_recording

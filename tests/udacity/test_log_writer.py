@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from pilot.sim.session import SessionSettings, record_session
 from pilot.udacity.log_reader import read_recording
 from pilot.udacity.log_writer import RecordingWriter
 from pilot.udacity.numbers import format_csharp_float
-from pilot.sim.session import SessionSettings, record_session
 
 START = datetime(2026, 11, 21, 12, 0, 0)
 
@@ -60,7 +60,8 @@ def test_a_recorded_session_is_read_back_by_ingest_with_zero_drops(tmp_path: Pat
             summary, samples = record_session(writer, SMALL, seed=42)
         folders.append(tmp_path / name)
     assert fingerprint(folders[0]) == fingerprint(folders[1])        # same params, same bytes
-    assert summary["interventions"] == 0 and [row[0] for row in samples.rows()] == ["straight", "bend", "dark", "bright"]
+    assert (summary["interventions"] == 0
+            and [row[0] for row in samples.rows()] == ["straight", "bend", "dark", "bright"])
     for folder in (folders[0], folders[2]):
         readout = read_recording(folder, repo_root=tmp_path, check_images=True)
         assert readout.rows_read == summary["frames"] > 20

@@ -9,6 +9,7 @@ benchmarks whose figures depend on the pictures, such as compressed sizes).
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -16,7 +17,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from pilot.udacity.simulator import IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
+from pilot.udacity.frame_time import format_frame_time
+from pilot.udacity.simulator import IMAGE_DIR_NAME, IMAGE_HEIGHT_PX, IMAGE_WIDTH_PX
 
 HORIZON_ROW = 55
 SIDE_CAMERA_SHIFT_PX = 24            # the left camera sees the road shifted right, and vice versa
@@ -45,7 +47,7 @@ def write_split_csvs(root: Path, frames: int, seed: int = 0, val_fraction: float
     Image paths in the CSVs are absolute, so readers do not depend on the working folder.
     """
     rng = np.random.default_rng(seed)
-    image_dir = root / "IMG"
+    image_dir = root / IMAGE_DIR_NAME
     image_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for frame in range(frames):
@@ -56,8 +58,8 @@ def write_split_csvs(root: Path, frames: int, seed: int = 0, val_fraction: float
             path = image_dir / f"{camera}_{stamp}.jpg"
             Image.fromarray(road_frame(steering, shift, noise_seed=seed * 100_003 + frame)).save(path, quality=90)
             paths[camera] = str(path)
-        taken_at = pd.Timestamp("2024-01-01") + pd.Timedelta(milliseconds=100 * frame)
-        rows.append({"recording": "synthetic", "time": taken_at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], **paths,
+        taken_at = datetime(2024, 1, 1) + timedelta(milliseconds=100 * frame)
+        rows.append({"recording": "synthetic", "time": format_frame_time(taken_at), **paths,
                      "steering": steering, "throttle": 0.3, "brake": 0.0, "speed": 15.0})
     table = pd.DataFrame(rows)
     val_count = max(1, int(round(frames * val_fraction)))
@@ -80,7 +82,7 @@ def write_simulator_split_csv(root: Path, frames: int, seed: int = 0, track_seed
     rng = np.random.default_rng(seed)
     track = generate_track(track_seed)
     renderer = Renderer(track)
-    image_dir = root / "IMG"
+    image_dir = root / IMAGE_DIR_NAME
     image_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for frame in range(frames):

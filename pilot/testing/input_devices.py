@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-PHYSICS_STEP_S = 0.02              # the simulator's fixed time step (50 Hz)
-KEY_RAMP_PER_STEP = 0.05           # a held key moves the steering this much per physics step; released, back to 0
+from pilot.udacity.simulator import KEYBOARD_STEERING_STEP, PHYSICS_STEP_S
+
 RECORD_STEP_S = 0.1                # the simulator records ~10 frames per second (at most 15)
 GAMEPAD_DEAD_ZONE = 0.1            # a stick reads exactly 0 within this of centre
 KEY_DEADBAND_S = 0.05              # the keyboard driver presses once the owed steering reaches this (steering x s)
@@ -33,10 +33,10 @@ def keyboard(intended: np.ndarray) -> np.ndarray:
     The driver keeps the steering they owe (intended minus got, summed over time) small: they
     press the key towards it once it exceeds KEY_DEADBAND_S and release it when the ramp back
     to 0 will pay the rest, each press or release held at least MIN_KEY_HOLD_S. The simulator ramps a pressed key by
-    0.05 per step to full lock and a released one back to 0 at the same rate.
+    KEYBOARD_STEERING_STEP per physics step to full lock and a released one back to 0 at the same rate.
     """
     hold_steps = max(1, round(MIN_KEY_HOLD_S / PHYSICS_STEP_S))
-    ramp_per_s = KEY_RAMP_PER_STEP / PHYSICS_STEP_S
+    ramp_per_s = KEYBOARD_STEERING_STEP / PHYSICS_STEP_S
     got = np.zeros(len(intended))
     steering, owed_s, key, held = 0.0, 0.0, 0, hold_steps
     for step, target in enumerate(intended):
@@ -51,10 +51,11 @@ def keyboard(intended: np.ndarray) -> np.ndarray:
                 key, held = wanted, 0
         held += 1
         if key != 0:
-            steering = float(np.clip(steering + key * KEY_RAMP_PER_STEP, -1.0, 1.0))
+            steering = float(np.clip(steering + key * KEYBOARD_STEERING_STEP, -1.0, 1.0))
         elif steering != 0.0:
-            steering = 0.0 if abs(steering) <= KEY_RAMP_PER_STEP else steering - np.sign(steering) * KEY_RAMP_PER_STEP
-        steering = round(steering, 10)          # keep the ramp exactly on its 0.05 grid
+            steering = (0.0 if abs(steering) <= KEYBOARD_STEERING_STEP
+                        else steering - np.sign(steering) * KEYBOARD_STEERING_STEP)
+        steering = round(steering, 10)          # keep the ramp exactly on its grid
         got[step] = steering
         owed_s += (target - steering) * PHYSICS_STEP_S
     return got

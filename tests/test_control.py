@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pilot.drive.control import PIController, SeedLinearController, make_controller
+from pilot.control import PIController, SeedLinearController, make_controller
 from pilot.stage_io import load_params
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 ACCEL_MPH_PER_S = 6.0     # full throttle from standstill
 BRAKE_MPH_PER_S = 12.0    # full brake
 DRAG_PER_S = 0.2          # terminal speed at full throttle: 30 mph, like the simulator's car

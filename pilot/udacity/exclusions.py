@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import re
-import tempfile
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
+
+from pilot.atomic import write_atomic
+from pilot.udacity.frame_time import is_stamp, stamp_of_frame_time
 
 EXCLUSIONS_NAME = "excluded.csv"
 COLUMNS = ("first_time", "last_time", "reason")
-STAMP_FORMAT = "%Y_%m_%d_%H_%M_%S_%f"
-_STAMP = re.compile(r"^\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2}_\d{3}$")
-_FRAME_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})$")
 
 
 @dataclass(frozen=True)
@@ -41,25 +37,6 @@ class ExclusionsReadout:
     ranges: list[ExcludedRange]
     problems: list[str]
     malformed_lines: list[str]
-
-
-def is_stamp(text: str) -> bool:
-    """True for a real time written as `yyyy_MM_dd_HH_mm_ss_fff`."""
-    if not _STAMP.match(text):
-        return False
-    try:
-        datetime.strptime(text, STAMP_FORMAT)
-    except ValueError:
-        return False
-    return True
-
-
-def stamp_of_frame_time(frame_time: str) -> str:
-    """'2019-02-20 12:24:27.239' (the canonical frame time) -> '2019_02_20_12_24_27_239'."""
-    match = _FRAME_TIME.match(frame_time)
-    if match is None:
-        raise ValueError(f"'{frame_time}' is not a frame time such as 2019-02-20 12:24:27.239")
-    return "_".join(match.groups())
 
 
 def range_problem(first_time: str, last_time: str, reason: str) -> str | None:
@@ -121,17 +98,5 @@ def read_exclusions(folder: str | Path) -> ExclusionsReadout:
 
 
 def write_exclusions(folder: str | Path, ranges: list[ExcludedRange], kept_lines: tuple[str, ...] = ()) -> Path:
-    """Write excluded.csv beside the recording atomically (temporary file, then rename)."""
-    path = Path(folder) / EXCLUSIONS_NAME
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{EXCLUSIONS_NAME}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(format_exclusions(ranges, kept_lines))
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)           # mkstemp makes it private; the recording's files are not
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    """Write excluded.csv beside the recording atomically (pilot.atomic: the old file or the new, never half)."""
+    return write_atomic(Path(folder) / EXCLUSIONS_NAME, format_exclusions(ranges, kept_lines))

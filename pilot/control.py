@@ -1,8 +1,12 @@
-"""Throttle controllers behind one interface: `step(speed_mph, steering, dt_s) -> throttle`.
+"""Control: throttle controllers behind one interface, and the front wheels' steering-rate limit.
 
-The drive server steers with the model and asks a controller for the throttle. `dt_s`
-is passed in by the caller, never read from a clock, so a controller is a pure state
-machine that tests drive by stepping it.
+Throttle: `step(speed_mph, steering, dt_s) -> throttle`. The drive server steers with the
+model and asks a controller for the throttle; the headless simulator's expert uses the same
+PI controller. `dt_s` is passed in by the caller, never read from a clock, so a controller is
+a pure state machine that tests drive by stepping it.
+
+Steering: `rate_limited` moves the wheels towards a command at a bounded rate, the one
+mechanism the headless simulator's car and replay's virtual car share.
 
 Throttle follows the simulator's convention: 0..1 opens the accelerator, a negative
 value brakes; the simulator clamps to -1..1.
@@ -17,6 +21,14 @@ from pilot.udacity.simulator import mps_to_mph, path_curvature_per_m
 THROTTLE_MIN = -1.0      # full brake
 THROTTLE_MAX = 1.0       # full accelerator
 MAX_DT_S = 0.5           # a longer gap between frames (a pause, a reconnect) integrates as 0.5 s
+
+
+def rate_limited(current: float, target: float, rate_per_s: float | None, dt_s: float) -> float:
+    """`current` moved towards `target` by at most rate_per_s * dt_s (None: all the way at once)."""
+    if rate_per_s is None:
+        return target
+    most = rate_per_s * dt_s
+    return current + min(most, max(-most, target - current))
 
 
 class ThrottleController(Protocol):

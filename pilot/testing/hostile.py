@@ -25,9 +25,8 @@ import numpy as np
 import websocket
 from PIL import Image
 
-from pilot.udacity.numbers import read_culture_number
-from pilot.sim.wire import SOCKET_PATH
-from pilot.udacity.numbers import format_n4
+from pilot.sim.wire import SOCKET_PATH, WireError, event_packet, parse_event
+from pilot.udacity.numbers import format_n4, read_culture_number
 
 CATEGORIES = (
     "wrong types", "non-finite numbers", "culture-mangled numbers", "truncated JSON",
@@ -68,10 +67,6 @@ class FuzzReport:
 
 
 # ---------------------------------------------------------------- messages
-
-def _event(payload: object, name: object = "telemetry") -> str:
-    return "42" + json.dumps([name, payload], separators=(",", ":"))
-
 
 def _jpeg_bytes(image: Image.Image, **options: object) -> bytes:
     buffer = io.BytesIO()
@@ -173,7 +168,7 @@ def _numbers(rng: random.Random, kind: str) -> str:
 def _message(category: str, rng: random.Random, good: dict, packet: str, images: _Images) -> HostileMessage:
     """One hostile message of `category`, chosen with `rng`."""
     def telemetry(**changes: object) -> str:
-        return _event({**good, **changes})
+        return event_packet("telemetry", {**good, **changes})
 
     def base64_of(data: bytes) -> str:
         return base64.b64encode(data).decode("ascii")
@@ -185,7 +180,8 @@ def _message(category: str, rng: random.Random, good: dict, packet: str, images:
         if choice == 0:
             return HostileMessage(category, telemetry(**{rng.choice((*FIELDS, "image")): wrong}))
         if choice == 1:
-            return HostileMessage(category, _event(rng.choice(["text", 5, None, True, [good], [[]], wrong])))
+            return HostileMessage(category, event_packet("telemetry",
+                                                         rng.choice(["text", 5, None, True, [good], [[]], wrong])))
         if choice == 2:
             return HostileMessage(category, "42" + json.dumps(rng.choice([
                 ["telemetry"], ["telemetry", good, good], ["telemetry", good, 5], [5, good], [None, good],
@@ -196,11 +192,11 @@ def _message(category: str, rng: random.Random, good: dict, packet: str, images:
         if choice == 4:
             renamed = {key.upper() if rng.random() < 0.5 else key.capitalize(): value
                        for key, value in good.items()}
-            return HostileMessage(category, _event(renamed))
+            return HostileMessage(category, event_packet("telemetry", renamed))
         missing = dict(good)
         for key in rng.sample(list(good), rng.randint(1, len(good))):
             del missing[key]
-        return HostileMessage(category, _event(missing or {"other": 1}))
+        return HostileMessage(category, event_packet("telemetry", missing or {"other": 1}))
 
     if category in ("non-finite numbers", "culture-mangled numbers"):
         changes = {name: _numbers(rng, category) for name in rng.sample(FIELDS, rng.randint(1, 3))}
@@ -259,7 +255,7 @@ def _message(category: str, rng: random.Random, good: dict, packet: str, images:
                            "TELEMETRY", "t\u00e9l\u00e9m\u00e9trie", "__proto__", "x" * 1000, "error", "ping"])
         body = json.dumps(["telemetry", good], separators=(",", ":"))
         return HostileMessage(category, rng.choice([
-            _event(good, name), _event({}, name), "42" + json.dumps([name]),
+            event_packet(name, good), event_packet(name, {}), event_packet(name),
             "42/admin," + body, "42/," + body, "42/admin" + body, "421" + body, "42" + "9" * 30 + body,
             "43" + "1" + json.dumps([good]), "40/admin,", "41", "41/admin,", "44", '44{"message":"x"}',
             '451-["telemetry",{"_placeholder":true,"num":0}]',
@@ -376,12 +372,11 @@ def steer_problem(frame: str) -> str | None:
     if not frame.startswith("42"):
         return f"not an event: {frame[:60]!r}"
     try:
-        event = json.loads(frame[2:])
-    except ValueError:
-        return f"not JSON: {frame[:60]!r}"
-    if not (isinstance(event, list) and len(event) == 2 and event[0] == "steer" and isinstance(event[1], dict)):
+        name, data = parse_event(frame[2:])                 # what the simulator's parser accepts
+    except WireError as exc:
+        return str(exc)
+    if name != "steer" or data is None:
         return f"not [\"steer\", {{...}}]: {frame[:60]!r}"
-    data = event[1]
     if set(data) != {"steering_angle", "throttle"} or not all(isinstance(v, str) for v in data.values()):
         return f"steer needs two strings, got {data!r}"
     try:

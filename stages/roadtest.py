@@ -1,6 +1,7 @@
 """road_test: drive the trained model in the headless simulator and score it, as NVIDIA scores PilotNet.
 
-Starts `stages/drive.py MODEL` on a free loopback port (exactly what a user runs), once at the drive
+Starts the drive server (`python -m pilot.drive MODEL`: what `stages/drive.py` runs, default flags)
+on a free loopback port, once at the drive
 server's set speed and once at the simulator's top speed, and drives each track of the matrix
 (the training track, several unseen generated ones, the real simulator's Lake track) with the real
 simulator's latency and the car's grip and steering-rate limits. With a fixed latency the drives do
@@ -22,17 +23,18 @@ import numpy as np
 import pandas as pd
 
 from pilot.drive.process import ServerStartError, drive_server
-from pilot.imaging import read_jpeg_rgb
 from pilot.learn.model_file import TRUST_FLAG
 from pilot.learn.runtime import load_stage_model
+from pilot.scoring import pool_runs
 from pilot.sim.camera import Light
 from pilot.sim.client import ClosedLoopSettings, DriveResult, drive
-from pilot.sim.metrics import pool_runs, write_trajectory_csv
+from pilot.sim.metrics import write_trajectory_csv
 from pilot.sim.road_plots import paths_on_track_maps, saliency_grid
 from pilot.sim.track import Track, generate_track, named_track
 from pilot.sim.vehicle import CarPhysics
 from pilot.sim.wire import WireError
 from pilot.stage_io import load_params, write_metrics
+from pilot.udacity.images import read_jpeg_rgb
 
 TRACK_KINDS = ("training", "unseen", "lake")
 SPEEDS = ("set_speed", "top_speed")
@@ -88,7 +90,7 @@ def report_line(label: str, speed_name: str, m: dict) -> str:
 
 
 def score_kind(kind: str, kind_runs: dict[str, Track], results: dict[str, DriveResult]) -> dict:
-    """One kind's metrics: its one run's, or its runs pooled (pilot.sim.metrics.pool_runs) with the seeds named."""
+    """One kind's metrics: its one run's, or its runs pooled (pilot.scoring.pool_runs) with the seeds named."""
     runs = [results[name].metrics for name in kind_runs]
     tracks = list(kind_runs.values())
     if len(runs) == 1:
@@ -125,7 +127,7 @@ def draw_kind(kind: str, speed_name: str, kind_runs: dict[str, Track], results: 
 
 def explain(served, frames_dir: Path, records: list, count: int, out: Path) -> None:
     """Saliency for `count` frames spread over the drive."""
-    from pilot.learn.saliency import visual_backprop   # TensorFlow only for this step
+    from pilot.learn.saliency import visual_backprop  # TensorFlow only for this step
     files = sorted(frames_dir.glob("frame_*.jpg"))
     picks = [files[i] for i in np.linspace(0, len(files) - 1, min(count, len(files))).astype(int)]
     frames = [read_jpeg_rgb(str(p)) for p in picks]
@@ -141,7 +143,7 @@ def explain(served, frames_dir: Path, records: list, count: int, out: Path) -> N
 
 
 def video(frames_dir: Path, records: list, seconds: float, step_s: float, out: Path) -> int:
-    from pilot.drive.video import write_steering_video   # ffmpeg only for this step
+    from pilot.drive.video import write_steering_video  # ffmpeg only for this step
     files = sorted(frames_dir.glob("frame_*.jpg"))[: int(seconds / step_s)]
     frames = ((read_jpeg_rgb(str(p)), r.steering, r.throttle, r.speed_mph) for p, r in zip(files, records))
     return write_steering_video(frames, out, fps=1.0 / step_s)

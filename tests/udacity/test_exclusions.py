@@ -1,8 +1,16 @@
 """excluded.csv: parsing (a malformed line is reported, the rest apply), formatting, which frames a range covers."""
 import pytest
 
-from pilot.review.exclusions import (ExcludedRange, format_exclusions, is_excluded, is_stamp, parse_exclusions,
-                                     read_exclusions, stamp_of_frame_time, write_exclusions)
+from pilot.udacity.exclusions import (
+    ExcludedRange,
+    format_exclusions,
+    is_excluded,
+    is_stamp,
+    parse_exclusions,
+    read_exclusions,
+    stamp_of_frame_time,
+    write_exclusions,
+)
 
 GOOD = ("first_time,last_time,reason\n"
         "2019_02_20_12_24_27_239,2019_02_20_12_24_28_000,drove onto the verge\n"
