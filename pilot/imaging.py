@@ -63,6 +63,7 @@ class InputContract:
     shape: tuple[int, int, int]
     divisor: float
     summary: str                     # for start-up lines: what the server feeds the model
+    tensor_name: str                 # the input's name in an exported (LiteRT) model
 
     def prepare(self, rgb: np.ndarray) -> np.ndarray:
         """A camera frame (RGB uint8) -> the uint8 image this contract feeds the model."""
@@ -75,10 +76,10 @@ class InputContract:
 
 
 # the seed's notebook: the model takes the preprocessed 66x200 YUV image in [0, 1]
-SEED_INPUT = InputContract("seed", MODEL_INPUT_SHAPE, 255.0, "seed preprocessing")
+SEED_INPUT = InputContract("seed", MODEL_INPUT_SHAPE, 255.0, "seed preprocessing", "yuv_image")
 # the Udacity P3 convention: the model takes the camera's RGB frame in 0..255 and crops and normalises itself
 CAMERA_INPUT = InputContract("camera", CAMERA_FRAME_SHAPE, 1.0,
-                             "the camera frame as it is; the model crops and normalises")
+                             "the camera frame as it is; the model crops and normalises", "rgb_image")
 INPUT_CONTRACTS = (SEED_INPUT, CAMERA_INPUT)
 
 

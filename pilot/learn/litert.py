@@ -54,7 +54,7 @@ def convert_to_litert(model: keras.Model, quantization: str = "none", contract: 
     archive.add_endpoint(
         "serve",
         lambda image_uint8: model(tf.cast(image_uint8, tf.float32) / divisor, training=False),
-        input_signature=[tf.TensorSpec((1, *contract.shape), tf.uint8, name="image")],
+        input_signature=[tf.TensorSpec((1, *contract.shape), tf.uint8, name=contract.tensor_name)],
     )
     with tempfile.TemporaryDirectory() as scratch:
         archive.write_out(scratch, verbose=False)
