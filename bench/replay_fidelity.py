@@ -14,6 +14,23 @@
     gain). Prints every pair and the Spearman rank correlations.
 
     .venv/bin/python bench/replay_fidelity.py [--epochs 10] [--poses 12] [--synthesis-only]
+
+(c) On real recordings (`--recording DIR`, repeatable, with `--model FILE`: a model trained on real
+    recordings), where no pose is known but the cameras, the images and the Lake's centre line are:
+    the rig fitted to each recording's side cameras (side-view error at the simulator's rig and at
+    the fitted one), the reference motion checked on the images (photometric error of the next frame
+    predicted by the labels, the smoothed labels and visual odometry), where the stretches were
+    placed, an oracle that steers as the human did and holds the human's line as a driver does
+    (`oracle: N %`; beside it the share of its steering that correction was, and the open-loop
+    oracle's score), and the model degraded in four
+    families of graded, known steps: steering noise 0 / 0.05 / 0.1 / 0.2, bias 0 / 0.05 / 0.1 / 0.2,
+    gain 1 / 0.75 / 0.5 / 0.25, extra lag 0 / 0.1 / 0.2 / 0.4 s. Each step must score lower than the
+    one before (autonomy; ties broken by fewer interventions, as autonomy is floored at 0 %, then by
+    mean |cross-track|); prints `families in order: K/4` and, per
+    family, the Spearman correlation of how bad the score is with the step (1.0: every step in order).
+
+    .venv/bin/python bench/replay_fidelity.py --recording RECORDING_DIR [--recording ...] --model MODEL
+                                              [--max-frames N]
 """
 from __future__ import annotations
 
@@ -139,14 +156,104 @@ def spearman(a: list[float], b: list[float]) -> float:
     return float(spearmanr(a, b).statistic)
 
 
-def autonomy_then_error(autonomy: list[float], error: list[float]) -> list[float]:
+def autonomy_then_error(autonomy: list[float], error: list[float],
+                        interventions: list[int] | None = None) -> list[float]:
     """One score per model: autonomy ranks first, the mean error breaks its ties (an intervention resets the
-    error, so a model that needs many has a small mean error: the error alone ranks the worst models wrongly)."""
-    order = sorted(range(len(autonomy)), key=lambda i: (autonomy[i], -error[i]))
+    error, so a model that needs many has a small mean error: the error alone ranks the worst models wrongly).
+    With `interventions` (one drive's, the same elapsed time for every model), fewer interventions break
+    autonomy's ties before the error does: autonomy is floored at 0 %, the count under it is not."""
+    counts = interventions or [0] * len(autonomy)
+    order = sorted(range(len(autonomy)), key=lambda i: (autonomy[i], -counts[i], -error[i]))
     score = [0.0] * len(autonomy)
     for rank, i in enumerate(order):
         score[i] = float(rank)
     return score
+
+
+FAMILIES = {                      # name -> the graded steps, the first one the model itself
+    "noise": (0.0, 0.05, 0.1, 0.2),
+    "bias": (0.0, 0.05, 0.1, 0.2),
+    "gain": (1.0, 0.75, 0.5, 0.25),
+    "lag_s": (0.0, 0.1, 0.2, 0.4),
+}
+
+
+def real_recording(folder: Path, model_path: Path, max_frames: int | None) -> bool:
+    """(c) for one real recording; True when every family scores in order."""
+    import pandas as pd
+
+    from pilot.learn.runtime import serve_model
+    from pilot.replay.frame_table import TRACKS, frame_source, recording_rig
+    from pilot.replay.loop import ReferenceOracle, place_frames_on_road, prepare_recording, replay_prepared
+    from pilot.sim.track import named_track
+    from pilot.udacity.frame_time import frame_milliseconds, seconds_since_first
+    from pilot.udacity.log_reader import read_recording
+
+    started = time.perf_counter()
+    rows = pd.DataFrame(read_recording(folder, repo_root="/", check_images=False).rows)
+    rows = rows.sort_values("time", kind="stable").reset_index(drop=True).iloc[:max_frames]
+    read = frame_source(rows, "/")
+    cache: dict[tuple[int, str], np.ndarray] = {}
+
+    def frames(index: int, camera: str) -> np.ndarray:           # decoded once: every replay reads the same frames
+        if (index, camera) not in cache:
+            cache[(index, camera)] = read(index, camera)
+        return cache[(index, camera)]
+
+    settings = ReplaySettings(motion="auto")
+    fit = recording_rig(rows, frames, settings.min_speed_mph)
+    lake, time_ms = named_track("lake"), frame_milliseconds(rows["time"])
+    steering, speed = rows["steering"].to_numpy(float), rows["speed"].to_numpy(float)
+    road = place_frames_on_road(lake, time_ms, steering, speed, HEADLESS_CAR, settings, TRACKS["auto"])
+    prepared = prepare_recording(folder.name, seconds_since_first(rows["time"]), steering, speed, frames, fit.rig,
+                                 HEADLESS_CAR, settings, road, time_ms, "lake", lake.half_width_m)
+    placed = sum(road is not None for _, _, _, road in prepared.stretches)
+    print(f"\n(c) {folder} ({len(rows)} frames)")
+    print(f"  rig fitted to the side cameras: height {fit.rig.height_m:.3f} m, pitch {fit.rig.pitch_deg:.2f} deg, "
+          f"yaw {fit.rig.yaw_deg:.2f} deg, roll {fit.rig.roll_deg:.2f} deg; side-view error "
+          f"{fit.error_before:.2f} at the simulator's rig -> {fit.error_after:.2f} ({fit.frames} frames)")
+    print(f"  reference motion: {prepared.motion}; photometric error of the next frame "
+          f"{prepared.motion_errors}")
+    print(f"  stretches: {len(prepared.stretches)}, {placed} placed on the Lake "
+          f"(heading fit {[round(road.heading_rms_deg, 1) for _, _, _, road in prepared.stretches if road]} deg)",
+          flush=True)
+
+    def score(model, extra_lag_s: float = 0.0) -> dict:
+        lagged = ReplaySettings(motion=prepared.motion, latency_s=settings.latency_s + extra_lag_s)
+        summary = replay_prepared(prepared, frames, model, fit.rig, HEADLESS_CAR, lagged).summary()
+        summary["error_m"] = (summary["mean_abs_cross_track_m"] if summary["mean_abs_cross_track_m"] is not None
+                              else summary["mean_abs_offset_m"])
+        return summary
+
+    holding = ReferenceOracle()
+    oracle, open_loop = score(holding), score(ReferenceOracle(holds_line=False))
+    print(f"  oracle: {oracle['autonomy_percent']} % ({oracle['interventions']} interventions in "
+          f"{oracle['elapsed_s']:.0f} s, mean |cross-track| {oracle['mean_abs_cross_track_m']} m; its line-holding "
+          f"correction {100 * holding.feedback_share:.1f} % of its steering); open loop, with no correction: "
+          f"{open_loop['autonomy_percent']} % ({open_loop['interventions']} interventions)", flush=True)
+    base = serve_model(model_path, "auto").predictor
+    in_order = 0
+    for family, steps in FAMILIES.items():
+        results = []
+        for step in steps:
+            if family == "lag_s":
+                results.append(score(StandIn(base), extra_lag_s=step))
+            else:
+                degraded = {"noise": {"noise": step, "seed": 7}, "bias": {"bias": step}, "gain": {"gain": step}}
+                stand_in = StandIn(base, **degraded[family])
+                results.append(score(stand_in))
+        autonomy = [r["autonomy_percent"] for r in results]
+        errors = [r["error_m"] for r in results]
+        counts = [r["interventions"] for r in results]
+        ranks = autonomy_then_error(autonomy, errors, counts)          # higher: better
+        ordered = all(ranks[i] > ranks[i + 1] for i in range(len(ranks) - 1))
+        in_order += ordered
+        rho = spearman(list(range(len(steps))), [-rank for rank in ranks])
+        print(f"  {family:6s} " + "  ".join(f"{step:g}: {a:5.1f} % {n:3d}x {e:.3f} m" for step, a, n, e in
+                                            zip(steps, autonomy, counts, errors))
+              + f"   Spearman(step, badness) {rho:+.2f} {'in order' if ordered else 'NOT in order'}", flush=True)
+    print(f"  families in order: {in_order}/{len(FAMILIES)}  ({time.perf_counter() - started:.0f} s)")
+    return in_order == len(FAMILIES)
 
 
 def main() -> None:
@@ -155,7 +262,16 @@ def main() -> None:
     parser.add_argument("--train-frames", type=int, default=2400)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--synthesis-only", action="store_true", help="run (a) only (seconds), not the models' (b)")
+    parser.add_argument("--recording", type=Path, action="append", help="(c): a real recording's folder")
+    parser.add_argument("--model", type=Path, help="(c): the model to degrade (trained on real recordings)")
+    parser.add_argument("--max-frames", type=int, help="(c): replay only a recording's first N frames")
     args = parser.parse_args()
+    if args.recording:
+        if args.model is None:
+            parser.error("--recording needs --model (a model trained on real recordings)")
+        for folder in args.recording:
+            real_recording(folder, args.model, args.max_frames)
+        return
     track = generate_track(TRACK_SEED)
     renderer = Renderer(track)
 

@@ -24,8 +24,11 @@ from pilot.imaging import SEED_INPUT
 from pilot.learn.evaluation import constant_baseline, error_by_bin, raw_and_smoothed_metrics, regression_metrics
 from pilot.learn.model_file import TRUST_FLAG
 from pilot.learn.runtime import load_stage_model
+from pilot.replay.lateral import lateral_response
+from pilot.replay.rig_fit import fit_rig, spread
 from pilot.stage_io import load_params, write_metrics
 from pilot.udacity.images import read_jpeg_rgb
+from pilot.udacity.simulator import CAMERAS
 
 BATCH_SIZE = 500
 
@@ -52,6 +55,15 @@ def predict_camera_frames(predictor, val_frames: pd.DataFrame) -> tuple[np.ndarr
     """(true, predicted) steering on each validation frame's centre JPEG, for a model that takes the camera frame."""
     predictions = [predictor.predict_rgb(read_jpeg_rgb(str(path))) for path in val_frames["center"]]
     return val_frames["steering"].to_numpy(dtype=float), np.asarray(predictions, dtype=float)
+
+
+def lateral_metrics(predictor, val_frames: pd.DataFrame, trained_correction: float | None, count: int) -> dict:
+    """The model's answer to being off its line (pilot.replay.lateral) on `count` validation frames, with the rig
+    fitted to their own side cameras."""
+    picks = val_frames.iloc[spread(len(val_frames), count)]
+    triples = [tuple(read_jpeg_rgb(str(row[camera])) for camera in CAMERAS) for _, row in picks.iterrows()]
+    fit = fit_rig(triples)
+    return {**lateral_response(predictor.predict_rgb, triples, fit.rig, trained_correction), "rig": fit.as_dict()}
 
 
 def main() -> None:
@@ -102,6 +114,13 @@ def main() -> None:
         metrics.update(labels)
         if why:
             print(f"evaluate: no raw-vs-smoothed metrics: {why}")
+        if int(params["lateral_frames"]) > 0:
+            correction = manifest.get("params", {}).get("steering_correction")
+            lateral = lateral_metrics(served.predictor, val_frames, correction, int(params["lateral_frames"]))
+            metrics["lateral_response"] = lateral
+            print(f"evaluate: lateral response on {lateral['frames']} validation frames: left camera "
+                  f"{lateral['left_camera']:+.3f}, right {lateral['right_camera']:+.3f} (trained with +-{correction}: "
+                  f"{lateral['share_of_correction']} of it); synthesised offsets {lateral['synthesised_offset_m']}")
     write_metrics(args.metrics, metrics)
     args.plots_dir.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({"true_steering": y_true, "predicted_steering": y_pred}).to_csv(

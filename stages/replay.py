@@ -33,18 +33,17 @@ EMPTY_SUMMARY = {"autonomy_percent": None, "interventions": 0, "mean_abs_offset_
                  "frames_replayed": 0}
 
 
-def chosen_frames(which: str, log: Path, split_dir: Path) -> pd.DataFrame:
+def chosen_frames(which: str, frames: pd.DataFrame, split_dir: Path) -> pd.DataFrame:
     """The ingest rows to replay (ValueError / FileNotFoundError with one sentence)."""
     if which not in FRAME_CHOICES:
         raise ValueError(f"replay.frames is '{which}': use {' or '.join(FRAME_CHOICES)}.")
-    frames = read_frames(log, made_by="ingest", columns=NEEDED_COLUMNS)
     if which == "all":
         return frames
     train = read_frames(split_dir / "train.csv", made_by="split")
     val = read_frames(split_dir / "val.csv", made_by="split")
     held_out = held_out_frames(frames, train, val)
     if held_out.empty:
-        raise ValueError(f"no frame of {log} lies inside a validation stretch of {split_dir}: "
+        raise ValueError(f"no frame of ingest's table lies inside a validation stretch of {split_dir}: "
                          "check that the split was made from these recordings.")
     return held_out
 
@@ -55,6 +54,15 @@ def recorded_fps(frames: pd.DataFrame) -> float:
         "recording")["seconds"].diff().dropna()
     gaps = gaps[gaps > 0]
     return float(1.0 / gaps.median()) if len(gaps) else 10.0
+
+
+def rig_of(value: object) -> CameraRig | None:
+    """replay.rig: `auto` (None: fitted to each recording) or the five numbers of a CameraRig."""
+    if value == "auto":
+        return None
+    if not isinstance(value, dict):
+        raise ValueError(f"replay.rig is {value!r}: use auto, or focal_px, height_m, pitch_deg, yaw_deg and roll_deg.")
+    return CameraRig(**{key: float(value[key]) for key in ("focal_px", "height_m", "pitch_deg", "yaw_deg", "roll_deg")})
 
 
 def safe_name(name: str) -> str:
@@ -72,19 +80,20 @@ def main() -> None:
                         help="let code stored in the model file run (only for a file you made or trust)")
     args = parser.parse_args()
     params = load_params("replay")
-    model = load_stage_model("replay", args.model, args.trust_model_code,
-                             keras_threads=int(params["inference_threads"])).predictor.predict_rgb
+    threads = int(params["inference_threads"])          # the fastest runtime that steers the same (LiteRT, as drive)
+    served = load_stage_model("replay", args.model, args.trust_model_code, "auto", threads, threads)
+    model = served.predictor.predict_rgb
     try:
-        rig = CameraRig(**{key: float(params["rig"][key])
-                           for key in ("focal_px", "height_m", "pitch_deg", "yaw_deg", "roll_deg")})
+        rig = rig_of(params["rig"])
         car = CarGeometry(wheelbase_m=float(params["car"]["wheelbase_m"]),
                           rear_axle_behind_root_m=float(params["car"]["rear_axle_behind_root_m"]))
         settings = ReplaySettings(latency_s=float(params["latency_s"]),
                                   steering_rate_per_s=params["steering_rate_per_s"],
                                   max_offset_m=float(params["max_offset_m"]),
                                   min_stretch_s=float(params["min_stretch_s"]),
-                                  min_speed_mph=float(params["min_speed_mph"]))
-        frames = chosen_frames(str(params["frames"]), args.log, args.split_dir)
+                                  min_speed_mph=float(params["min_speed_mph"]), motion=str(params["motion"]))
+        log = read_frames(args.log, made_by="ingest", columns=NEEDED_COLUMNS)
+        frames = chosen_frames(str(params["frames"]), log, args.split_dir)
     except (TypeError, ValueError, FileNotFoundError) as error:
         sys.exit(f"replay: {error}")
 
@@ -95,7 +104,8 @@ def main() -> None:
     started = time.perf_counter()
     with ReplayVideo(video_path, fps, max_frames) as video:
         try:
-            table = replay_frame_table(frames, model, ".", rig, car, settings, on_frame=video.add)
+            table = replay_frame_table(frames, model, ".", rig, car, settings, on_frame=video.add,
+                                       track=str(params["track"]), context=log)
         except ReplayTooShort as too_short:
             table = None
             sentence = str(too_short)
@@ -117,9 +127,17 @@ def main() -> None:
         offset_plot(replay.records, f"replay of {replay.name}: autonomy {summary['autonomy_percent']} %, "
                     f"{summary['interventions']} interventions",
                     args.plots_dir / "offset" / f"offset_{safe_name(replay.name)}.png",
-                    settings.max_offset_m)
+                    settings.max_offset_m, replay.road_half_width_m)
     for sentence in table.too_short.values():
         print(f"replay: left out: {sentence}")
+    for name, summary in metrics["recordings"].items():
+        rig = summary.get("rig", {})
+        fitted = (f"; rig fitted to its side cameras: {rig['height_m']:.2f} m up, {rig['pitch_deg']:.1f} deg down "
+                  f"(side-view error {rig['side_view_error_simulator_rig']:.1f} -> "
+                  f"{rig['side_view_error_fitted_rig']:.1f})" if rig else "")
+        errors = summary.get("motion_photometric_error")
+        chosen = f" (photometric error {errors})" if errors else ""
+        print(f"replay: {name}: reference {summary['reference']}; motion {summary['motion']}{chosen}{fitted}")
     overall = metrics["overall"]
     print(f"replay: {overall['frames_replayed']} frames in {overall['stretches']} stretches "
           f"({overall['distance_m']:.0f} m): autonomy {overall['autonomy_percent']} %, "

@@ -21,8 +21,6 @@ import numpy as np
 
 from pilot.udacity.camera_rig import CameraRig
 
-ROAD_NORMAL = np.array([0.0, 0.0, 1.0])
-
 
 def yaw_rotation(yaw_rad: float) -> np.ndarray:
     """The car turned by yaw_rad (counter-clockwise seen from above, i.e. to the left), in the car's frame."""
@@ -30,19 +28,27 @@ def yaw_rotation(yaw_rad: float) -> np.ndarray:
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
+@lru_cache(maxsize=64)
+def _camera_matrices(rig: CameraRig) -> tuple[np.ndarray, np.ndarray]:
+    """(K M, M^T K^-1) of a rig, computed once per rig: view synthesis and odometry ask thousands of times."""
+    k, mount = rig.intrinsics(), rig.mount_rotation()
+    return k @ mount, mount.T @ np.linalg.inv(k)
+
+
 def ground_homography(rig: CameraRig, source_camera_m: tuple[float, float], target_camera_m: tuple[float, float],
                       target_yaw_rad: float) -> np.ndarray:
     """Target pixel -> source pixel for points on the road; cameras at (ahead, left) in the source car's frame."""
-    k, mount = rig.intrinsics(), rig.mount_rotation()
-    shift = np.array([target_camera_m[0] - source_camera_m[0], target_camera_m[1] - source_camera_m[1], 0.0])
-    plane = np.eye(3) - np.outer(shift, ROAD_NORMAL) / rig.height_m
-    return k @ mount @ plane @ yaw_rotation(target_yaw_rad) @ mount.T @ np.linalg.inv(k)
+    to_pixels, from_pixels = _camera_matrices(rig)
+    plane = np.eye(3)
+    plane[0, 2] = -(target_camera_m[0] - source_camera_m[0]) / rig.height_m     # I - shift n^T / h, n = (0, 0, 1)
+    plane[1, 2] = -(target_camera_m[1] - source_camera_m[1]) / rig.height_m
+    return to_pixels @ plane @ yaw_rotation(target_yaw_rad) @ from_pixels
 
 
 def sky_homography(rig: CameraRig, target_yaw_rad: float) -> np.ndarray:
     """Target pixel -> source pixel for points at infinity: the view only turns."""
-    k, mount = rig.intrinsics(), rig.mount_rotation()
-    return k @ mount @ yaw_rotation(target_yaw_rad) @ mount.T @ np.linalg.inv(k)
+    to_pixels, from_pixels = _camera_matrices(rig)
+    return to_pixels @ yaw_rotation(target_yaw_rad) @ from_pixels
 
 
 def apply_homography(homography: np.ndarray, column_px: float, row_px: float) -> tuple[float, float]:

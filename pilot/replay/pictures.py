@@ -9,7 +9,7 @@ import numpy as np
 
 from pilot.figures import plt, save_figure
 from pilot.replay.result import FrameRecord
-from pilot.udacity.simulator import MAX_STEER_DEG
+from pilot.udacity.simulator import CAR_TRACK_WIDTH_M, MAX_STEER_DEG
 
 UPSCALE = 2                         # 320x160 views -> 640x320 video, readable text
 HUMAN_RGB = (255, 255, 255)
@@ -18,21 +18,43 @@ INTERVENTION_RGB = (230, 30, 30)
 TEXT_RGB = (255, 255, 255)
 
 
-def offset_plot(records: list[FrameRecord], title: str, path: str | Path, max_offset_m: float = 1.0) -> Path:
-    """Offset from the reference over distance (interventions as red X) above both drivers' steering."""
+def offset_plot(records: list[FrameRecord], title: str, path: str | Path, max_offset_m: float = 1.0,
+                road_half_width_m: float | None = None) -> Path:
+    """Where the model's car was over distance (interventions as red X) above both drivers' steering.
+
+    On stretches placed on a known road (records with a cross-track) it shows the model's car and the human's
+    on the road, with the lines where a wheel leaves it; elsewhere the offset from the human's path, with
+    the lines at max_offset_m."""
     figure, (offset_axes, steering_axes) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True,
                                                         gridspec_kw={"height_ratios": [3, 2]})
     distance = _with_breaks(records, [record.distance_m for record in records])
-    offset_axes.plot(distance, _with_breaks(records, [record.offset_m for record in records]), color="tab:blue",
-                     linewidth=1.2, label="offset of the model's car (m, + left)")
-    for limit in (-max_offset_m, max_offset_m):
-        offset_axes.axhline(limit, color="0.5", linestyle="--", linewidth=0.8)
+    on_road = [record.cross_track_m is not None for record in records]
+    nan = float("nan")
+    if any(on_road):
+        offset_axes.plot(distance, _with_breaks(records, [r.human_cross_track_m if known else nan
+                                                          for r, known in zip(records, on_road)]),
+                         color="0.45", linewidth=1.0, label="the human's car: cross-track (m, + left)")
+        offset_axes.plot(distance, _with_breaks(records, [r.cross_track_m if known else nan
+                                                          for r, known in zip(records, on_road)]),
+                         color="tab:blue", linewidth=1.2, label="the model's car: cross-track (m, + left)")
+        if road_half_width_m is not None:
+            wheel_out = road_half_width_m - 0.5 * CAR_TRACK_WIDTH_M
+            for limit in (-wheel_out, wheel_out):
+                offset_axes.axhline(limit, color="tab:green", linestyle="--", linewidth=0.8)
+            offset_axes.plot([], [], color="tab:green", linestyle="--", linewidth=0.8,
+                             label="a wheel leaves the road (square on)")
+    if not all(on_road):
+        offset_axes.plot(distance, _with_breaks(records, [nan if known else r.offset_m
+                                                          for r, known in zip(records, on_road)]),
+                         color="tab:purple", linewidth=1.2, label="the model's car: offset from the human's path (m)")
+        for limit in (-max_offset_m, max_offset_m):
+            offset_axes.axhline(limit, color="0.5", linestyle="--", linewidth=0.8)
     hits = [record for record in records if record.intervention]
     if hits:
-        offset_axes.scatter([r.distance_m for r in hits], [r.offset_m for r in hits], marker="x", color="red", s=70,
-                            linewidths=2.2, zorder=5, label=f"interventions ({len(hits)})")
-    offset_axes.set_ylabel("offset (m)")
-    offset_axes.legend(loc="upper right", fontsize=8)
+        offset_axes.scatter([r.distance_m for r in hits], [_position(r) for r in hits], marker="x", color="red",
+                            s=70, linewidths=2.2, zorder=5, label=f"interventions ({len(hits)})")
+    offset_axes.set_ylabel("on the road (m)" if all(on_road) else "offset (m)")
+    offset_axes.legend(loc="upper right", fontsize=7)
     offset_axes.set_title(title)
     steering_axes.plot(distance, _with_breaks(records, [r.human_steering for r in records]), color="0.3",
                        linewidth=1.0, label="human (recorded)")
@@ -42,6 +64,11 @@ def offset_plot(records: list[FrameRecord], title: str, path: str | Path, max_of
     steering_axes.set_xlabel("distance along the recorded drive (m)")
     steering_axes.legend(loc="upper right", fontsize=8)
     return save_figure(figure, path, dpi=90)
+
+
+def _position(record: FrameRecord) -> float:
+    """Where the record's car is drawn: its cross-track on a known road, else its offset from the human's path."""
+    return record.offset_m if record.cross_track_m is None else record.cross_track_m
 
 
 def _with_breaks(records: list[FrameRecord], values: list[float]) -> np.ndarray:
@@ -72,7 +99,9 @@ def draw_replay_frame(view_rgb: np.ndarray, record: FrameRecord) -> np.ndarray:
     band[:] = (band * 0.45).astype(np.uint8)           # darken the sky behind the text
     cv2.putText(frame, f"human {record.human_steering:+.3f}  model {record.model_steering:+.3f}", (10, 20),
                 cv2.FONT_HERSHEY_SIMPLEX, 0.55, TEXT_RGB, 1, cv2.LINE_AA)
-    cv2.putText(frame, f"offset {record.offset_m:+.2f} m  heading {record.heading_error_deg:+.1f} deg  "
+    where = (f"offset {record.offset_m:+.2f} m" if record.cross_track_m is None
+             else f"cross-track {record.cross_track_m:+.2f} m (human {record.human_cross_track_m:+.2f})")
+    cv2.putText(frame, f"{where}  heading {record.heading_error_deg:+.1f} deg  "
                 f"from {record.camera}  {record.distance_m:.0f} m", (10, 42), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                 TEXT_RGB, 1, cv2.LINE_AA)
     if record.intervention:
@@ -100,7 +129,8 @@ class ReplayVideo:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = imageio_ffmpeg.write_frames(str(self.path), (drawn.shape[1], drawn.shape[0]), fps=self.fps,
-                                                       codec="libx264", macro_block_size=8, ffmpeg_log_level="error")
+                                                       codec="libx264", macro_block_size=8, ffmpeg_log_level="error",
+                                                       output_params=["-preset", "veryfast"])   # keeps up with replay
             self._writer.send(None)
         self._writer.send(np.ascontiguousarray(drawn))
         self.frames += 1

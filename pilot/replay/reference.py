@@ -20,6 +20,7 @@ from pilot.udacity.simulator import (
     REAR_AXLE_BEHIND_ROOT_M,
     WHEELBASE_M,
     curvature_per_m,
+    steering_for_curvature,
     turn_radius_m,
 )
 
@@ -53,8 +54,14 @@ class ReferencePath:
     x_m: np.ndarray               # rear axle, in the first frame's car frame (x ahead, y left)
     y_m: np.ndarray
     heading_rad: np.ndarray       # counter-clockwise from the first frame's heading
-    steering: np.ndarray          # the human's, -1..1
+    steering: np.ndarray          # the human's, -1..1, as recorded
     curvature_per_m: np.ndarray   # held from this frame to the next
+    reference_steering: np.ndarray | None = None   # the steering that drives this path (None: `steering` does)
+
+    @property
+    def driving_steering(self) -> np.ndarray:
+        """The steering that drives the path: the recorded one, or the one the measured motion implies."""
+        return self.steering if self.reference_steering is None else self.reference_steering
 
     def __len__(self) -> int:
         return len(self.time_s)
@@ -85,6 +92,30 @@ def contiguous_stretches(time_s: np.ndarray, max_gap_s: float = MAX_GAP_S,
     if start is not None:
         stretches.append(slice(start, len(time_s)))
     return stretches
+
+
+def path_of_steps(time_s: np.ndarray, steering: np.ndarray, steps: list,
+                  car: CarGeometry = CarGeometry()) -> ReferencePath:
+    """Compose one stretch's frame-to-frame steps (pilot.replay.odometry.Step: the rear axle's move and the turn)
+    into the rear axle's path; each step's curvature is its turn over its distance, and the steering that
+    drives it is the bicycle model's for that curvature."""
+    time_s = np.asarray(time_s, dtype=np.float64)
+    if len(steps) != len(time_s) - 1:
+        raise ValueError(f"{len(time_s)} frames need {len(time_s) - 1} steps, got {len(steps)}")
+    count = len(time_s)
+    x, y, heading = np.zeros(count), np.zeros(count), np.zeros(count)
+    distances = np.array([step.distance_m for step in steps])
+    for index, step in enumerate(steps):
+        cos_h, sin_h = math.cos(heading[index]), math.sin(heading[index])
+        x[index + 1] = x[index] + cos_h * step.ahead_m - sin_h * step.left_m
+        y[index + 1] = y[index] + sin_h * step.ahead_m + cos_h * step.left_m
+        heading[index + 1] = heading[index] + step.turn_rad
+    turns = np.array([step.turn_rad for step in steps])
+    curvature = np.append(np.divide(turns, distances, out=np.zeros_like(turns), where=distances > 1e-9), 0.0)
+    driving = np.array([steering_for_curvature(value, car.wheelbase_m) for value in curvature])
+    driving[-1] = driving[-2] if count > 1 else 0.0                  # the last frame holds the last step's steering
+    return ReferencePath(time_s - time_s[0], np.concatenate([[0.0], np.cumsum(distances)]), x, y, heading,
+                         np.asarray(steering, dtype=np.float64), curvature, driving)
 
 
 def reference_path(time_s: np.ndarray, steering: np.ndarray, speed_mph: np.ndarray,

@@ -20,8 +20,10 @@ class FrameRecord:
     model_steering: float          # the model's answer to this frame's synthesised view
     applied_steering: float        # the front wheels' steering when the frame was seen (latency, rate limit)
     camera: str                    # the recorded camera the view was synthesised from
-    intervention: bool             # the car was off the reference here and was put back on it
+    intervention: bool             # the car was off the reference (or off the road) here and was put back on it
     stretch: int                   # which contiguous stretch of the recording
+    cross_track_m: float | None = None         # on a known road: the model car's centre left (+) of the centre line
+    human_cross_track_m: float | None = None   # ... and the recorded car's, where the map matching put it
 
 
 @dataclass
@@ -35,34 +37,70 @@ class RecordingReplay:
     stretches: int = 0
     skipped_stretches: int = 0        # too short to replay
     skipped_frames: int = 0           # standing, or in a stretch too short to replay
+    motion: str = "labels"            # where the reference motion came from (pilot.replay.odometry)
+    motion_errors: dict = field(default_factory=dict)     # each source's photometric error, when chosen by them
+    track: str | None = None          # the known road the stretches were placed on, if any
+    stretches_on_road: int = 0        # stretches placed on it (the others use the human-path rule)
+    road_half_width_m: float | None = None                # that road's half width
+    heading_fit_deg: list[float] = field(default_factory=list)   # each placed stretch's unexplained heading
+    rig: dict = field(default_factory=dict)               # the camera rig used, and how it was fitted
 
     @property
     def interventions(self) -> int:
         return sum(record.intervention for record in self.records)
 
     def summary(self, cost_s: float = SECONDS_PER_INTERVENTION) -> dict:
-        """The numbers for metrics/replay.json."""
-        return _summary(self.records, self.elapsed_s, self.distance_m, self.stretches, self.skipped_stretches,
-                        self.skipped_frames, cost_s)
+        """The numbers for metrics/replay.json, and how this recording was replayed."""
+        summary = _summary(self.records, self.elapsed_s, self.distance_m, self.stretches, self.skipped_stretches,
+                           self.skipped_frames, cost_s, steering_jitter_per_s(self.records, self.elapsed_s))
+        summary["reference"] = (f"{self.track} centre line" if self.stretches_on_road == self.stretches
+                                else "human path" if not self.stretches_on_road
+                                else f"{self.track} centre line for {self.stretches_on_road} of {self.stretches} "
+                                     f"stretches, human path for the others")
+        summary["motion"] = self.motion
+        if self.motion_errors:
+            summary["motion_photometric_error"] = self.motion_errors
+        if self.heading_fit_deg:
+            summary["road_heading_fit_deg"] = round(max(self.heading_fit_deg), 2)
+        if self.rig:
+            summary["rig"] = self.rig
+        return summary
+
+
+def steering_jitter_per_s(records: list[FrameRecord], elapsed_s: float) -> float:
+    """Mean |change of the model's steering| per second, within stretches (the road test's jitter)."""
+    if elapsed_s <= 0:
+        return 0.0
+    change = sum(abs(b.model_steering - a.model_steering) for a, b in zip(records, records[1:])
+                 if a.stretch == b.stretch)
+    return change / elapsed_s
 
 
 def overall_summary(replays: list[RecordingReplay], cost_s: float = SECONDS_PER_INTERVENTION) -> dict:
-    """The same numbers over every recording together (autonomy over the summed time)."""
-    return _summary([record for replay in replays for record in replay.records],
-                    sum(replay.elapsed_s for replay in replays), sum(replay.distance_m for replay in replays),
-                    sum(replay.stretches for replay in replays), sum(replay.skipped_stretches for replay in replays),
-                    sum(replay.skipped_frames for replay in replays), cost_s)
+    """The same numbers over every recording together (autonomy over the summed time, jitter per second of all)."""
+    elapsed_s = sum(replay.elapsed_s for replay in replays)
+    jitter = (sum(steering_jitter_per_s(replay.records, replay.elapsed_s) * replay.elapsed_s for replay in replays)
+              / elapsed_s if elapsed_s > 0 else 0.0)
+    return _summary([record for replay in replays for record in replay.records], elapsed_s,
+                    sum(replay.distance_m for replay in replays), sum(replay.stretches for replay in replays),
+                    sum(replay.skipped_stretches for replay in replays),
+                    sum(replay.skipped_frames for replay in replays), cost_s, jitter)
 
 
 def _summary(records: list[FrameRecord], elapsed_s: float, distance_m: float, stretches: int,
-             skipped_stretches: int, skipped_frames: int, cost_s: float) -> dict:
+             skipped_stretches: int, skipped_frames: int, cost_s: float, jitter_per_s: float) -> dict:
     offsets = np.abs([record.offset_m for record in records]) if records else np.zeros(1)
     interventions = sum(record.intervention for record in records)
+    on_road = [abs(record.cross_track_m) for record in records if record.cross_track_m is not None]
+    road = {"mean_abs_cross_track_m": round(float(np.mean(on_road)), 4) if on_road else None,
+            "max_abs_cross_track_m": round(float(np.max(on_road)), 4) if on_road else None}
     return {
         "autonomy_percent": round(autonomy_pct(interventions, elapsed_s, cost_s), 2) if elapsed_s > 0 else None,
         "interventions": interventions,
         "mean_abs_offset_m": round(float(offsets.mean()), 4),
         "max_abs_offset_m": round(float(offsets.max()), 4),
+        **road,
+        "steering_jitter_per_s": round(jitter_per_s, 4),
         "frames_replayed": len(records),
         "elapsed_s": round(elapsed_s, 3),
         "distance_m": round(distance_m, 2),

@@ -17,8 +17,8 @@ import numpy as np
 from pilot.replay.reference import CarGeometry
 from pilot.sim.camera import Renderer
 from pilot.sim.episode import Episode, start_state
-from pilot.sim.expert import Expert
-from pilot.sim.track import Track, generate_track
+from pilot.sim.expert import DriftSchedule, Expert
+from pilot.sim.track import Track, generate_track, named_track
 from pilot.sim.vehicle import CarPhysics, VehicleState
 from pilot.udacity.camera_rig import CameraRig
 from pilot.udacity.simulator import REAR_AXLE_BEHIND_ROOT_M, WHEELBASE_M
@@ -72,11 +72,14 @@ class Drive:
         return self.renderer.render(state, "center")
 
 
-def expert_drive(track_seed: int = 7, frames: int = 150, step_s: float = 0.1, speed_mph: float = 17.0,
-                 warm_up_s: float = 8.0, start_m: float = 0.0) -> Drive:
-    """The clean expert on a generated (curvy) track, recorded after it has reached its speed."""
-    track = generate_track(track_seed)
-    expert = Expert(track, speed_mph)
+def expert_drive(track_seed: int | str = 7, frames: int = 150, step_s: float = 0.1, speed_mph: float = 17.0,
+                 warm_up_s: float = 8.0, start_m: float = 0.0, drift_seed: int | None = None) -> Drive:
+    """The expert on a generated (curvy) track, or a named one ('lake'), recorded after it has reached its speed.
+
+    With `drift_seed` it wanders across its lane as a human does (the recorded steering is what it executed)."""
+    track = named_track(track_seed) if isinstance(track_seed, str) else generate_track(track_seed)
+    drift = None if drift_seed is None else DriftSchedule(np.random.default_rng(drift_seed), track.half_width_m)
+    expert = Expert(track, speed_mph, drift=drift)
     # ideal physics in one step per frame: the bicycle model the reference path integrates, exactly
     episode = Episode(track, start_state(track, start_m), step_s,
                       CarPhysics(physics_step_s=step_s, max_steer_rate_per_s=None, lateral_grip_mps2=None))

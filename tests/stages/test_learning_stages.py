@@ -90,6 +90,18 @@ def test_evaluate_reports_model_and_constant_predictor(runs):
     assert bins["count"].sum() == 6
 
 
+def test_evaluate_reports_how_strongly_the_model_answers_a_sideways_offset(runs):
+    lateral = json.loads((runs["one"] / "metrics" / "eval.json").read_text())["lateral_response"]
+    manifest = json.loads((runs["one"] / "data" / "records" / "manifest.json").read_text())
+    assert lateral["trained_correction"] == manifest["params"]["steering_correction"]
+    assert 1 <= lateral["frames"] <= 60 and set(lateral["synthesised_offset_m"]) == {"-1", "-0.5", "+0.5", "+1"}
+    values = [lateral["left_camera"], lateral["right_camera"], *lateral["synthesised_offset_m"].values()]
+    assert all(np.isfinite(values)) and len(set(values)) > 1          # a real model's answers, not one constant
+    assert lateral["share_of_correction"] == pytest.approx(
+        0.5 * (lateral["left_camera"] - lateral["right_camera"]) / lateral["trained_correction"], abs=2e-3)
+    assert lateral["rig"]["side_view_error_fitted_rig"] <= lateral["rig"]["side_view_error_simulator_rig"]
+
+
 @pytest.mark.parametrize("stage, args, message", [
     ("augment", AUGMENT, "augment: data/split/train.csv not found: run `dvc repro split` first"),
     ("train", TRAIN, "train: data/records/manifest.json not found: run the augment stage first"),

@@ -26,6 +26,7 @@ def _project(root: Path, records: Path | None = None) -> Path:
     write_params(root, augment=TINY_AUGMENT, train={**TINY_TRAIN, "epochs": EPOCHS})
     if records is not None:
         shutil.copytree(records, root / "data" / "records")
+        shutil.copytree(records.parent / "split", root / "data" / "split")       # evaluate reads val.csv too
     return root
 
 
@@ -74,7 +75,6 @@ def _interrupt_after_first_epoch(root: Path) -> subprocess.CompletedProcess:
 
 def test_interrupted_augment_leaves_the_previous_records(tmp_path, records):
     root = _project(tmp_path, records)
-    shutil.copytree(records.parent / "split", root / "data" / "split")
     stopped = _interrupt_when(root, "augment.py", AUGMENT, Path("data") / ".records.tmp")
     assert stopped.returncode == 130, "augment finished before the interrupt: " + stopped.stderr[-2000:]
     assert stopped.stderr.strip().splitlines()[-1].startswith("augment: interrupted; data/records holds")
