@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pilot.data.codec import encode_image
 from pilot.data.examples import ExampleSpec, Skipped, iter_examples, make_example, plan_tasks, resolve_workers
 from pilot.imaging import preprocess
-from pilot.udacity.images import read_jpeg_rgb
-from pilot.data.codec import encode_image
 from pilot.testing.synthetic import write_split_csvs
+from pilot.udacity.images import read_jpeg_rgb
 
 
 @pytest.fixture(scope="module")

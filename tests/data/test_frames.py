@@ -3,8 +3,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pilot.data.frames import (balance_mask, bin_index, histogram_table, leaked_fraction, steering_bin_edges,
-                           validation_mask)
+from pilot.data.frames import (
+    balance_mask,
+    bin_index,
+    histogram_table,
+    leaked_fraction,
+    steering_bin_edges,
+    validation_mask,
+)
 
 
 def frames_table(count: int, recordings: int = 1, step_s: float = 0.1, seed: int = 0) -> pd.DataFrame:

@@ -16,8 +16,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pilot.imaging import MODEL_INPUT_SHAPE, preprocess, to_model_input
-from pilot.udacity.images import decode_jpeg_rgb
 from pilot.data.codec import encode_image
 from pilot.data.records import (
     IMAGE_ENCODING,
@@ -33,9 +31,11 @@ from pilot.data.records import (
     shard_name,
     write_manifest,
 )
+from pilot.imaging import MODEL_INPUT_SHAPE, preprocess, to_model_input
 from pilot.sim.camera import Light, Renderer, encode_jpeg
 from pilot.sim.episode import start_state
 from pilot.sim.track import generate_track
+from pilot.udacity.images import decode_jpeg_rgb
 
 
 def _images(count: int, seed: int = 0) -> list[np.ndarray]:
