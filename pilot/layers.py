@@ -13,7 +13,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("pilot.imaging", "pilot.control", "pilot.scoring"),   # pure pieces every concern shares
     ("pilot.data", "pilot.sim"),                           # frame tables to examples; the headless simulator
     ("pilot.learn", "pilot.replay"),                       # the network and its runtimes; replay by view synthesis
-    ("pilot.drive", "pilot.review"),                       # the servers a user opens
+    ("pilot.drive", "pilot.review", "pilot.holdout"),     # the servers a user opens; a model on unseen recordings
     ("pilot.testing",),                                    # fixtures and fuzzers for tests and benches only
 )
 

@@ -8,6 +8,10 @@ as it is (160x320x3) reads the validation frames' centre JPEGs (--val). `model` 
 against the labels the model trained on (smoothed when ingest.smooth_steering_s is set); with
 --val, `model_vs_raw` and
 `model_vs_smoothed` measure it against the recorded and the smoothed steering.
+
+With --test-log (ingest's table of ingest.test_sources, recordings training never saw), `test`
+scores the model on each of them (pilot.holdout): correlation, MSE and calibration slope against
+the recorded and the 1 s-smoothed steering, and the lateral response on their own side cameras.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import pandas as pd
 
 from pilot.data.frames import read_frames
 from pilot.data.records import make_dataset, read_manifest, shard_examples, shard_files, unreadable_shard_error
+from pilot.holdout import score_recording
 from pilot.imaging import SEED_INPUT
 from pilot.learn.evaluation import constant_baseline, error_by_bin, raw_and_smoothed_metrics, regression_metrics
 from pilot.learn.model_file import TRUST_FLAG
@@ -66,6 +71,24 @@ def lateral_metrics(predictor, val_frames: pd.DataFrame, trained_correction: flo
     return {**lateral_response(predictor.predict_rgb, triples, fit.rig, trained_correction), "rig": fit.as_dict()}
 
 
+def test_metrics(predictor, test_frames: pd.DataFrame, trained_correction: float | None, every: int,
+                 lateral_frames: int) -> dict:
+    """pilot.holdout's scores for each test recording, printed one line each."""
+    scores = {}
+    for name, rows in test_frames.groupby("recording", sort=True):
+        try:
+            found = score_recording(predictor.predict_rgb, rows, ".", every, trained_correction, lateral_frames)
+        except FileNotFoundError as exc:
+            sys.exit(f"evaluate: test recording '{name}': {exc}")
+        scores[str(name)] = found
+        lateral = found.get("lateral_response", {})
+        print(f"evaluate: test recording {name} ({found['frames']} frames): correlation with the steering "
+              f"{found['vs_raw']['correlation']}, with it smoothed over 1 s {found['vs_smoothed']['correlation']} "
+              f"(calibration slope {found['vs_smoothed']['calibration_slope']}); side cameras "
+              f"{lateral.get('share_of_correction')} of the trained correction")
+    return scores
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=Path, required=True, help="augment stage's folder (shards + manifest)")
@@ -73,6 +96,7 @@ def main() -> None:
     parser.add_argument("--metrics", type=Path, required=True, help="where to write the metrics (JSON)")
     parser.add_argument("--plots-dir", type=Path, required=True, help="folder for the CSV plots")
     parser.add_argument("--val", type=Path, help="split stage's val.csv (raw and smoothed labels per frame)")
+    parser.add_argument("--test-log", type=Path, help="ingest's test_log.csv: recordings training never saw")
     parser.add_argument(TRUST_FLAG, dest="trust_model_code", action="store_true",
                         help="let code stored in the model file run (only for a file you made or trust)")
     args = parser.parse_args()
@@ -81,6 +105,7 @@ def main() -> None:
         manifest = read_manifest(args.records)
         train_mean = float(manifest["splits"]["train"]["steering_mean"])
         val_frames = read_frames(args.val, made_by="split") if args.val else None
+        test_frames = read_frames(args.test_log, made_by="ingest", allow_empty=True) if args.test_log else None
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"evaluate: {exc}")
     except KeyError as exc:
@@ -121,6 +146,10 @@ def main() -> None:
             print(f"evaluate: lateral response on {lateral['frames']} validation frames: left camera "
                   f"{lateral['left_camera']:+.3f}, right {lateral['right_camera']:+.3f} (trained with +-{correction}: "
                   f"{lateral['share_of_correction']} of it); synthesised offsets {lateral['synthesised_offset_m']}")
+    if test_frames is not None and not test_frames.empty:
+        correction = manifest.get("params", {}).get("steering_correction")
+        metrics["test"] = test_metrics(served.predictor, test_frames, correction, int(params["test_every"]),
+                                       int(params["lateral_frames"]))
     write_metrics(args.metrics, metrics)
     args.plots_dir.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({"true_steering": y_true, "predicted_steering": y_pred}).to_csv(

@@ -2,10 +2,12 @@
 
 The frames are every ingest frame inside the validation split's held-out stretches
 (pilot/replay/held_out.py says the rule), or, with `replay.frames: all`, every ingest frame
-(for recordings the model was never trained on). Writes metrics/replay.json (per recording
-and overall: autonomy, interventions, mean and max |offset|, frames replayed; recordings too
-short to replay, each with its sentence), the offset over distance with the interventions
-per recording, and an mp4 of the synthesised drive with the human's and the model's steering.
+(for recordings the model was never trained on). With --test-log (ingest's table of
+ingest.test_sources), every frame of those recordings is replayed too, under `test`. Writes
+metrics/replay.json (per recording and overall: autonomy, interventions, mean and max |offset|,
+cross-track on a known road, frames replayed; recordings too short to replay, each with its
+sentence), each recording's cars over distance with the interventions, and an mp4 of the
+synthesised drive with the human's and the model's steering.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import pandas as pd
 from pilot.data.frames import frame_seconds, read_frames
 from pilot.learn.model_file import TRUST_FLAG
 from pilot.learn.runtime import load_stage_model
-from pilot.replay.frame_table import NEEDED_COLUMNS, replay_frame_table
+from pilot.replay.frame_table import NEEDED_COLUMNS, TableReplay, replay_frame_table
 from pilot.replay.held_out import held_out_frames
 from pilot.replay.loop import ReplaySettings, ReplayTooShort
 from pilot.replay.pictures import ReplayVideo, offset_plot
@@ -65,6 +67,28 @@ def rig_of(value: object) -> CameraRig | None:
     return CameraRig(**{key: float(value[key]) for key in ("focal_px", "height_m", "pitch_deg", "yaw_deg", "roll_deg")})
 
 
+def report(table: TableReplay, metrics: dict, settings: ReplaySettings, plots_dir: Path, prefix: str,
+           what: str = "") -> None:
+    """Each replayed recording's plot and line (`metrics`: table.metrics()), and the recordings left out."""
+    for replay in table.replays:
+        summary = metrics["recordings"][replay.name]
+        offset_plot(replay.records, f"replay of {what}{replay.name}: autonomy {summary['autonomy_percent']} %, "
+                    f"{summary['interventions']} interventions", plots_dir / f"{prefix}{safe_name(replay.name)}.png",
+                    settings.max_offset_m, replay.road_half_width_m)
+    for sentence in table.too_short.values():
+        print(f"replay: left out: {sentence}")
+    for name, summary in metrics["recordings"].items():
+        rig = summary.get("rig", {})
+        fitted = (f"; rig fitted to its side cameras: {rig['height_m']:.2f} m up, {rig['pitch_deg']:.1f} deg down "
+                  f"(side-view error {rig['side_view_error_simulator_rig']:.1f} -> "
+                  f"{rig['side_view_error_fitted_rig']:.1f})" if rig else "")
+        errors = summary.get("motion_photometric_error")
+        chosen = f" (photometric error {errors})" if errors else ""
+        print(f"replay: {what}{name}: autonomy {summary['autonomy_percent']} %, {summary['interventions']} "
+              f"interventions in {summary['elapsed_s']:.0f} s; reference {summary['reference']}; "
+              f"motion {summary['motion']}{chosen}{fitted}")
+
+
 def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
@@ -76,6 +100,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, required=True, help="the trained model (.keras)")
     parser.add_argument("--metrics", type=Path, required=True, help="metrics/replay.json")
     parser.add_argument("--plots-dir", type=Path, required=True, help="offset plots and the mp4")
+    parser.add_argument("--test-log", type=Path, help="ingest's test_log.csv: recordings training never saw")
     parser.add_argument(TRUST_FLAG, dest="trust_model_code", action="store_true",
                         help="let code stored in the model file run (only for a file you made or trust)")
     args = parser.parse_args()
@@ -94,6 +119,8 @@ def main() -> None:
                                   min_speed_mph=float(params["min_speed_mph"]), motion=str(params["motion"]))
         log = read_frames(args.log, made_by="ingest", columns=NEEDED_COLUMNS)
         frames = chosen_frames(str(params["frames"]), log, args.split_dir)
+        tests = (read_frames(args.test_log, made_by="ingest", columns=NEEDED_COLUMNS, allow_empty=True)
+                 if args.test_log else None)
     except (TypeError, ValueError, FileNotFoundError) as error:
         sys.exit(f"replay: {error}")
 
@@ -121,23 +148,20 @@ def main() -> None:
         print(f"replay: nothing replayed: {sentence}")
         return
     metrics = table.metrics(settings)
+    report(table, metrics, settings, args.plots_dir / "offset", "offset_")
+    if tests is not None and not tests.empty:
+        try:
+            test_table = replay_frame_table(tests, model, ".", rig, car, settings, track=str(params["track"]),
+                                            context=tests)
+            metrics["test"] = test_table.metrics(settings)
+            report(test_table, metrics["test"], settings, args.plots_dir / "offset", "test_", "test recording ")
+        except ReplayTooShort as too_short:
+            metrics["test"] = {"overall": EMPTY_SUMMARY, "recordings": {},
+                               "too_short": {name: str(too_short) for name in sorted(tests["recording"].unique())}}
+            print(f"replay: no test recording replayed: {too_short}")
+        except (FileNotFoundError, ValueError) as error:
+            sys.exit(f"replay: {error}")
     write_metrics(args.metrics, metrics)
-    for replay in table.replays:
-        summary = metrics["recordings"][replay.name]
-        offset_plot(replay.records, f"replay of {replay.name}: autonomy {summary['autonomy_percent']} %, "
-                    f"{summary['interventions']} interventions",
-                    args.plots_dir / "offset" / f"offset_{safe_name(replay.name)}.png",
-                    settings.max_offset_m, replay.road_half_width_m)
-    for sentence in table.too_short.values():
-        print(f"replay: left out: {sentence}")
-    for name, summary in metrics["recordings"].items():
-        rig = summary.get("rig", {})
-        fitted = (f"; rig fitted to its side cameras: {rig['height_m']:.2f} m up, {rig['pitch_deg']:.1f} deg down "
-                  f"(side-view error {rig['side_view_error_simulator_rig']:.1f} -> "
-                  f"{rig['side_view_error_fitted_rig']:.1f})" if rig else "")
-        errors = summary.get("motion_photometric_error")
-        chosen = f" (photometric error {errors})" if errors else ""
-        print(f"replay: {name}: reference {summary['reference']}; motion {summary['motion']}{chosen}{fitted}")
     overall = metrics["overall"]
     print(f"replay: {overall['frames_replayed']} frames in {overall['stretches']} stretches "
           f"({overall['distance_m']:.0f} m): autonomy {overall['autonomy_percent']} %, "

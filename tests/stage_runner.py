@@ -14,6 +14,7 @@ AUGMENT = ("--train", "data/split/train.csv", "--val", "data/split/val.csv",
 TRAIN = ("--records", "data/records", "--model", "models/model.keras",
          "--metrics", "metrics/train.json", "--live-dir", "dvclive", "--litert-model", "models/model.tflite")
 EVALUATE = ("--records", "data/records", "--model", "models/model.keras", "--val", "data/split/val.csv",
+            "--test-log", "data/interim/test_log.csv",
             "--metrics", "metrics/eval.json", "--plots-dir", "plots/evaluate")
 COPIED = ("dvc.yaml", "params.yaml", "stages", "pilot", ".gitignore", ".dvcignore")
 

@@ -120,8 +120,10 @@ def leaked_fraction(frames: pd.DataFrame, is_val: np.ndarray, neighbour_seconds:
 FRAME_COLUMNS = ("recording", "time", "steering")
 
 
-def read_frames(path: str | Path, made_by: str, columns: tuple[str, ...] = FRAME_COLUMNS) -> pd.DataFrame:
-    """Read a frame table with at least `columns`; FileNotFoundError/ValueError carry one sentence for the user."""
+def read_frames(path: str | Path, made_by: str, columns: tuple[str, ...] = FRAME_COLUMNS,
+                allow_empty: bool = False) -> pd.DataFrame:
+    """Read a frame table with at least `columns`; FileNotFoundError/ValueError carry one sentence for the user.
+    With `allow_empty`, a table of no frames (its header only) is not an error."""
     try:
         frames = pd.read_csv(path)
     except FileNotFoundError:
@@ -131,6 +133,6 @@ def read_frames(path: str | Path, made_by: str, columns: tuple[str, ...] = FRAME
     missing = set(columns) - set(frames.columns)
     if missing:
         raise ValueError(f"{path} lacks the columns {', '.join(sorted(missing))}: it is not a frame table.")
-    if frames.empty:
+    if frames.empty and not allow_empty:
         raise ValueError(f"{path} has no frames: check the recordings that {made_by} read.")
     return frames

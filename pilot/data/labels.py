@@ -4,9 +4,9 @@ the input device that made it, and optional smoothing over time within contiguou
 Pure functions of arrays and frame tables; the ingest stage writes what they return.
 
 Why: the simulator ramps a held steering key by KEYBOARD_STEERING_STEP per physics step
-(pilot.udacity.simulator: full lock in 0.4 s, and back), so a keyboard driver who means "a little left" records mostly exact zeros
-with short spikes. A mouse records its continuous position; a gamepad stick is continuous
-but reads exactly 0 inside its dead zone.
+(pilot.udacity.simulator: full lock in 0.4 s, and back), so a keyboard driver who means "a little
+left" records mostly exact zeros with short spikes. A mouse records its continuous position; a
+gamepad stick is continuous but reads exactly 0 inside its dead zone.
 """
 from __future__ import annotations
 
@@ -95,8 +95,8 @@ def guess_input_device(profile: dict) -> tuple[str, str]:
     keyboard_values = grid is not None and grid >= KEYBOARD_GRID_SHARE
     keyboard_jumps = rate is not None and rate >= KEYBOARD_RATE_PER_S
     if zeros >= MANY_ZEROS_SHARE and (keyboard_values or keyboard_jumps):
-        why = (f"{_percent(grid)} of the non-zero values are multiples of {KEYBOARD_STEERING_STEP}" if keyboard_values else
-               f"non-zero steering changes by a median {rate:.2f} per second")
+        why = (f"{_percent(grid)} of the non-zero values are multiples of {KEYBOARD_STEERING_STEP}"
+               if keyboard_values else f"non-zero steering changes by a median {rate:.2f} per second")
         return "keyboard", (f"{_percent(zeros)} exact zeros and {why}, like the simulator's key ramp "
                             f"({KEYBOARD_STEERING_STEP} per {PHYSICS_STEP_S} s step): a keyboard.")
     rate_text = "n/a" if rate is None else f"{rate:.2f}"
@@ -115,25 +115,41 @@ def centred_moving_average(values: np.ndarray, times_s: np.ndarray, window_s: fl
     return (cumulative[last] - cumulative[first]) / (last - first)
 
 
-def smooth_steering(frames: pd.DataFrame, window_s: float | None, gap_s: float = RUN_GAP_S) -> np.ndarray:
+KEYBOARD_SMOOTHING_S = 1.0        # `auto` smooths a keyboard recording's labels over this window, others not at all
+
+
+def auto_smoothing_s(input_device: str) -> float:
+    """The window `auto` chooses for a recording: a keyboard records spikes to full lock and back, not the curve
+    the driver meant, so its labels are averaged over KEYBOARD_SMOOTHING_S; a mouse's or a gamepad's are kept."""
+    return KEYBOARD_SMOOTHING_S if input_device == "keyboard" else 0.0
+
+
+def smooth_steering(frames: pd.DataFrame, window_s: float | None | dict[str, float],
+                    gap_s: float = RUN_GAP_S) -> np.ndarray:
     """Steering averaged over a centred time window of `window_s`, within each recording's contiguous runs.
 
     A run ends where two frames are more than `gap_s` apart (a pause, an excluded stretch, another
-    recording), so no average mixes unrelated driving. 0 or None: the steering unchanged. Returns
-    one value per row, in the table's row order.
+    recording), so no average mixes unrelated driving. 0 or None: the steering unchanged. A dict gives
+    each recording its own window (a recording it does not name: unchanged). Returns one value per row,
+    in the table's row order.
     """
     steering = frames["steering"].to_numpy(dtype=float)
-    if not window_s:
+    windows = window_s if isinstance(window_s, dict) else None
+    if not windows and not window_s:
         return steering.copy()
-    if window_s < 0:
-        raise ValueError(f"the smoothing window must be 0 (off) or positive seconds, got {window_s}.")
+    for value in (windows.values() if windows else [window_s]):
+        if value is not None and value < 0:
+            raise ValueError(f"the smoothing window must be 0 (off) or positive seconds, got {value}.")
     seconds = frame_seconds(frames)
-    smoothed = np.empty_like(steering)
-    for rows in frames.groupby("recording", sort=False).indices.values():
+    smoothed = steering.copy()
+    for name, rows in frames.groupby("recording", sort=False).indices.items():
+        window = windows.get(str(name), 0.0) if windows else window_s
+        if not window:
+            continue
         order = rows[np.argsort(seconds[rows], kind="stable")]
         t = seconds[order]
         runs = run_ids(t, gap_s)
         for run in np.unique(runs):
             members = order[runs == run]
-            smoothed[members] = centred_moving_average(steering[members], seconds[members], window_s)
+            smoothed[members] = centred_moving_average(steering[members], seconds[members], window)
     return smoothed

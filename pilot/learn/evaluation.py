@@ -95,3 +95,16 @@ def raw_and_smoothed_metrics(record_steering: np.ndarray, y_pred: np.ndarray,
         "model_vs_smoothed": regression_metrics(smoothed, y_pred),
         "smoothed_vs_raw_labels": regression_metrics(raw, smoothed),
     }, ""
+
+
+def following_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float | None]:
+    """How well predictions follow a steering signal: regression_metrics, Pearson correlation, and the calibration
+    slope (the least-squares slope of the labels on the predictions: 1 is calibrated, above 1 the model answers too
+    softly, below 1 too strongly). None where a signal is constant."""
+    y_true, y_pred = _arrays(y_true, y_pred)
+    metrics = regression_metrics(y_true, y_pred)
+    spread_true, spread_pred = float(np.std(y_true)), float(np.std(y_pred))
+    covariance = float(np.mean((y_true - y_true.mean()) * (y_pred - y_pred.mean())))
+    metrics["correlation"] = covariance / (spread_true * spread_pred) if spread_true > 0 and spread_pred > 0 else None
+    metrics["calibration_slope"] = covariance / spread_pred**2 if spread_pred > 0 else None
+    return metrics

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pilot.data.labels import auto_smoothing_s, guess_input_device, run_ids, smooth_steering, steering_profile
 from pilot.testing import input_devices
-from pilot.data.labels import guess_input_device, run_ids, smooth_steering, steering_profile
 
 
 def frame_table(times_s: np.ndarray, steering: np.ndarray, recording: str = "r") -> pd.DataFrame:
@@ -95,6 +95,18 @@ def test_smoothing_is_a_centred_average_over_the_window_in_row_order():
     frames = frame_table(np.arange(5) * 0.1, np.array([0.0, 0.0, 0.9, 0.0, 0.0])).iloc[::-1]
     smoothed = smooth_steering(frames, 0.2)                      # +-0.1 s: the frame and its neighbours
     assert smoothed.tolist() == pytest.approx([0.0, 0.3, 0.3, 0.3, 0.0])
+
+
+def test_each_recording_gets_its_own_window_and_auto_smooths_only_a_keyboard():
+    spike = np.array([0.0, 0.0, 0.9, 0.0, 0.0])
+    keys = frame_table(np.arange(5) * 0.1, spike, recording="keys")
+    mouse = frame_table(np.arange(5) * 0.1, spike, recording="mouse")
+    frames = pd.concat([keys, mouse], ignore_index=True)
+    windows = {"keys": auto_smoothing_s("keyboard"), "mouse": auto_smoothing_s("mouse")}
+    assert windows == {"keys": 1.0, "mouse": 0.0} and auto_smoothing_s("gamepad") == 0.0
+    smoothed = smooth_steering(frames, windows)
+    assert smoothed[:5].tolist() == pytest.approx([0.9 / 5] * 5) and smoothed[5:].tolist() == spike.tolist()
+    assert smooth_steering(frames, {"keys": 0.2}).tolist()[5:] == spike.tolist()       # a recording not named
 
 
 def test_a_negative_window_is_refused_in_one_sentence():

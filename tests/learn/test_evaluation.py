@@ -1,9 +1,10 @@
 """Metrics against values computed by hand."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from pilot.learn.evaluation import constant_baseline, error_by_bin, regression_metrics
+from pilot.learn.evaluation import constant_baseline, error_by_bin, following_metrics, regression_metrics
 
 TRUE = [0.0, 0.5, -0.5, 1.0]
 PRED = [0.1, 0.3, -0.5, 0.6]
@@ -51,3 +52,16 @@ def test_out_of_range_steering_counts_in_the_end_bins_and_bad_input_is_refused()
         regression_metrics(TRUE, PRED[:2])
     with pytest.raises(ValueError, match="no examples"):
         regression_metrics([], [])
+
+
+def test_following_metrics_give_correlation_and_the_calibration_slope_in_closed_form():
+    labels = np.array([-0.3, -0.1, 0.0, 0.2, 0.4])
+    too_hard = following_metrics(labels, 2 * labels + 0.05)         # turns with the driver, twice as hard
+    assert too_hard["correlation"] == pytest.approx(1.0)
+    assert too_hard["calibration_slope"] == pytest.approx(0.5)
+    too_soft = following_metrics(labels, labels / 4)
+    assert too_soft["calibration_slope"] == pytest.approx(4.0)
+    against = following_metrics(labels, -labels)
+    assert against["correlation"] == pytest.approx(-1.0) and against["calibration_slope"] == pytest.approx(-1.0)
+    constant = following_metrics(labels, np.full(5, 0.1))
+    assert constant["correlation"] is None and constant["calibration_slope"] is None

@@ -9,9 +9,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pilot.testing.synthetic import write_split_csvs
+from pilot.udacity.log_reader import CANONICAL_COLUMNS
 from tests.stage_runner import AUGMENT, run_stage, write_params
 
 TINY_AUGMENT = {"copies_per_frame": 4, "shard_size": 25, "workers": 1}
@@ -43,3 +45,16 @@ def copy_tiny_project(source: Path, destination: Path, *parts: str) -> Path:
     for part in parts:
         shutil.copytree(source / part, destination / part)
     return destination
+
+
+def write_test_log(root: Path, frames_csv: Path | None = None, name: str = "other") -> Path:
+    """data/interim/test_log.csv as ingest writes it: `frames_csv`'s frames as a test recording called `name`
+    (steering_raw the recorded steering), or its header only (no test recording)."""
+    path = root / "data" / "interim" / "test_log.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if frames_csv is None:
+        pd.DataFrame(columns=[*CANONICAL_COLUMNS, "steering_raw"]).to_csv(path, index=False)
+    else:
+        frames = pd.read_csv(frames_csv)
+        frames.assign(recording=name, steering_raw=frames["steering"]).to_csv(path, index=False)
+    return path

@@ -52,10 +52,15 @@ def test_ingest_reports_exact_zeros_and_the_input_device_per_recording(project):
     assert "multiples of 0.05" in keys["input_device_reason"]
     assert "keys: " in result.stdout and "input device: keyboard" in result.stdout
     log = pd.read_csv(project / "data/interim/log.csv")
-    assert report["smooth_steering_s"] == 0 and np.array_equal(log["steering"], log["steering_raw"])
+    # shipped: auto, so the keyboard's labels are averaged and the mouse's kept as recorded
+    assert report["smooth_steering_s"] == "auto"
+    mouse_rows, key_rows = log[log["recording"] == "mouse"], log[log["recording"] == "keys"]
+    assert np.array_equal(mouse_rows["steering"], mouse_rows["steering_raw"])
+    assert not np.array_equal(key_rows["steering"], key_rows["steering_raw"])
 
 
 def test_ingest_smooths_steering_within_runs_and_keeps_every_row_and_the_raw_value(project):
+    set_params(project, "ingest", smooth_steering_s=0)
     run_stage("ingest.py", INGEST, project)
     raw = pd.read_csv(project / "data/interim/log.csv")
     set_params(project, "ingest", smooth_steering_s=1.0)
@@ -86,3 +91,50 @@ def test_dvc_repro_carries_raw_and_smoothed_labels_to_the_split(project):
     val = pd.read_csv(project / "data/split/val.csv")
     assert {"steering", "steering_raw"} <= set(val.columns)
     assert not np.array_equal(val["steering"], val["steering_raw"])
+
+
+def test_auto_smooths_the_keyboard_recording_and_keeps_the_mouse_one(project):
+    set_params(project, "ingest", smooth_steering_s="auto")
+    result = run_stage("ingest.py", INGEST, project)
+    assert result.returncode == 0, result.stderr
+    log = pd.read_csv(project / "data/interim/log.csv")
+    keys, mouse = log[log["recording"] == "keys"], log[log["recording"] == "mouse"]
+    assert (keys["steering"] == 0).mean() < 0.1 < (keys["steering_raw"] == 0).mean()
+    assert np.array_equal(mouse["steering"], mouse["steering_raw"])
+    report = json.loads((project / "metrics/ingest.json").read_text())
+    assert report["smooth_steering_s"] == "auto"
+    assert report["recordings"]["keys"]["smooth_steering_s"] == 1.0
+    assert report["recordings"]["mouse"]["smooth_steering_s"] == 0.0
+    assert "steering smoothed over 1 s (auto)" in result.stdout
+
+
+INGEST_WITH_TESTS = (*INGEST[:2], "--test-out", "data/interim/test_log.csv", *INGEST[2:])
+
+
+def test_test_recordings_go_to_their_own_table_and_never_to_training(project):
+    set_params(project, "ingest", sources=["data/raw/keys"], test_sources=["data/raw/mouse"])
+    result = run_stage("ingest.py", INGEST_WITH_TESTS, project)
+    assert result.returncode == 0, result.stderr
+    log = pd.read_csv(project / "data/interim/log.csv")
+    tests = pd.read_csv(project / "data/interim/test_log.csv")
+    assert set(log["recording"]) == {"keys"} and set(tests["recording"]) == {"mouse"} and len(tests) == 300
+    assert list(tests.columns) == list(log.columns)
+    report = json.loads((project / "metrics/ingest.json").read_text())
+    assert set(report["recordings"]) == {"keys"} and set(report["test_recordings"]) == {"mouse"}
+    assert report["test_recordings"]["mouse"]["input_device"] == "mouse"
+
+    set_params(project, "ingest", test_sources=[])
+    assert run_stage("ingest.py", INGEST_WITH_TESTS, project).returncode == 0
+    assert pd.read_csv(project / "data/interim/test_log.csv").empty          # its header only
+
+
+@pytest.mark.parametrize("test_sources, message", [
+    (["data/raw/keys"], "is both a source and a test source"),
+    ("data/raw/mouse", "ingest.test_sources is 'data/raw/mouse': give a list"),
+    (["data/raw/nowhere"], "data/raw/nowhere"),
+])
+def test_a_bad_test_recording_list_is_one_sentence(project, test_sources, message):
+    set_params(project, "ingest", test_sources=test_sources)
+    result = run_stage("ingest.py", INGEST_WITH_TESTS, project)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert message in result.stderr.strip().splitlines()[-1]

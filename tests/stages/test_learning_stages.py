@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.stage_runner import AUGMENT, EVALUATE, TRAIN, run_stage, write_params
-from tests.stages.conftest import TINY_AUGMENT, TINY_TRAIN, copy_tiny_project
+from tests.stages.conftest import TINY_AUGMENT, TINY_TRAIN, copy_tiny_project, write_test_log
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -28,6 +28,7 @@ def runs(tmp_path_factory, tiny_augment) -> dict[str, Path]:
     evaluated; `two` augmented by 2 workers. (Same records, same seed, same model: test_distribute.)"""
     base = tmp_path_factory.mktemp("stages")
     one = copy_tiny_project(tiny_augment, base / "one", "data/split", "data/records", "plots/augment")
+    write_test_log(one, one / "data" / "split" / "train.csv")         # a recording the model is scored on as unseen
     two = copy_tiny_project(tiny_augment, base / "two", "data/split")
     write_params(two, augment={**TINY_AUGMENT, "workers": 2}, train=TINY_TRAIN)
     for root, stages in ((one, (("train", TRAIN), ("evaluate", EVALUATE))), (two, (("augment", AUGMENT),))):
@@ -88,6 +89,17 @@ def test_evaluate_reports_model_and_constant_predictor(runs):
     assert mse == pytest.approx(metrics["model"]["mse"], abs=1e-4)
     bins = pd.read_csv(runs["one"] / "plots" / "evaluate" / "error_by_bin.csv")
     assert bins["count"].sum() == 6
+
+
+def test_evaluate_scores_the_model_on_each_test_recording(runs):
+    test = json.loads((runs["one"] / "metrics" / "eval.json").read_text())["test"]
+    assert set(test) == {"other"}
+    scores = test["other"]
+    assert scores["frames"] == 6                                          # every third of its 18 frames
+    for against in ("vs_raw", "vs_smoothed"):
+        assert {"mse", "r2", "correlation", "calibration_slope"} <= set(scores[against])
+    assert -1.0 <= scores["vs_raw"]["correlation"] <= 1.0
+    assert scores["lateral_response"]["frames"] == 18
 
 
 def test_evaluate_reports_how_strongly_the_model_answers_a_sideways_offset(runs):

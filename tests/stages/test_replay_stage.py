@@ -43,10 +43,12 @@ def model_file(tmp_path_factory) -> Path:
     return path
 
 
-def run_replay(folder: Path, model: Path, frames: str = "held_out") -> tuple[int, str, dict | None]:
+def run_replay(folder: Path, model: Path, frames: str = "held_out",
+               test_log: str | None = None) -> tuple[int, str, dict | None]:
     write_params(folder, replay={"frames": frames, "video_seconds": 2})
+    tests = ["--test-log", test_log] if test_log else []
     result = run_stage("replay.py", ["--log", "log.csv", "--split-dir", "split", "--model", str(model),
-                                     "--metrics", "replay.json", "--plots-dir", "plots"], folder)
+                                     "--metrics", "replay.json", "--plots-dir", "plots", *tests], folder)
     metrics = json.loads((folder / "replay.json").read_text()) if (folder / "replay.json").is_file() else None
     return result.returncode, result.stdout + result.stderr, metrics
 
@@ -101,3 +103,28 @@ def test_a_recording_too_short_to_replay_is_one_sentence_and_the_others_still_co
     assert code == 0, output
     assert set(metrics["recordings"]) == {"long"} and set(metrics["too_short"]) == {"short"}
     assert any(line.startswith("replay: left out: recording 'short'") for line in output.splitlines())
+
+
+def test_a_test_recording_is_replayed_whole_beside_the_held_out_stretches(tmp_path, model_file):
+    log = frame_table(tmp_path, "sim", 60)
+    log.to_csv(tmp_path / "log.csv", index=False)
+    (tmp_path / "split").mkdir()
+    log.iloc[0:20:2].to_csv(tmp_path / "split" / "train.csv", index=False)
+    log.iloc[20:60:2].to_csv(tmp_path / "split" / "val.csv", index=False)
+    unseen = frame_table(tmp_path, "unseen", 50, start_m=300.0)
+    unseen.assign(steering_raw=unseen["steering"]).to_csv(tmp_path / "test_log.csv", index=False)
+
+    code, output, metrics = run_replay(tmp_path, model_file, test_log="test_log.csv")
+
+    assert code == 0, output
+    assert metrics["overall"]["frames_replayed"] == 39 and set(metrics["recordings"]) == {"sim"}
+    test = metrics["test"]
+    assert set(test["recordings"]) == {"unseen"} and test["overall"]["frames_replayed"] == 50
+    assert test["recordings"]["unseen"]["reference"] == "human path"          # a generated track: not the Lake
+    assert (tmp_path / "plots" / "offset" / "test_unseen.png").stat().st_size > 0
+    assert any(line.startswith("replay: test recording unseen: autonomy") for line in output.splitlines())
+
+    pd.DataFrame(columns=[*unseen.columns, "steering_raw"]).to_csv(tmp_path / "test_log.csv", index=False)
+    code, output, metrics = run_replay(tmp_path, model_file, test_log="test_log.csv")
+    assert code == 0, output
+    assert "test" not in metrics                                              # no test recording: no section

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.stage_runner import AUGMENT, EVALUATE, TRAIN, code_root, project_env, run_stage, write_params
-from tests.stages.conftest import TINY_AUGMENT, TINY_TRAIN
+from tests.stages.conftest import TINY_AUGMENT, TINY_TRAIN, write_test_log
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +27,7 @@ def _project(root: Path, records: Path | None = None) -> Path:
     if records is not None:
         shutil.copytree(records, root / "data" / "records")
         shutil.copytree(records.parent / "split", root / "data" / "split")       # evaluate reads val.csv too
+        write_test_log(root)                                                     # and the (empty) test recordings
     return root
 
 
@@ -79,7 +80,7 @@ def test_interrupted_augment_leaves_the_previous_records(tmp_path, records):
     assert stopped.returncode == 130, "augment finished before the interrupt: " + stopped.stderr[-2000:]
     assert stopped.stderr.strip().splitlines()[-1].startswith("augment: interrupted; data/records holds")
     assert "Traceback" not in stopped.stderr
-    assert sorted(path.name for path in (root / "data").iterdir()) == ["records", "split"]
+    assert sorted(path.name for path in (root / "data").iterdir()) == ["interim", "records", "split"]  # no temp left
     for previous in records.iterdir():
         assert (root / "data" / "records" / previous.name).read_bytes() == previous.read_bytes()
 
