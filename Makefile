@@ -44,8 +44,12 @@ lint: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
+# Benches that need real recordings or model files from the field, which are never committed: run them by hand
+# with their arguments (README, "Tests and benchmarks").
+REAL_DATA_BENCHES = bench/model_files.py bench/seed_notebook.py
+
 bench: $(STAMP)
-	for b in $(filter-out bench/bench_support.py,$(wildcard bench/*.py)); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	for b in $(filter-out bench/bench_support.py $(REAL_DATA_BENCHES),$(wildcard bench/*.py)); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean-venv:
 	rm -rf $(VENV)
