@@ -13,6 +13,8 @@ only the car's yaw, a column shift of the panorama, changes per frame). Pixels l
 about two rows below the horizon line come from the panorama (its rows below the
 horizon are the distant ground's colour). Then distance haze, the hood as it looks in the
 simulator's frames (image coordinates, measured in real frames), and the light.
+
+It draws flat roads only: a track with hills (the Jungle) is refused until a renderer draws them.
 """
 from __future__ import annotations
 
@@ -77,6 +79,9 @@ class Renderer:
     """Renders a track's world from any vehicle pose; build once per track (about a second)."""
 
     def __init__(self, track: Track, scenery: Scenery | None = None, rig: CameraRig = CameraRig()) -> None:
+        if not track.is_flat:
+            raise ValueError("the headless simulator draws flat roads only and cannot draw this track's hills yet: "
+                             "drive a generated track or the lake")
         self.track = track
         self.rig = rig
         level_horizon = rig.level_horizon_row_px

@@ -3,7 +3,8 @@
 Shared by the expert's recording and the closed-loop client, so both count laps and
 take-overs the same way. An intervention is a wheel past the road's edge; the car is
 then put back on the centre line, heading along the road, as the safety driver does
-in NVIDIA's PilotNet evaluation, and the drive goes on.
+in NVIDIA's PilotNet evaluation, and the drive goes on. On a track with hills the car is
+stepped on the road's grade where it is (`road_grade`); a flat track's grade is 0.
 """
 from __future__ import annotations
 
@@ -44,13 +45,20 @@ class Episode:
         self.records: list[StepRecord] = []
         self.point: TrackPoint = track.nearest(*state.centre_xy)
 
+    def road_grade(self) -> float:
+        """The road's rise over run along the car's heading where the car is now (0 on a flat track)."""
+        if self.track.is_flat:
+            return 0.0
+        along = math.cos(wrap_angle(self.state.yaw_rad - self.point.heading_rad))
+        return self.track.grade_at(self.point.s_m) * along
+
     def advance(self, controls: Controls, dt_s: float | None = None) -> VehicleState:
         """One frame's time (`dt_s`, default `step_s`, in physics sub-steps) with `controls`; returns the new state.
 
         A wheel past the road's edge is an intervention: the car is put back on the centre line.
         """
         dt_s = self.step_s if dt_s is None else dt_s
-        state = step(self.state, controls, dt_s, self.physics)
+        state = step(self.state, controls, dt_s, self.physics, self.road_grade())
         point = self.track.nearest(*state.centre_xy, hint_index=self.point.index)
         half_length = 0.5 * self.track.length_m
         self.progress_laps += (((point.s_m - self.point.s_m + half_length) % self.track.length_m - half_length)

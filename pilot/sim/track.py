@@ -4,10 +4,17 @@ A track is a closed centre line resampled at even arc length, with a constant ro
 width. `generate_track(seed)` makes a smooth star-shaped circuit r(theta) = R0 (1 + sum
 a_k cos(k theta + phi_k)), scaled to the requested length, with its curvature held
 under a limit so the expert takes every bend well below full lock. `named_track("lake")`
-is the real simulator's Lake track; `make_track` takes a seed or a name, as params.yaml
-and the command line may. Sign conventions:
-headings in radians counter-clockwise from +x, cross-track error positive when the
-point is LEFT of the centre line in the direction of travel.
+is the real simulator's Lake track, `named_track("jungle")` its Jungle track, the one with
+hills; `make_track` takes a seed or a name, as params.yaml and the command line may. Sign
+conventions: headings in radians counter-clockwise from +x, cross-track error positive when
+the point is LEFT of the centre line in the direction of travel.
+
+A track may carry a height per centre-line point (`heights_m`; None for a flat track). Every
+query is in the ground plane (x, y): arc length, lap progress and curvature are measured
+there; `height_at` and `grade_at` (rise over horizontal run along the direction of travel)
+give the third dimension. Where a track crosses itself (the Jungle's bridge), the ground
+plane holds two roads at one place: pass the car's last `hint_index` to `nearest` so it
+stays on its own branch.
 """
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pilot.sim.jungle_track import JUNGLE_ROAD_WIDTH_M, jungle_centre_line_m
 from pilot.sim.lake_track import LAKE_ROAD_WIDTH_M, lake_centre_line_m
 
 DEFAULT_LENGTH_M = 700.0
@@ -23,7 +31,7 @@ DEFAULT_MAX_CURVATURE_PER_M = 0.045     # tightest bend: radius 22 m
 DEFAULT_SPACING_M = 0.5                 # centre-line sample spacing
 MIN_GAP_M = 40.0                        # distinct parts of the circuit stay this far apart
 HARMONICS = (2, 3, 4, 5)
-TRACK_NAMES = ("lake",)                 # circuits of the real simulator, by name
+TRACK_NAMES = ("lake", "jungle")        # circuits of the real simulator, by name
 
 
 @dataclass(frozen=True)
@@ -40,12 +48,19 @@ class TrackPoint:
 
 
 class Track:
-    """A closed centre line (N x 2 points, evenly spaced, first point not repeated)."""
+    """A closed centre line (N x 2 points, evenly spaced, first point not repeated), with heights or flat."""
 
-    def __init__(self, points_m: np.ndarray, width_m: float = DEFAULT_WIDTH_M, seed: int | None = None) -> None:
+    def __init__(self, points_m: np.ndarray, width_m: float = DEFAULT_WIDTH_M, seed: int | None = None,
+                 heights_m: np.ndarray | None = None) -> None:
         points = np.asarray(points_m, dtype=np.float64)
         if points.ndim != 2 or points.shape[1] != 2 or len(points) < 8:
             raise ValueError("a track needs an (N, 2) array of at least 8 centre-line points")
+        if heights_m is not None:
+            heights_m = np.asarray(heights_m, dtype=np.float64)
+            if heights_m.shape != (len(points),):
+                raise ValueError(f"a track's heights need one value per centre-line point ({len(points)}), "
+                                 f"got shape {heights_m.shape}")
+        self.heights_m = heights_m      # None: flat
         self.points_m = points
         self.width_m = float(width_m)
         self.seed = seed
@@ -59,10 +74,42 @@ class Track:
         mean_spacing = 0.5 * (self.segment_lengths_m + np.roll(self.segment_lengths_m, 1))
         self.curvatures_per_m = turn / mean_spacing     # at each point: turn between its segments, per metre
         self.point_headings_rad = self._point_headings()
+        if heights_m is not None:
+            rises = np.roll(heights_m, -1) - heights_m
+            # at each point: rise over run between its neighbours (central difference, ground-plane run)
+            self.grades = (rises + np.roll(rises, 1)) / (self.segment_lengths_m + np.roll(self.segment_lengths_m, 1))
+            self.surface_length_m = float(np.hypot(self.segment_lengths_m, rises).sum())
+        else:
+            self.grades = None
+            self.surface_length_m = self.length_m
+        # one height everywhere (no heights, or all equal): nothing to climb
+        self.is_flat = heights_m is None or bool(np.ptp(heights_m) == 0.0)
 
     @property
     def half_width_m(self) -> float:
         return 0.5 * self.width_m
+
+    def height_at(self, s_m: float) -> float:
+        """The centre line's height at ground-plane arc length s (wrapped), linear between points; 0 when flat."""
+        if self.heights_m is None:
+            return 0.0
+        index, fraction = self._segment_at(s_m)
+        following = (index + 1) % len(self.points_m)
+        return float((1 - fraction) * self.heights_m[index] + fraction * self.heights_m[following])
+
+    def grade_at(self, s_m: float) -> float:
+        """Rise over horizontal run along the direction of travel at arc length s (wrapped); 0 when flat."""
+        if self.grades is None:
+            return 0.0
+        index, fraction = self._segment_at(s_m)
+        following = (index + 1) % len(self.points_m)
+        return float((1 - fraction) * self.grades[index] + fraction * self.grades[following])
+
+    def _segment_at(self, s_m: float) -> tuple[int, float]:
+        """The segment holding arc length s (wrapped) and how far along it s lies (0..1)."""
+        s = float(s_m) % self.length_m
+        index = int(np.searchsorted(self.s_m, s, side="right") - 1)
+        return index, (s - self.s_m[index]) / self.segment_lengths_m[index]
 
     def nearest(self, x_m: float, y_m: float, hint_index: int | None = None, window: int = 60) -> TrackPoint:
         """Project a point on the centre line. With a hint, search only +-window samples around it."""
@@ -153,16 +200,31 @@ def _polar_shape(amplitudes: np.ndarray, phases: np.ndarray, samples: int = 8192
     return np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
 
 
-def _resample(points: np.ndarray, length_m: float, spacing_m: float) -> np.ndarray:
-    """Scale a closed polyline to `length_m` and resample it at even arc length."""
+def _even_arc(points: np.ndarray, length_m: float, spacing_m: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """For a closed polyline scaled to `length_m`: each vertex's arc length (first repeated at the end),
+    the evenly spaced arc lengths to resample at, and the scale."""
     closed = np.vstack([points, points[:1]])
     steps = np.hypot(*np.diff(closed, axis=0).T)
     scale = length_m / steps.sum()
     cumulative = np.concatenate([[0.0], np.cumsum(steps)]) * scale
     count = int(round(length_m / spacing_m))
     targets = np.arange(count) * (length_m / count)
+    return cumulative, targets, scale
+
+
+def _resample(points: np.ndarray, length_m: float, spacing_m: float) -> np.ndarray:
+    """Scale a closed polyline to `length_m` and resample it at even arc length."""
+    closed = np.vstack([points, points[:1]])
+    cumulative, targets, scale = _even_arc(points, length_m, spacing_m)
     return np.stack([np.interp(targets, cumulative, closed[:, 0] * scale),
                      np.interp(targets, cumulative, closed[:, 1] * scale)], axis=1)
+
+
+def _resample_heights(points: np.ndarray, heights_m: np.ndarray, spacing_m: float) -> np.ndarray:
+    """Heights at the points `_resample(points, its ground-plane length, spacing_m)` gives, linear along the arc."""
+    length_m = float(np.hypot(*np.diff(np.vstack([points, points[:1]]), axis=0).T).sum())
+    cumulative, targets, _ = _even_arc(points, length_m, spacing_m)
+    return np.interp(targets, cumulative, np.append(heights_m, heights_m[0]))
 
 
 def _min_gap_m(points: np.ndarray, spacing_m: float) -> float:
@@ -206,9 +268,14 @@ def generate_track(seed: int, length_m: float = DEFAULT_LENGTH_M, width_m: float
 
 
 def named_track(name: str, spacing_m: float = DEFAULT_SPACING_M) -> Track:
-    """A circuit of the real simulator by name ('lake'), resampled every `spacing_m`."""
-    if name != "lake":
+    """A circuit of the real simulator by name ('lake', 'jungle'), resampled every `spacing_m`."""
+    if name not in TRACK_NAMES:
         raise ValueError(f"unknown track {name!r}: the named tracks are {', '.join(TRACK_NAMES)}")
+    if name == "jungle":
+        centre_line, heights = jungle_centre_line_m()
+        steps = np.hypot(*np.diff(np.vstack([centre_line, centre_line[:1]]), axis=0).T)
+        return Track(_resample(centre_line, float(steps.sum()), spacing_m), JUNGLE_ROAD_WIDTH_M,
+                     heights_m=_resample_heights(centre_line, heights, spacing_m))
     centre_line = lake_centre_line_m()
     steps = np.hypot(*np.diff(np.vstack([centre_line, centre_line[:1]]), axis=0).T)
     return Track(_resample(centre_line, float(steps.sum()), spacing_m), LAKE_ROAD_WIDTH_M)

@@ -9,6 +9,16 @@ simulator's car (pilot.udacity.simulator), its fixed-step integration, a steerin
 front wheels turn towards the commanded angle at a bounded rate) and a tyre grip limit
 (the path's curvature is capped at grip / speed^2, so a car taken into a bend too fast
 runs wide).
+
+On a grade (rise over horizontal run along the car's heading; `step`'s `grade`) the car is a
+rigid body under gravity on an incline: its acceleration along the road loses
+GRAVITY_MPS2 * sin(atan(grade)), so at a fixed throttle it slows on a climb and runs away
+down the other side, and its ground-plane travel is its distance along the road times
+cos(atan(grade)); its pitch is atan(grade) (`pitch_rad`). The real car is a Unity rigidbody
+of 1000 kg on wheel colliders under gravity, so it does the same, with suspension and tyre
+slip this model leaves out. Speed never goes below zero (the model has no reverse), so a car
+that stalls on a climb stands still where the real one would roll back. A grade of 0 runs
+exactly the flat-ground arithmetic.
 """
 from __future__ import annotations
 
@@ -33,6 +43,7 @@ MAX_ACCEL_MPS2 = 4.0              # full throttle from standstill
 MAX_BRAKE_MPS2 = 8.0              # full brake
 DRAG_PER_M = 0.012                # quadratic drag: deceleration = DRAG_PER_M * v^2
 ROLLING_MPS2 = 0.15               # rolling resistance while moving
+GRAVITY_MPS2 = 9.81               # pulls the car back on a climb and forward on a descent
 
 
 @dataclass(frozen=True)
@@ -118,25 +129,36 @@ def clamp_controls(steering: float, throttle: float, brake: float = 0.0) -> Cont
     return Controls(steering, min(1.0, throttle), min(1.0, max(0.0, brake)))
 
 
+def pitch_rad(grade: float) -> float:
+    """The car's pitch on a grade (rise over run along its heading): positive nose up."""
+    return math.atan(grade)
+
+
 def step(state: VehicleState, controls: Controls, dt_s: float,
-         physics: CarPhysics = IDEAL_PHYSICS) -> VehicleState:
-    """Advance by dt_s in the physics' fixed sub-steps (the last one shorter if dt_s is not a multiple)."""
+         physics: CarPhysics = IDEAL_PHYSICS, grade: float = 0.0) -> VehicleState:
+    """Advance by dt_s in the physics' fixed sub-steps (the last one shorter if dt_s is not a multiple),
+    on a road rising `grade` metres per metre of ground along the car's heading (held for the whole dt_s)."""
     remaining = dt_s
     while remaining > 1e-12:
         sub_step = min(physics.physics_step_s, remaining)
-        state = _sub_step(state, controls, sub_step, physics)
+        state = _sub_step(state, controls, sub_step, physics, grade)
         remaining -= sub_step
     return state
 
 
-def _sub_step(state: VehicleState, controls: Controls, dt_s: float, physics: CarPhysics) -> VehicleState:
+def _sub_step(state: VehicleState, controls: Controls, dt_s: float, physics: CarPhysics,
+              grade: float = 0.0) -> VehicleState:
     """One integration step: wheels towards the command, speed, then an exact arc at the mean speed."""
     wheel = rate_limited(state.wheel_steering, controls.steering, physics.max_steer_rate_per_s, dt_s)
     speed = state.speed_mps
     accel = (controls.throttle * MAX_ACCEL_MPS2 - controls.brake * MAX_BRAKE_MPS2
              - DRAG_PER_M * speed * speed - (ROLLING_MPS2 if speed > 0.0 else 0.0))
+    if grade:
+        accel -= GRAVITY_MPS2 * math.sin(pitch_rad(grade))
     new_speed = min(mph_to_mps(MAX_SPEED_MPH), max(0.0, speed + accel * dt_s))
     distance = 0.5 * (speed + new_speed) * dt_s
+    if grade:
+        distance *= math.cos(pitch_rad(grade))        # along the road -> over the ground plane
     curvature = curvature_per_m(wheel)          # steering > 0 turns right, lowering the counter-clockwise yaw
     mean_speed = 0.5 * (speed + new_speed)
     if physics.lateral_grip_mps2 is not None and mean_speed > 0.0:
