@@ -1,8 +1,9 @@
 """augment: split frames -> sharded TFRecords of preprocessed examples, a manifest, sample grids.
 
 Training frames give copies_per_frame examples each (random camera, the seed's four
-augmentations); validation frames give one (centre camera, no augmentation). Worker
-processes make the examples; the bytes do not depend on how many there are.
+augmentations, then a shadow with probability shadow_probability); validation frames give
+one (centre camera, no augmentation). Worker processes make the examples; the bytes do not
+depend on how many there are.
 TensorFlow and matplotlib are imported inside functions: spawned workers re-import
 this script and need neither.
 """
@@ -67,8 +68,9 @@ def write_split(
     }
 
 
-def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: int) -> None:
-    """The seed's step 10-14 pictures, on frames spread over the steering range."""
+def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: int,
+                shadow_probability: float) -> None:
+    """The seed's step 10-14 pictures, on frames spread over the steering range; then shadows on them."""
     from pilot.data import grids
     from pilot.data.records import read_raw_examples, shard_files
 
@@ -81,10 +83,11 @@ def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: 
             continue                    # already counted as skipped while writing
     rng = np.random.default_rng(seed)
     grids.augmentation_grid(samples, rng, plots_dir / "augmentations.png")
-    grids.random_augment_grid(samples, rng, plots_dir / "random_augment.png")
+    grids.random_augment_grid(samples, rng, plots_dir / "random_augment.png", shadow_probability)
     stored_train = read_raw_examples(shard_files(records_dir, "train"), GRID_FRAMES)
     stored_val = read_raw_examples(shard_files(records_dir, "val"), GRID_FRAMES)
     grids.preprocessing_grid(samples, stored_train, stored_val, plots_dir / "preprocessed.png")
+    grids.shadow_grid(samples, rng, plots_dir / "shadows.png")      # what shadow_probability > 0 adds
 
 
 def describe(params: dict[str, Any], args: argparse.Namespace, splits: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +96,8 @@ def describe(params: dict[str, Any], args: argparse.Namespace, splits: dict[str,
 
     return {
         **schema_description(),
-        "augmentation": {"train": "random camera (equal odds), then pan, zoom, brightness, flip, p=0.5 each",
+        "augmentation": {"train": "random camera (equal odds), then pan, zoom, brightness, flip, p=0.5 each, "
+                                  f"then a shadow, p={params['shadow_probability']}",
                          "val": "centre camera, none"},
         "params": {key: value for key, value in sorted(params.items()) if key != "workers"},
         "sources": {"train": str(args.train), "val": str(args.val)},
@@ -115,15 +119,17 @@ def main() -> None:
         train, val = (read_frames(path, "split", REQUIRED_COLUMNS) for path in (args.train, args.val))
         from pilot.data import records
 
+        specs = [ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]),
+                             image_encoding=records.IMAGE_ENCODING,
+                             shadow_probability=params["shadow_probability"])
+                 for split, augment in (("train", True), ("val", False))]
         shutil.rmtree(building, ignore_errors=True)     # left by an interrupted run
         building.mkdir(parents=True)
         splits = {}
-        for frames, split, augment in ((train, "train", True), (val, "val", False)):
-            spec = ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]),
-                               image_encoding=records.IMAGE_ENCODING)
-            splits[split] = write_split(frames, spec, params, building, workers)
+        for frames, spec in zip((train, val), specs):
+            splits[spec.split] = write_split(frames, spec, params, building, workers)
         records.write_manifest(building, describe(params, args, splits))
-        write_grids(train, building, args.plots_dir, int(params["seed"]))
+        write_grids(train, building, args.plots_dir, int(params["seed"]), specs[0].shadow_probability)
         replace_folder(building, args.out_dir)
     except KeyboardInterrupt:
         shutil.rmtree(building, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""The seed's four augmentations and camera choice, on OpenCV, with the seed's ranges.
+"""The seed's four augmentations and camera choice, on OpenCV, with the seed's ranges; and shadows.
 
 The seed used imgaug (which cannot be imported under NumPy 2). These functions
 reproduce imgaug 0.4.0's semantics for the calls the seed makes:
@@ -15,6 +15,12 @@ reproduce imgaug 0.4.0's semantics for the calls the seed makes:
 ``random_augment`` applies each with probability 0.5 in the seed's order: pan, zoom,
 brightness, flip. All randomness comes from the numpy Generator passed in, so an
 example seeded from its index is the same whatever process makes it.
+
+Shadows are not the seed's: the Jungle track has palm shadows across the road, which the
+flat training tracks never show. ``shadow`` darkens a soft-edged band (a quadrilateral from
+one edge of the image to the opposite one) by one factor. It comes after the seed's four,
+with its own probability; at probability 0 nothing is drawn for it, so the Generator, and
+every example, is what it was without shadows.
 """
 from __future__ import annotations
 
@@ -23,13 +29,30 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pilot.udacity.simulator import CAMERAS
+from pilot.imaging import CROP_ROWS
+from pilot.udacity.simulator import CAMERAS, IMAGE_HEIGHT_PX
 
 AUGMENT_PROBABILITY = 0.5
 ZOOM_RANGE = (1.0, 1.3)              # imgaug Affine scale, same factor for x and y
 PAN_RANGE_FRACTION = (-0.1, 0.1)     # imgaug translate_percent, drawn per axis
 BRIGHTNESS_RANGE = (0.2, 1.2)        # imgaug Multiply, one factor per image
 _IDENTITY_TOLERANCE = 1e-4           # imgaug skips warps this close to the identity
+
+# Shadows: a band between two segments on opposite edges of the image, either across the road
+# (left and right edges, the segments within the rows the model sees) or along it (top and bottom).
+SHADOW_BRIGHTNESS_RANGE = (0.4, 0.8)       # pixels well inside the shadow are multiplied by this
+SHADOW_ACROSS_PROBABILITY = 0.5            # across the road (palm shadows), else along it
+SHADOW_SEGMENT_RANGE_FRACTION = (0.1, 0.3)  # each segment's length, a fraction of its edge
+SHADOW_ACROSS_ROWS_FRACTION = (CROP_ROWS[0] / IMAGE_HEIGHT_PX, CROP_ROWS[1] / IMAGE_HEIGHT_PX)  # segment centres
+SHADOW_EDGE_BLUR_PX = 9                    # Gaussian kernel (odd) that softens the edges: ~4 px each side
+
+
+@dataclass(frozen=True)
+class Shadow:
+    """A shadow: a polygon's vertices as (x fraction of the width, y fraction of the height), and its darkness."""
+
+    vertices_fraction: tuple[tuple[float, float], ...]
+    brightness_factor: float         # 0..1: pixels well inside are multiplied by this
 
 
 @dataclass(frozen=True)
@@ -40,6 +63,7 @@ class AugmentationDraw:
     zoom_scale: float | None = None
     brightness_factor: float | None = None
     flip: bool = False
+    shadow: Shadow | None = None     # after the seed's four, when augment.shadow_probability allows
 
 
 def _affine(rgb: np.ndarray, scale: float, shift_x_px: float, shift_y_px: float) -> np.ndarray:
@@ -89,8 +113,48 @@ def flip(rgb: np.ndarray, steering: float) -> tuple[np.ndarray, float]:
     return cv2.flip(rgb, 1), -steering
 
 
-def draw_augmentation(rng: np.random.Generator) -> AugmentationDraw:
-    """Decide the seed's four augmentations, each with probability 0.5, in the seed's order."""
+def shadow(rgb: np.ndarray, vertices_fraction: tuple[tuple[float, float], ...], factor: float) -> np.ndarray:
+    """Darken the polygon (vertices as fractions of width and height) by `factor` (0..1), edges softened.
+
+    Pixels well inside become what brightness(rgb, factor) makes of them; pixels more than
+    SHADOW_EDGE_BLUR_PX // 2 outside are unchanged; none gets brighter.
+    """
+    if not 0.0 <= factor <= 1.0:
+        raise ValueError(f"a shadow's brightness factor must be from 0 to 1, got {factor}")
+    height, width = rgb.shape[:2]
+    corners_px = np.round(np.asarray(vertices_fraction, np.float64) * (width, height)).astype(np.int32)
+    mask = np.zeros((height, width), np.uint8)
+    cv2.fillPoly(mask, [corners_px], 255)
+    mask = cv2.GaussianBlur(mask, (SHADOW_EDGE_BLUR_PX, SHADOW_EDGE_BLUR_PX), 0)
+    inside = mask.astype(np.float32) / np.float32(255)                  # exactly 1 and 0 away from the edges
+    multiplier = inside * np.float32(factor) + (np.float32(1) - inside)   # exactly factor and 1 there
+    return (rgb.astype(np.float32) * multiplier[..., np.newaxis]).astype(np.uint8)
+
+
+def _segment(rng: np.random.Generator, centre_range: tuple[float, float]) -> tuple[float, float]:
+    """A segment of one edge (fractions of its length): its centre in `centre_range`, its length drawn."""
+    centre = float(rng.uniform(*centre_range))
+    half = float(rng.uniform(*SHADOW_SEGMENT_RANGE_FRACTION)) / 2
+    return centre - half, centre + half
+
+
+def draw_shadow(rng: np.random.Generator) -> Shadow:
+    """A shadow band across the road (left to right edge) or along it (top to bottom edge), and its darkness."""
+    if rng.random() < SHADOW_ACROSS_PROBABILITY:
+        (left_top, left_bottom), (right_top, right_bottom) = (
+            _segment(rng, SHADOW_ACROSS_ROWS_FRACTION) for _ in range(2))
+        vertices = ((0.0, left_top), (1.0, right_top), (1.0, right_bottom), (0.0, left_bottom))
+    else:
+        (top_left, top_right), (bottom_left, bottom_right) = (_segment(rng, (0.0, 1.0)) for _ in range(2))
+        vertices = ((top_left, 0.0), (top_right, 0.0), (bottom_right, 1.0), (bottom_left, 1.0))
+    return Shadow(vertices, float(rng.uniform(*SHADOW_BRIGHTNESS_RANGE)))
+
+
+def draw_augmentation(rng: np.random.Generator, shadow_probability: float = 0.0) -> AugmentationDraw:
+    """Decide the seed's four augmentations, each with probability 0.5, in the seed's order; then a shadow.
+
+    With shadow_probability 0 nothing more is drawn: the Generator ends where the seed's four left it.
+    """
     pan_xy = zoom_scale = factor = None
     if rng.random() < AUGMENT_PROBABILITY:
         pan_xy = (float(rng.uniform(*PAN_RANGE_FRACTION)), float(rng.uniform(*PAN_RANGE_FRACTION)))
@@ -99,13 +163,14 @@ def draw_augmentation(rng: np.random.Generator) -> AugmentationDraw:
     if rng.random() < AUGMENT_PROBABILITY:
         factor = float(rng.uniform(*BRIGHTNESS_RANGE))
     flipped = bool(rng.random() < AUGMENT_PROBABILITY)
-    return AugmentationDraw(pan_xy, zoom_scale, factor, flipped)
+    shadowed = draw_shadow(rng) if shadow_probability > 0 and rng.random() < shadow_probability else None
+    return AugmentationDraw(pan_xy, zoom_scale, factor, flipped, shadowed)
 
 
 def apply_augmentation(
     rgb: np.ndarray, steering: float, draw: AugmentationDraw
 ) -> tuple[np.ndarray, float]:
-    """Apply a drawn augmentation: pan, zoom, brightness, flip (the seed's order)."""
+    """Apply a drawn augmentation: pan, zoom, brightness, flip (the seed's order), then the shadow."""
     if draw.pan_fraction_xy is not None:
         rgb = pan(rgb, *draw.pan_fraction_xy)
     if draw.zoom_scale is not None:
@@ -114,14 +179,16 @@ def apply_augmentation(
         rgb = brightness(rgb, draw.brightness_factor)
     if draw.flip:
         rgb, steering = flip(rgb, steering)
+    if draw.shadow is not None:
+        rgb = shadow(rgb, draw.shadow.vertices_fraction, draw.shadow.brightness_factor)
     return rgb, steering
 
 
 def random_augment(
-    rgb: np.ndarray, steering: float, rng: np.random.Generator
+    rgb: np.ndarray, steering: float, rng: np.random.Generator, shadow_probability: float = 0.0
 ) -> tuple[np.ndarray, float, AugmentationDraw]:
-    """The seed's random_augment on an RGB uint8 image; also returns what was applied."""
-    draw = draw_augmentation(rng)
+    """The seed's random_augment on an RGB uint8 image (and a shadow, if asked); also returns what was applied."""
+    draw = draw_augmentation(rng, shadow_probability)
     augmented, steering = apply_augmentation(rgb, steering, draw)
     return augmented, steering, draw
 

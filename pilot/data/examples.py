@@ -54,6 +54,13 @@ class ExampleSpec:
     steering_correction: float
     image_root: str = "."            # image paths in the split CSV are relative to this
     image_encoding: str | None = None    # 'png' or 'raw': also encode the image for a record, in the worker
+    shadow_probability: float = 0.0  # when augmenting, odds of a shadow after the seed's four; 0: none drawn
+
+    def __post_init__(self) -> None:
+        odds = self.shadow_probability
+        if isinstance(odds, bool) or not isinstance(odds, (int, float)) or not 0.0 <= odds <= 1.0:
+            raise ValueError(f"shadow_probability must be a number from 0 (no shadows) to 1 (a shadow on every "
+                             f"training example), got {odds!r}: fix it in params.yaml")
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,7 @@ def plan_tasks(frames: pd.DataFrame, copies_per_frame: int, shuffle_seed: int | 
 
 
 def make_example(task: ExampleTask, spec: ExampleSpec) -> Example | Skipped:
-    """Read the chosen camera's JPEG (RGB), augment if training, apply the seed's preprocessing."""
+    """Read the chosen camera's JPEG (RGB), augment if training (shadows too, at spec's odds), preprocess."""
     rng = example_rng(spec.seed, spec.split, task.index)
     camera = choose_camera(rng) if spec.augment else "center"
     path = Path(spec.image_root) / getattr(task, camera)
@@ -117,7 +124,7 @@ def make_example(task: ExampleTask, spec: ExampleSpec) -> Example | Skipped:
     steering = camera_steering(task.steering, camera, spec.steering_correction)
     draw = AugmentationDraw()
     if spec.augment:
-        draw = draw_augmentation(rng)
+        draw = draw_augmentation(rng, spec.shadow_probability)
         rgb, steering = apply_augmentation(rgb, steering, draw)
     try:
         image = preprocess(rgb)

@@ -16,9 +16,11 @@ from pilot.data.augment import (
     ZOOM_RANGE,
     AugmentationDraw,
     brightness,
+    draw_shadow,
     flip,
     pan,
     random_augment,
+    shadow,
     zoom,
 )
 from pilot.figures import plt, save_figure
@@ -37,6 +39,8 @@ def _describe(draw: AugmentationDraw) -> str:
         parts.append(f"x{draw.brightness_factor:.2f}")
     if draw.flip:
         parts.append("flip")
+    if draw.shadow is not None:
+        parts.append(f"shadow x{draw.shadow.brightness_factor:.2f}")
     return ", ".join(parts) or "none"
 
 
@@ -65,18 +69,37 @@ def augmentation_grid(
 
 
 def random_augment_grid(
-    samples: Sequence[tuple[np.ndarray, float]], rng: np.random.Generator, path: Path, copies: int = 5
+    samples: Sequence[tuple[np.ndarray, float]], rng: np.random.Generator, path: Path,
+    shadow_probability: float = 0.0, copies: int = 5,
 ) -> Path:
-    """Step 11: each frame, then `copies` draws of the seed's random_augment (each augmentation p=0.5)."""
+    """Step 11: each frame, then `copies` draws of random_augment (the seed's four p=0.5 each, then shadows)."""
     figure, axes = plt.subplots(len(samples), 1 + copies, figsize=(3.6 * (1 + copies), 2.2 * len(samples)),
                                 squeeze=False)
     for row, (rgb, steering) in zip(axes, samples):
         row[0].imshow(rgb)
         row[0].set_title(f"original, steering {steering:+.3f}")
         for axis in row[1:]:
-            augmented, new_steering, draw = random_augment(rgb, steering, rng)
+            augmented, new_steering, draw = random_augment(rgb, steering, rng, shadow_probability)
             axis.imshow(augmented)
             axis.set_title(f"{_describe(draw)} -> {new_steering:+.3f}", fontsize=9)
+    for axis in axes.flat:
+        axis.axis("off")
+    return save_figure(figure, path, DPI)
+
+
+def shadow_grid(
+    samples: Sequence[tuple[np.ndarray, float]], rng: np.random.Generator, path: Path, copies: int = 5
+) -> Path:
+    """Each frame, then `copies` random shadows on it (the shadow alone, whatever its probability)."""
+    figure, axes = plt.subplots(len(samples), 1 + copies, figsize=(3.6 * (1 + copies), 2.2 * len(samples)),
+                                squeeze=False)
+    for row, (rgb, _) in zip(axes, samples):
+        row[0].imshow(rgb)
+        row[0].set_title("original")
+        for axis in row[1:]:
+            drawn = draw_shadow(rng)
+            axis.imshow(shadow(rgb, drawn.vertices_fraction, drawn.brightness_factor))
+            axis.set_title(f"shadow x{drawn.brightness_factor:.2f}", fontsize=9)
     for axis in axes.flat:
         axis.axis("off")
     return save_figure(figure, path, DPI)

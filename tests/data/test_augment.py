@@ -1,22 +1,40 @@
-"""The four augmentations (imgaug semantics on OpenCV), their odds and ranges, camera choice."""
+"""The four augmentations (imgaug semantics on OpenCV), their odds and ranges, camera choice; shadows."""
 from __future__ import annotations
 
+import io
+
+import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from pilot.data.augment import (
+    AUGMENT_PROBABILITY,
+    BRIGHTNESS_RANGE,
+    PAN_RANGE_FRACTION,
+    SHADOW_ACROSS_ROWS_FRACTION,
+    SHADOW_BRIGHTNESS_RANGE,
+    SHADOW_EDGE_BLUR_PX,
+    SHADOW_SEGMENT_RANGE_FRACTION,
+    ZOOM_RANGE,
     AugmentationDraw,
+    Shadow,
     apply_augmentation,
     brightness,
     camera_steering,
     choose_camera,
     draw_augmentation,
+    draw_shadow,
     flip,
     pan,
     random_augment,
+    shadow,
     zoom,
 )
 from pilot.testing.synthetic import road_frame
+from pilot.udacity.images import decode_jpeg_rgb
+
+BAND_ALONG = ((0.30, 0.0), (0.55, 0.0), (0.75, 1.0), (0.45, 1.0))     # top edge to bottom edge
 
 
 def test_pan_shifts_by_a_fraction_of_width_and_height_and_fills_black():
@@ -114,3 +132,107 @@ def test_cameras_are_equally_likely_and_side_cameras_get_the_correction():
     assert camera_steering(0.1, "center", 0.15) == 0.1
     with pytest.raises(ValueError, match="unknown camera"):
         camera_steering(0.1, "rear", 0.15)
+
+
+def _jpeg_frame(steering: float, noise_seed: int) -> np.ndarray:
+    """A road frame as augment sees it: encoded as a JPEG and decoded again."""
+    buffer = io.BytesIO()
+    Image.fromarray(road_frame(steering, noise_seed=noise_seed)).save(buffer, format="JPEG", quality=90)
+    return decode_jpeg_rgb(buffer.getvalue())
+
+
+def _hard_mask(shape: tuple[int, ...], vertices_fraction) -> np.ndarray:
+    height, width = shape[:2]
+    mask = np.zeros((height, width), np.uint8)
+    cv2.fillPoly(mask, [np.round(np.asarray(vertices_fraction) * (width, height)).astype(np.int32)], 255)
+    return mask
+
+
+def _seeds_draw(rng: np.random.Generator) -> AugmentationDraw:
+    """The seed's draw as it was before shadows, written out: the reference for byte identity."""
+    pan_xy = zoom_scale = factor = None
+    if rng.random() < AUGMENT_PROBABILITY:
+        pan_xy = (float(rng.uniform(*PAN_RANGE_FRACTION)), float(rng.uniform(*PAN_RANGE_FRACTION)))
+    if rng.random() < AUGMENT_PROBABILITY:
+        zoom_scale = float(rng.uniform(*ZOOM_RANGE))
+    if rng.random() < AUGMENT_PROBABILITY:
+        factor = float(rng.uniform(*BRIGHTNESS_RANGE))
+    return AugmentationDraw(pan_xy, zoom_scale, factor, bool(rng.random() < AUGMENT_PROBABILITY))
+
+
+def test_shadow_darkens_by_its_factor_inside_and_leaves_the_rest_alone():
+    rgb = _jpeg_frame(0.2, noise_seed=7)
+    shaded = shadow(rgb, BAND_ALONG, 0.55)
+    hard = _hard_mask(rgb.shape, BAND_ALONG)
+    reach = np.ones((SHADOW_EDGE_BLUR_PX, SHADOW_EDGE_BLUR_PX), np.uint8)      # the blur's reach, each side
+    inside, outside = cv2.erode(hard, reach) > 0, cv2.dilate(hard, reach) == 0
+    assert inside.sum() > 5000 and outside.sum() > 20000
+    assert np.array_equal(shaded[inside], brightness(rgb, 0.55)[inside])    # x0.55, truncated as Multiply does
+    assert np.array_equal(shaded[outside], rgb[outside])
+    assert (shaded <= rgb).all()                                           # a shadow never brightens
+    edge = ~inside & ~outside
+    soft = (shaded[edge] < rgb[edge]) & (shaded[edge] > brightness(rgb, 0.55)[edge])
+    assert soft.sum() > 1000                                               # the edges are blurred, not cut
+
+
+def test_a_shadow_factor_of_one_changes_nothing_and_one_above_is_refused():
+    rgb = _jpeg_frame(-0.3, noise_seed=8)
+    assert np.array_equal(shadow(rgb, BAND_ALONG, 1.0), rgb)
+    with pytest.raises(ValueError, match="from 0 to 1"):
+        shadow(rgb, BAND_ALONG, 1.2)
+
+
+def test_drawn_shadows_are_bands_across_or_along_the_road_within_their_ranges():
+    rng = np.random.default_rng(3)
+    shadows = [draw_shadow(rng) for _ in range(2000)]
+    across = [s for s in shadows if s.vertices_fraction[0][0] == 0.0 and s.vertices_fraction[1][0] == 1.0]
+    along = [s for s in shadows if s.vertices_fraction[0][1] == 0.0 and s.vertices_fraction[2][1] == 1.0]
+    assert len(across) + len(along) == 2000 and 900 < len(across) < 1100
+    lowest, highest = SHADOW_SEGMENT_RANGE_FRACTION
+    for band in across:                               # left and right edges: y segments
+        (_, left_top), (_, right_top), (_, right_bottom), (_, left_bottom) = band.vertices_fraction
+        for top, bottom in ((left_top, left_bottom), (right_top, right_bottom)):
+            assert lowest - 1e-12 <= bottom - top <= highest + 1e-12
+            assert SHADOW_ACROSS_ROWS_FRACTION[0] <= (top + bottom) / 2 <= SHADOW_ACROSS_ROWS_FRACTION[1]
+    for band in along:
+        (top_left, _), (top_right, _), (bottom_right, _), (bottom_left, _) = band.vertices_fraction
+        for left, right in ((top_left, top_right), (bottom_left, bottom_right)):
+            assert lowest - 1e-12 <= right - left <= highest + 1e-12
+    factors = np.array([s.brightness_factor for s in shadows])
+    assert SHADOW_BRIGHTNESS_RANGE[0] <= factors.min() < 0.41 and 0.79 < factors.max() <= SHADOW_BRIGHTNESS_RANGE[1]
+
+
+def test_no_shadow_probability_draws_nothing_more_than_the_seeds_four():
+    for seed in range(300):
+        ours, seeds = np.random.default_rng(seed), np.random.default_rng(seed)
+        assert draw_augmentation(ours, shadow_probability=0.0) == _seeds_draw(seeds)
+        assert ours.bit_generator.state == seeds.bit_generator.state       # the next example's draws unchanged
+
+
+def test_a_shadow_comes_after_the_seeds_four_and_leaves_their_draws_alone():
+    shadowed = 0
+    for seed in range(300):
+        draw = draw_augmentation(np.random.default_rng(seed), shadow_probability=1.0)
+        assert draw.shadow is not None                                      # p = 1: every time
+        assert AugmentationDraw(draw.pan_fraction_xy, draw.zoom_scale, draw.brightness_factor,
+                                draw.flip) == _seeds_draw(np.random.default_rng(seed))
+        shadowed += draw_augmentation(np.random.default_rng(seed), shadow_probability=0.3).shadow is not None
+    assert 60 < shadowed < 120                                              # p = 0.3 of 300: 90, about 4 sd
+
+
+def test_random_augment_with_shadows_is_a_function_of_the_generator():
+    rgb = _jpeg_frame(0.1, noise_seed=9)
+    first = random_augment(rgb, 0.1, np.random.default_rng(11), shadow_probability=1.0)
+    second = random_augment(rgb, 0.1, np.random.default_rng(11), shadow_probability=1.0)
+    assert first[0].tobytes() == second[0].tobytes() and first[1:] == second[1:]
+    plain = random_augment(rgb, 0.1, np.random.default_rng(11))
+    assert (first[0] <= plain[0]).all() and (first[0] < plain[0]).any()   # the same picture, darker in places
+
+
+def test_apply_puts_the_shadow_after_the_flip():
+    rgb = _jpeg_frame(0.4, noise_seed=10)
+    band = Shadow(BAND_ALONG, 0.5)
+    draw = AugmentationDraw(brightness_factor=0.9, flip=True, shadow=band)
+    flipped, steering = flip(brightness(rgb, 0.9), 0.4)
+    image, new_steering = apply_augmentation(rgb, 0.4, draw)
+    assert np.array_equal(image, shadow(flipped, BAND_ALONG, 0.5)) and new_steering == steering == -0.4

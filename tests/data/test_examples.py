@@ -1,6 +1,8 @@
 """Examples from split frames: planning, per-index seeding, skipping, worker independence."""
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 
 import numpy as np
@@ -86,3 +88,31 @@ def test_zero_workers_means_every_core_this_process_may_use():
     assert resolve_workers(3) == 3
     with pytest.raises(ValueError, match="workers"):
         resolve_workers(-1)
+
+
+def test_shadow_probability_zero_makes_the_examples_without_shadows(frames):
+    tasks = plan_tasks(frames, 3, None)
+    without = dataclasses.replace(_spec(), image_encoding="png")
+    off = dataclasses.replace(without, shadow_probability=0.0)
+    for task in tasks:
+        plain, zero = make_example(task, without), make_example(task, off)
+        assert zero.image_bytes == plain.image_bytes and zero.steering == plain.steering
+        assert zero.draw == plain.draw and zero.draw.shadow is None
+
+
+def test_shadow_probability_one_shades_every_training_example_on_top_of_the_same_draws(frames):
+    tasks = plan_tasks(frames, 3, None)
+    always = dataclasses.replace(_spec(), shadow_probability=1.0)
+    for task in tasks:
+        plain, shaded = make_example(task, _spec()), make_example(task, always)
+        assert shaded.draw.shadow is not None and shaded.camera == plain.camera
+        assert dataclasses.replace(shaded.draw, shadow=None) == plain.draw and shaded.steering == plain.steering
+        assert not np.array_equal(shaded.image, plain.image)
+    val = make_example(tasks[0], dataclasses.replace(_spec("val", augment=False), shadow_probability=1.0))
+    assert val.draw.shadow is None                                  # validation is never augmented
+
+
+@pytest.mark.parametrize("odds", [-0.1, 1.5, math.nan, "0.5", True, None])
+def test_a_shadow_probability_outside_zero_to_one_or_not_a_number_is_refused(odds):
+    with pytest.raises(ValueError, match=r"shadow_probability must be a number from 0 .* to 1 .*got"):
+        ExampleSpec("train", seed=5, augment=True, steering_correction=0.15, shadow_probability=odds)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pilot.testing.synthetic import write_split_csvs
 from tests.stage_runner import AUGMENT, EVALUATE, TRAIN, run_stage, write_params
 from tests.stages.conftest import TINY_AUGMENT, TINY_TRAIN, copy_tiny_project, write_test_log
 
@@ -58,8 +59,10 @@ def test_manifest_counts_the_examples_and_records_the_spec(runs):
     assert manifest["image_shape"] == [66, 200, 3] and manifest["image_dtype"] == "uint8"
     assert manifest["schema_version"] == 2 and manifest["image_encoding"] == "png"
     assert manifest["preprocessing"]["crop_rows"] == [60, 135]
-    assert manifest["params"] == {"copies_per_frame": 4, "seed": 1, "shard_size": 25, "steering_correction": 0.15}
-    for name in ("augmentations.png", "random_augment.png", "preprocessed.png"):
+    assert manifest["params"] == {"copies_per_frame": 4, "seed": 1, "shadow_probability": 0, "shard_size": 25,
+                                  "steering_correction": 0.15}
+    assert manifest["augmentation"]["train"].endswith("then a shadow, p=0")
+    for name in ("augmentations.png", "random_augment.png", "preprocessed.png", "shadows.png"):
         assert (runs["one"] / "plots" / "augment" / name).read_bytes()[:4] == b"\x89PNG"
 
 
@@ -124,3 +127,15 @@ def test_missing_inputs_give_one_sentence_and_a_non_zero_exit(tmp_path, stage, a
     result = _run(tmp_path, stage, *args)
     assert result.returncode != 0
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("odds", [1.5, "often"])
+def test_a_bad_shadow_probability_gives_one_sentence_and_a_non_zero_exit(tmp_path, odds):
+    write_split_csvs(tmp_path / "data" / "split", frames=4, seed=1)
+    write_params(tmp_path, augment={**TINY_AUGMENT, "shadow_probability": odds})
+    result = _run(tmp_path, "augment", *AUGMENT)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    sentence = (f"augment: shadow_probability must be a number from 0 (no shadows) to 1 (a shadow on every "
+                f"training example), got {odds!r}: fix it in params.yaml")
+    assert result.stderr.strip().splitlines()[-1] == sentence
+    assert not (tmp_path / "data" / "records").exists()
