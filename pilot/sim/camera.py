@@ -14,7 +14,10 @@ about two rows below the horizon line come from the panorama (its rows below the
 horizon are the distant ground's colour). Then distance haze, the hood as it looks in the
 simulator's frames (image coordinates, measured in real frames), and the light.
 
-It draws flat roads only: a track with hills (the Jungle) is refused until a renderer draws them.
+A track with heights (the Jungle) is drawn by pilot.sim.hills instead: its ground is a heightfield
+(pilot.sim.terrain) marched column by column, with the car's height and pitch taken from the track;
+the hood and the light are the same. A flat track never takes that path: its frames are the bytes
+this renderer drew before hills existed.
 """
 from __future__ import annotations
 
@@ -24,7 +27,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pilot.sim.hills import HillView
 from pilot.sim.scenery import PANORAMA_WIDTH_PX, Scenery, build_scenery
+from pilot.sim.terrain import Terrain, build_terrain
 from pilot.sim.track import Track
 from pilot.sim.vehicle import VehicleState
 from pilot.udacity.camera_rig import CameraRig
@@ -76,12 +81,14 @@ def hood_layer(shift_px: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Renderer:
-    """Renders a track's world from any vehicle pose; build once per track (about a second)."""
+    """Renders a track's world from any vehicle pose; build once per track (about a second, a few with hills).
 
-    def __init__(self, track: Track, scenery: Scenery | None = None, rig: CameraRig = CameraRig()) -> None:
-        if not track.is_flat:
-            raise ValueError("the headless simulator draws flat roads only and cannot draw this track's hills yet: "
-                             "drive a generated track or the lake")
+    For a track with heights, `terrain` may give the ground's heights (default: build_terrain's hillsides);
+    the renderer then keeps the car's place on the track between frames (a hint for `Track.nearest`).
+    """
+
+    def __init__(self, track: Track, scenery: Scenery | None = None, rig: CameraRig = CameraRig(),
+                 terrain: Terrain | None = None) -> None:
         self.track = track
         self.rig = rig
         level_horizon = rig.level_horizon_row_px
@@ -122,6 +129,10 @@ class Renderer:
         self._haze_colour = np.array(s.distant_rgb, np.float32)
         self._hoods = {name: hood_layer(rig.focal_px * rig.camera_position_m(name)[1] / HOOD_DISTANCE_M)
                        for name in CAMERAS}
+        self.hills: HillView | None = None
+        if not track.is_flat:
+            self.terrain = terrain or build_terrain(track, self.scenery, seed=track.seed or 0)
+            self.hills = HillView(track, self.scenery, self.terrain, rig, HAZE_DISTANCE_M)
 
     def ground_homography(self, x_m: float, y_m: float, yaw_rad: float) -> np.ndarray:
         """Map from output pixels (rows from ground_start_row) to ground-texture pixels, camera at (x, y)."""
@@ -141,6 +152,8 @@ class Renderer:
     def render(self, state: VehicleState, camera: str = "center", light: Light = Light()) -> np.ndarray:
         """A 160x320x3 uint8 RGB frame from the named camera ('center', 'left', 'right')."""
         x_m, y_m = self.camera_position_m(state, camera)
+        if self.hills is not None:
+            return self._finish(self.hills.render((x_m, y_m), state.yaw_rad), camera, light)
         frame = np.empty((HEIGHT_PX, WIDTH_PX, 3), np.uint8)
         start, end = self.ground_start_row, self.sky_end_row
         turn_px = (state.yaw_rad / (2 * np.pi) * PANORAMA_WIDTH_PX) % PANORAMA_WIDTH_PX
@@ -154,6 +167,10 @@ class Renderer:
         np.copyto(frame[start:end], sky[start:], where=self._band_sky)
         band = frame[start: start + self._haze_rows]
         band[:] = band * (1 - self._haze) + self._haze_colour * self._haze
+        return self._finish(frame, camera, light)
+
+    def _finish(self, frame: np.ndarray, camera: str, light: Light) -> np.ndarray:
+        """The hood over the frame (in place), then the light."""
         hood_rgb, hood_mask = self._hoods[camera]
         np.copyto(frame[HEIGHT_PX - hood_rgb.shape[0]:], hood_rgb, where=hood_mask[..., None])
         if light != Light():
