@@ -81,16 +81,23 @@ class Terrain:
 
 def _road_index(track: Track, shape: tuple[int, int], to_cell, lowest_on_top: bool) -> np.ndarray:
     """Raster of the centre-line segment each road cell belongs to (-1 off the road); where two parts of the
-    road overlap, the lowest (or highest) segment wins."""
+    road overlap, the lowest (or highest) segment wins. Each segment is a rectangle the road's width across
+    (a cell wider each side), overlapping its neighbours by a cell: no round caps that would reach metres
+    along the road and hand a ramp's cells to a segment lower down."""
     index = np.full(shape, -1.0, np.float32)
     heights = 0.5 * (track.heights_m + np.roll(track.heights_m, -1))
     order = np.argsort(-heights if lowest_on_top else heights, kind="stable")
     shift = 4
-    ends = np.round(to_cell(track.points_m) * (1 << shift)).astype(np.int32)
-    thickness = max(1, int(round(track.width_m / CELL_M)) + 2)
+    following = np.roll(track.points_m, -1, axis=0)
+    along = following - track.points_m
+    along /= np.linalg.norm(along, axis=1, keepdims=True)
+    across = np.stack([-along[:, 1], along[:, 0]], axis=1) * (track.half_width_m + CELL_M)
+    reach = along * CELL_M
+    corners = np.stack([track.points_m - reach + across, following + reach + across,
+                        following + reach - across, track.points_m - reach - across], axis=1)
+    corners_px = np.round(to_cell(corners.reshape(-1, 2)) * (1 << shift)).astype(np.int32).reshape(-1, 4, 2)
     for segment in order:
-        following = (segment + 1) % len(ends)
-        cv2.line(index, tuple(ends[segment]), tuple(ends[following]), float(segment), thickness, cv2.LINE_8, shift)
+        cv2.fillConvexPoly(index, corners_px[segment], float(segment), cv2.LINE_8, shift)
     return index.astype(np.int32)
 
 
@@ -104,7 +111,7 @@ def _road_heights(track: Track, index: np.ndarray, cell_x: np.ndarray, cell_y: n
     direction = track.points_m[following] - start
     along = ((cell_x[road] - start[:, 0]) * direction[:, 0] + (cell_y[road] - start[:, 1]) * direction[:, 1]) \
         / (direction ** 2).sum(axis=1)
-    along = np.clip(along, 0.0, 1.0)
+    along = np.clip(along, -1.0, 2.0)                     # a cell past an end: the segment's line extended
     heights[road] = (1 - along) * track.heights_m[segment] + along * track.heights_m[following]
     return heights
 
