@@ -52,11 +52,8 @@ def test_ingest_reports_exact_zeros_and_the_input_device_per_recording(project):
     assert "multiples of 0.05" in keys["input_device_reason"]
     assert "keys: " in result.stdout and "input device: keyboard" in result.stdout
     log = pd.read_csv(project / "data/interim/log.csv")
-    # shipped: auto, so the keyboard's labels are averaged and the mouse's kept as recorded
-    assert report["smooth_steering_s"] == "auto"
-    mouse_rows, key_rows = log[log["recording"] == "mouse"], log[log["recording"] == "keys"]
-    assert np.array_equal(mouse_rows["steering"], mouse_rows["steering_raw"])
-    assert not np.array_equal(key_rows["steering"], key_rows["steering_raw"])
+    # shipped: off (the real keyboard recording's unseen-lap figures were worse smoothed): labels as recorded
+    assert report["smooth_steering_s"] == 0 and np.array_equal(log["steering"], log["steering_raw"])
 
 
 def test_ingest_smooths_steering_within_runs_and_keeps_every_row_and_the_raw_value(project):
