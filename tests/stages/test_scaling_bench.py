@@ -15,7 +15,9 @@ import scaling  # noqa: E402
 
 def test_stage_commands_come_from_dvc_yaml_with_params_filled_in():
     assert scaling.stage_command(PROJECT_ROOT, "ingest") == (
-        "ingest.py", ["--out", "data/interim/log.csv", "--test-out", "data/interim/test_log.csv", "--metrics", "metrics/ingest.json"])
+        "ingest.py",
+        ["--out", "data/interim/log.csv", "--test-out", "data/interim/test_log.csv",
+         "--metrics", "metrics/ingest.json"])
     script, args = scaling.stage_command(PROJECT_ROOT, "simulate")
     assert script == "simulate.py" and args[:2] == ["--out", "data/raw/sim"]       # ${simulate.out_dir}
     assert scaling.work_seconds("train", "x\ntrained in 12 s (40 img/s)\n") == 12.0
