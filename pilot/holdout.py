@@ -46,10 +46,16 @@ def score_recording(predict: Callable[[np.ndarray], float], frames: pd.DataFrame
         "prediction_std": float(predictions.std()),
     }
     if lateral_frames > 0:
-        chosen = moving[spread(len(moving), lateral_frames)]
-        triples = [tuple(read_jpeg_rgb(str(Path(root) / frames.at[index, camera])) for camera in CAMERAS)
-                   for index in chosen]
-        fit = fit_rig(triples)
-        scores["lateral_response"] = {**lateral_response(predict, triples, fit.rig, trained_correction),
-                                      "rig": fit.as_dict()}
+        chosen = frames.iloc[moving[spread(len(moving), lateral_frames)]]
+        scores["lateral_response"] = lateral_on_frames(predict, chosen, root, trained_correction)
     return scores
+
+
+def lateral_on_frames(predict: Callable[[np.ndarray], float], frames: pd.DataFrame, root: str = ".",
+                      trained_correction: float | None = None) -> dict:
+    """The model's answer to being off its line (pilot.replay.lateral) on these frames' three cameras, with the rig
+    fitted to their own side cameras (evaluate's validation frames, a test recording's)."""
+    triples = [tuple(read_jpeg_rgb(str(Path(root) / row[camera])) for camera in CAMERAS)
+               for _, row in frames.iterrows()]
+    fit = fit_rig(triples)
+    return {**lateral_response(predict, triples, fit.rig, trained_correction), "rig": fit.as_dict()}

@@ -24,16 +24,14 @@ import pandas as pd
 
 from pilot.data.frames import read_frames
 from pilot.data.records import make_dataset, read_manifest, shard_examples, shard_files, unreadable_shard_error
-from pilot.holdout import score_recording
+from pilot.holdout import lateral_on_frames, score_recording
 from pilot.imaging import SEED_INPUT
 from pilot.learn.evaluation import constant_baseline, error_by_bin, raw_and_smoothed_metrics, regression_metrics
 from pilot.learn.model_file import TRUST_FLAG
 from pilot.learn.runtime import load_stage_model
-from pilot.replay.lateral import lateral_response
-from pilot.replay.rig_fit import fit_rig, spread
+from pilot.replay.rig_fit import spread
 from pilot.stage_io import load_params, write_metrics
 from pilot.udacity.images import read_jpeg_rgb
-from pilot.udacity.simulator import CAMERAS
 
 BATCH_SIZE = 500
 
@@ -65,10 +63,8 @@ def predict_camera_frames(predictor, val_frames: pd.DataFrame) -> tuple[np.ndarr
 def lateral_metrics(predictor, val_frames: pd.DataFrame, trained_correction: float | None, count: int) -> dict:
     """The model's answer to being off its line (pilot.replay.lateral) on `count` validation frames, with the rig
     fitted to their own side cameras."""
-    picks = val_frames.iloc[spread(len(val_frames), count)]
-    triples = [tuple(read_jpeg_rgb(str(row[camera])) for camera in CAMERAS) for _, row in picks.iterrows()]
-    fit = fit_rig(triples)
-    return {**lateral_response(predictor.predict_rgb, triples, fit.rig, trained_correction), "rig": fit.as_dict()}
+    return lateral_on_frames(predictor.predict_rgb, val_frames.iloc[spread(len(val_frames), count)], ".",
+                             trained_correction)
 
 
 def test_metrics(predictor, test_frames: pd.DataFrame, trained_correction: float | None, every: int,

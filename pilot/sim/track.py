@@ -91,19 +91,17 @@ class Track:
 
     def height_at(self, s_m: float) -> float:
         """The centre line's height at ground-plane arc length s (wrapped), linear between points; 0 when flat."""
-        if self.heights_m is None:
-            return 0.0
-        index, fraction = self._segment_at(s_m)
-        following = (index + 1) % len(self.points_m)
-        return float((1 - fraction) * self.heights_m[index] + fraction * self.heights_m[following])
+        return 0.0 if self.heights_m is None else self._interpolate(self.heights_m, s_m)
 
     def grade_at(self, s_m: float) -> float:
         """Rise over horizontal run along the direction of travel at arc length s (wrapped); 0 when flat."""
-        if self.grades is None:
-            return 0.0
+        return 0.0 if self.grades is None else self._interpolate(self.grades, s_m)
+
+    def _interpolate(self, values: np.ndarray, s_m: float) -> float:
+        """A per-point value at arc length s (wrapped), linear between the segment's two points."""
         index, fraction = self._segment_at(s_m)
         following = (index + 1) % len(self.points_m)
-        return float((1 - fraction) * self.grades[index] + fraction * self.grades[following])
+        return float((1 - fraction) * values[index] + fraction * values[following])
 
     def _segment_at(self, s_m: float) -> tuple[int, float]:
         """The segment holding arc length s (wrapped) and how far along it s lies (0..1)."""
