@@ -83,7 +83,8 @@ def variant(root: Path, name: str, *, train: dict | None = None, augment: dict |
 
 
 def table(results: dict[str, dict]) -> None:
-    runs = [(track, speed) for track in ("training", "unseen", "lake") for speed in ("set_speed", "top_speed")]
+    runs = [(track, speed) for track in ("training", "unseen", "lake", "jungle")
+            for speed in ("set_speed", "top_speed")]
     head = f"{'model':<32}    MSE     R²   " + "".join(f"| {t[:5]}@{'set' if s == 'set_speed' else '30'}".ljust(24)
                                                       for t, s in runs)
     print(head)
@@ -101,7 +102,7 @@ def table(results: dict[str, dict]) -> None:
 
 def ratios_to_default(results: dict[str, dict]) -> None:
     """At 30 mph, each model's mean |cross-track| and steering jitter as multiples of the default model's."""
-    tracks = list(results["default"]["drive"])      # training, unseen (pooled), lake, unseen_23, ...
+    tracks = list(results["default"]["drive"])      # training, unseen (pooled), lake, jungle, unseen_23, ...
     print("\nat 30 mph, x the default model's:  " + "".join(f"| {t:<9} |xte| jitter ".ljust(24) for t in tracks))
     default = results["default"]["drive"]
     for name, metrics in results.items():

@@ -92,7 +92,7 @@ def run_checked(root: Path, stage: str) -> tuple[float, str]:
 def make_recording(base: Path, laps: float) -> Path:
     """Run the simulate stage (params.yaml's, with `laps` laps of the training track only) in a copy."""
     root = copy_project(base / "simulate", with_dvc=False)
-    set_params(root, "simulate", laps=laps, extra_track_seeds=[])
+    set_params(root, "simulate", laps=laps, extra_track_seeds=[], hill_track_seeds=[])
     run_checked(root, "simulate")
     return root / "data" / "raw" / "sim"
 

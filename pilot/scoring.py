@@ -19,12 +19,12 @@ def autonomy_pct(interventions: int, elapsed_s: float,
 def pool_runs(runs: list[dict]) -> dict[str, float | int | None]:
     """Several drives' metrics (from pilot.sim.metrics.summarise_drive) as one drive over all their tracks in turn.
 
-    The road test drives several unseen tracks because one track's shape can favour a model by
-    chance; this is their score together. Autonomy counts every intervention against all the
-    time driven; mean |cross-track| and mean speed are per frame, jitter per second, over all the
-    runs; the maximum is the worst run's; the distance to the first intervention is counted over
-    the runs in turn (every run before the first one with an intervention adds its whole distance);
-    the lap time is the mean when every run finished a lap.
+    The road test drives several unseen tracks because one track's shape can favour a model by chance; this
+    is their score together. Autonomy counts every intervention against all the time driven; mean
+    |cross-track|, mean speed and the right lane's share are per frame, jitter per second, over all the runs; the
+    maximum is the worst run's; the distance to the first intervention is counted over the runs in turn
+    (every run before the first one with an intervention adds its whole distance); the lap time is the mean
+    when every run finished a lap.
     """
     if not runs:
         raise ValueError("no runs to pool")
@@ -52,4 +52,5 @@ def pool_runs(runs: list[dict]) -> dict[str, float | int | None]:
         "lap_time_s": None if None in lap_times else round(sum(lap_times) / len(lap_times), 2),
         "steering_jitter_per_s": round(sum(run["steering_jitter_per_s"] * run["elapsed_s"] for run in runs)
                                        / elapsed_s, 4),
+        "right_lane_pct": round(sum(run["right_lane_pct"] * run["steps"] for run in runs) / steps, 2),
     }

@@ -29,14 +29,14 @@ from pilot.scoring import pool_runs
 from pilot.sim.camera import Light
 from pilot.sim.client import ClosedLoopSettings, DriveResult, drive
 from pilot.sim.metrics import write_trajectory_csv
-from pilot.sim.road_plots import paths_on_track_maps, saliency_grid
-from pilot.sim.track import Track, generate_track, named_track
+from pilot.sim.road_plots import path_and_elevation, paths_on_track_maps, saliency_grid
+from pilot.sim.track import TRACK_NAMES, Track, generate_track, named_track
 from pilot.sim.vehicle import CarPhysics
 from pilot.sim.wire import WireError
 from pilot.stage_io import load_params, write_metrics
 from pilot.udacity.images import read_jpeg_rgb
 
-TRACK_KINDS = ("training", "unseen", "lake")
+TRACK_KINDS = ("training", "unseen", *TRACK_NAMES)   # lake, jungle: the real simulator's, by name
 SPEEDS = ("set_speed", "top_speed")
 
 
@@ -56,8 +56,8 @@ def matrix_tracks(names: list[str], training_seed: int, unseen_seeds: list[int],
                              f"training track's seed {training_seed}")
     tracks = {}
     for name in names:
-        if name == "lake":
-            tracks[name] = {name: named_track("lake")}
+        if name in TRACK_NAMES:
+            tracks[name] = {name: named_track(name)}
         elif name == "training":
             tracks[name] = {name: generate_track(training_seed, **shape)}
         else:
@@ -94,7 +94,7 @@ def score_kind(kind: str, kind_runs: dict[str, Track], results: dict[str, DriveR
     runs = [results[name].metrics for name in kind_runs]
     tracks = list(kind_runs.values())
     if len(runs) == 1:
-        return {"track": kind if kind == "lake" else tracks[0].seed, **runs[0]}
+        return {"track": kind if kind in TRACK_NAMES else tracks[0].seed, **runs[0]}
     pooled = pool_runs(runs)
     return {"track": ",".join(str(track.seed) for track in tracks), **pooled,
             "track_length_m": round(sum(track.length_m for track in tracks), 2), "latency_s": runs[0]["latency_s"],
@@ -112,6 +112,10 @@ def draw_kind(kind: str, speed_name: str, kind_runs: dict[str, Track], results: 
     title = (f"{kind} track{'s' if several else ''}, {speed_name.replace('_', ' ')}: autonomy "
              f"{scored['autonomy_pct']:.1f} %, {scored['interventions']} interventions")
     paths_on_track_maps(drives, title, plots_dir / f"path_{kind}_{speed_name}.png")
+    for name, track in kind_runs.items():
+        if not track.is_flat:               # the Jungle: where on the hills the car was put back
+            path_and_elevation(track, results[name].records, f"{title}, {scored['right_lane_pct']:.0f} % in the "
+                               "right lane", plots_dir / f"elevation_{name}_{speed_name}.png")
     start_m, parts = 0.0, []
     for name, track in kind_runs.items():
         records = results[name].records

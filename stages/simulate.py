@@ -20,7 +20,7 @@ from tqdm import tqdm
 from pilot.sim.contact_sheet import contact_sheet, save_png
 from pilot.sim.expert import DriftSettings
 from pilot.sim.session import SessionSettings, record_session
-from pilot.sim.track import parse_track
+from pilot.sim.track import MAX_GRADE, parse_track
 from pilot.sim.vehicle import CarPhysics
 from pilot.stage_io import load_params, write_metrics
 from pilot.udacity.log_writer import RecordingWriter
@@ -36,6 +36,17 @@ def session_settings(params: dict[str, Any]) -> SessionSettings:
     if unknown:
         raise ValueError(f"simulate.track has unknown keys {unknown}: use {', '.join(TRACK_KEYS)}")
     seeds = [parse_track(params["track_seed"])] + [parse_track(s) for s in params["extra_track_seeds"] or []]
+    hills = dict(params["hill_track"] or {})
+    unknown = sorted(set(hills) - set(TRACK_KEYS) - {"max_grade"})
+    if unknown:
+        raise ValueError(f"simulate.hill_track has unknown keys {unknown}: use {', '.join(TRACK_KEYS)}, max_grade")
+    grade = hills.get("max_grade", 0.0)
+    if isinstance(grade, bool) or not isinstance(grade, (int, float)) or not 0.0 <= grade <= MAX_GRADE:
+        raise ValueError(f"simulate.hill_track.max_grade must be a number from 0 to {MAX_GRADE:g} (rise over run), "
+                         f"got {grade!r}")
+    hill_seeds = list(params["hill_track_seeds"] or [])
+    if not all(isinstance(seed, int) and not isinstance(seed, bool) for seed in hill_seeds):
+        raise ValueError(f"simulate.hill_track_seeds must be whole numbers (generated circuits), got {hill_seeds}")
     laps = float(params["laps"])
     step_s = float(params["step_s"])
     if laps <= 0 or step_s <= 0:
@@ -44,7 +55,8 @@ def session_settings(params: dict[str, Any]) -> SessionSettings:
         track_seeds=tuple(seeds), laps_per_track=laps, step_s=step_s,
         set_speed_mph=float(params["set_speed_mph"]),
         brightness=tuple(params["brightness"]), warmth=tuple(params["warmth"]),
-        track_params=track, drift=DriftSettings(), physics=CarPhysics.from_params(params["physics"]))
+        track_params=track, hill_track_seeds=tuple(hill_seeds), hill_track_params=hills,
+        drift=DriftSettings(), physics=CarPhysics.from_params(params["physics"]))
 
 
 def clear_recording(out_dir: Path) -> None:
@@ -70,7 +82,7 @@ def main() -> None:
         sys.exit(f"simulate: bad params.yaml simulate section: {error}")
 
     length_m = float(params["track"]["length_m"])
-    expected = int(len(settings.track_seeds) * settings.laps_per_track * length_m
+    expected = int(len(settings.track_seeds + settings.hill_track_seeds) * settings.laps_per_track * length_m
                    / mph_to_mps(settings.set_speed_mph) / settings.step_s * 1.04)
     started = time.perf_counter()
     try:
@@ -83,10 +95,11 @@ def main() -> None:
     sheet_path = Path(args.contact_sheet)
     sheet_path.parent.mkdir(parents=True, exist_ok=True)
     save_png(contact_sheet(samples.rows()), sheet_path)
-    summary.update(track_seeds=list(settings.track_seeds),
+    summary.update(track_seeds=list(settings.track_seeds), hill_track_seeds=list(settings.hill_track_seeds),
                    laps_per_track=settings.laps_per_track, simulated_s=round(summary["frames"] * settings.step_s, 1))
     write_metrics(args.metrics, summary)
-    print(f"simulate: {summary['frames']} frames x 3 cameras on tracks {list(settings.track_seeds)} "
+    print(f"simulate: {summary['frames']} frames x 3 cameras on tracks {list(settings.track_seeds)}"
+          f"{f' and hilly ones {list(settings.hill_track_seeds)}' if settings.hill_track_seeds else ''} "
           f"in {seconds:.1f} s, {summary['interventions']} interventions -> {out_dir}")
 
 

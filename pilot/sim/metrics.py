@@ -36,7 +36,7 @@ def summarise_drive(records: list[StepRecord], track_length_m: float) -> dict[st
     the mean |cross-track| also counts wandering about the line), the distance along the road to
     the first intervention (the whole distance driven when there was none), the first lap's time
     (None before a lap is done), and steering jitter, the mean |change of the steering command| per
-    second (a weaving model jitters).
+    second (a weaving model jitters), and the share of steps right of the centre line (the Jungle's two lanes).
     """
     if not records:
         raise ValueError("no steps were driven: nothing to summarise")
@@ -60,6 +60,7 @@ def summarise_drive(records: list[StepRecord], track_length_m: float) -> dict[st
         "distance_to_first_intervention_m": round(max(0.0, first.progress_laps) * track_length_m, 1),
         "lap_time_s": None if lap is None else round(lap.time_s, 2),
         "steering_jitter_per_s": round(jitter, 4),
+        "right_lane_pct": round(100.0 * sum(r.cross_track_m < 0.0 for r in records) / len(records), 2),
     }
 
 

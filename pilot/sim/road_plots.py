@@ -57,6 +57,49 @@ def _draw_path(axes, track: Track, records: list[StepRecord], scale_m: float):
     return points
 
 
+def path_and_elevation(track: Track, records: list[StepRecord], title: str, path: str | Path) -> Path:
+    """A track with hills: the car's path on the map coloured by the road's height, interventions as red X; below,
+    the road's height over the lap with where the car was put back. Raises ValueError for a flat track."""
+    if track.is_flat:
+        raise ValueError("a flat track has no elevation to draw")
+    if not records:
+        raise ValueError("no drive to draw")
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 9.4), height_ratios=(3, 1.3), layout="constrained")
+    for lateral in (-track.half_width_m, track.half_width_m):
+        edge = track.offset_line(lateral)
+        top.plot(*np.vstack([edge, edge[:1]]).T, color="0.3", linewidth=0.9)
+    along_m = np.array([(r.progress_laps % 1.0) * track.length_m for r in records])
+    heights = np.array([track.height_at(s) for s in along_m])
+    low, high = float(track.heights_m.min()), float(track.heights_m.max())
+    points = top.scatter([r.x_m for r in records], [r.y_m for r in records], c=heights, cmap="terrain", s=3,
+                         vmin=low, vmax=high)
+    hits = [(r, s) for r, s in zip(records, along_m) if r.intervention]
+    if hits:
+        top.scatter([r.x_m for r, _ in hits], [r.y_m for r, _ in hits], marker="x", color="red", s=90,
+                    linewidths=2.5, label=f"interventions ({len(hits)})", zorder=5)
+        top.legend(loc="upper right")
+    top.scatter([records[0].x_m], [records[0].y_m], marker="o", color="black", s=30, zorder=6)
+    top.set_aspect("equal")
+    top.set_xlabel("x (m)")
+    top.set_ylabel("y (m)")
+    figure.colorbar(points, ax=top, shrink=0.7, label="road height (m)")
+    bottom.plot(track.s_m, track.heights_m, color="0.35", linewidth=1.2, label="road height")
+    bottom.fill_between(track.s_m, low - 1.0, track.heights_m, color="0.85")
+    if hits:
+        bottom.scatter([s for _, s in hits], [track.height_at(s) for _, s in hits], marker="x", color="red", s=70,
+                       linewidths=2, zorder=5, label="interventions")
+    steepest = float(np.max(np.abs(track.grades)))
+    bottom.set_title(f"height along the road (steepest grade {100 * steepest:.0f} % over the centre line's spacing)",
+                     fontsize=10)
+    bottom.set_xlim(0, track.length_m)
+    bottom.set_ylim(low - 1.0, high + 2.0)
+    bottom.set_xlabel("distance along the road (m)")
+    bottom.set_ylabel("height (m)")
+    bottom.legend(loc="upper right", fontsize=8)
+    figure.suptitle(title)
+    return save_figure(figure, path, DPI)
+
+
 def yuv_to_rgb(preprocessed: np.ndarray) -> np.ndarray:
     """A preprocessed (YUV uint8) model input, back in colours a person can read."""
     return cv2.cvtColor(preprocessed, cv2.COLOR_YUV2RGB)

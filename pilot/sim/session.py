@@ -34,6 +34,8 @@ class SessionSettings:
     light_period_s: float = 30.0                     # time between random light targets
     pause_between_tracks_s: float = 60.0             # gap in the timestamps between tracks
     track_params: dict = field(default_factory=dict)  # length_m, width_m, max_curvature_per_m
+    hill_track_seeds: tuple[int, ...] = ()           # recorded after track_seeds: generated circuits with hills
+    hill_track_params: dict = field(default_factory=dict)  # their shape: track_params' keys and max_grade
     drift: DriftSettings = DriftSettings()
     physics: CarPhysics = CarPhysics()               # the expert drives the same car the road test does
 
@@ -82,8 +84,10 @@ def record_session(writer: RecordingWriter, settings: SessionSettings, seed: int
     samples = SampleFrames()
     summary: dict = {"frames": 0, "tracks": [], "interventions": 0}
     clock_s = 0.0
-    for track_number, track_seed in enumerate(settings.track_seeds):
-        track = make_track(track_seed, **settings.track_params)
+    tracks = [(seed, settings.track_params) for seed in settings.track_seeds]
+    tracks += [(seed, {**settings.track_params, **settings.hill_track_params}) for seed in settings.hill_track_seeds]
+    for track_number, (track_seed, track_params) in enumerate(tracks):
+        track = make_track(track_seed, **track_params)
         renderer = Renderer(track)
         expert = Expert(track, settings.set_speed_mph, drift=DriftSchedule(rng, track.half_width_m, settings.drift))
         episode = Episode(track, start_state(track), settings.step_s, settings.physics)

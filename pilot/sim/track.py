@@ -31,6 +31,9 @@ DEFAULT_MAX_CURVATURE_PER_M = 0.045     # tightest bend: radius 22 m
 DEFAULT_SPACING_M = 0.5                 # centre-line sample spacing
 MIN_GAP_M = 40.0                        # distinct parts of the circuit stay this far apart
 HARMONICS = (2, 3, 4, 5)
+HILL_HARMONICS = (1, 2, 3, 5, 7)        # waves of height per lap: a 700 m lap gets climbs of ~350 m and humps of ~100 m
+HILL_STREAM = 20262                     # the heights' random stream, apart from the plan view's
+MAX_GRADE = 0.35                        # steeper than any road the simulator has (the Jungle: 28 %)
 TRACK_NAMES = ("lake", "jungle")        # circuits of the real simulator, by name
 
 
@@ -236,15 +239,35 @@ def _min_gap_m(points: np.ndarray, spacing_m: float) -> float:
     return float(distance[along > 2 * MIN_GAP_M].min())
 
 
+def hill_heights(seed: int, s_m: np.ndarray, length_m: float, max_grade: float) -> np.ndarray:
+    """Heights along a circuit (closing on themselves) whose steepest grade is `max_grade`: climbs, crests and dips.
+
+    A sum of HILL_HARMONICS whole waves a lap with drawn amplitudes (falling with the wave number, so
+    long climbs carry short humps) and phases, from their own random stream: a seed's plan view is
+    the same with hills or without. The grade is the exact derivative, scaled to the limit.
+    """
+    rng = np.random.default_rng([seed, HILL_STREAM])
+    waves = np.asarray(HILL_HARMONICS, np.float64)
+    amplitudes = rng.uniform(0.4, 1.0, len(waves)) / waves
+    phases = rng.uniform(0, 2 * np.pi, len(waves))
+    angle = 2 * np.pi * np.outer(s_m / length_m, waves) + phases
+    heights = np.sin(angle) @ amplitudes
+    grades = (np.cos(angle) * (2 * np.pi * waves / length_m)) @ amplitudes
+    return heights * (max_grade / np.abs(grades).max())
+
+
 def generate_track(seed: int, length_m: float = DEFAULT_LENGTH_M, width_m: float = DEFAULT_WIDTH_M,
                    max_curvature_per_m: float = DEFAULT_MAX_CURVATURE_PER_M,
-                   spacing_m: float = DEFAULT_SPACING_M) -> Track:
+                   spacing_m: float = DEFAULT_SPACING_M, max_grade: float = 0.0) -> Track:
     """A random closed circuit from `seed`: the same seed gives the same track, to the bit.
 
     Shape amplitudes are drawn, then shrunk until the tightest bend is under the curvature
     limit and distant parts of the circuit keep MIN_GAP_M apart. The direction of travel
-    (clockwise or not) is drawn too, so bends to both sides are common.
+    (clockwise or not) is drawn too, so bends to both sides are common. With `max_grade` > 0 the
+    road climbs and falls (hill_heights) with grades up to it; 0 keeps it flat.
     """
+    if not 0.0 <= max_grade <= MAX_GRADE:
+        raise ValueError(f"max_grade must be between 0 and {MAX_GRADE:g} (rise over run), got {max_grade!r}")
     if length_m < 2 * np.pi / max_curvature_per_m:
         raise ValueError(f"a {length_m:g} m circuit cannot keep curvature under {max_curvature_per_m:g}/m: "
                          f"make it at least {2 * np.pi / max_curvature_per_m:.0f} m long")
@@ -260,6 +283,8 @@ def generate_track(seed: int, length_m: float = DEFAULT_LENGTH_M, width_m: float
         track = Track(points, width_m, seed)
         if (np.abs(track.curvatures_per_m).max() <= max_curvature_per_m
                 and _min_gap_m(points, spacing_m) >= MIN_GAP_M):
+            if max_grade > 0.0:
+                return Track(points, width_m, seed, hill_heights(seed, track.s_m, track.length_m, max_grade))
             return track
         amplitudes = amplitudes * 0.9
     raise ValueError(f"could not fit a {length_m:g} m circuit under curvature {max_curvature_per_m:g}/m")

@@ -120,3 +120,18 @@ def test_a_generated_tracks_episode_is_bit_identical_to_the_code_before_grades()
         assert episode.road_grade() == 0.0
         episode.advance(expert.command(episode.state, 0.1).executed)
     assert episode.state == BEFORE_GRADES_EPISODE_SEED_7
+
+
+def test_a_hilly_circuit_keeps_its_seeds_plan_view_and_climbs_to_its_steepest_grade() -> None:
+    flat = generate_track(41, max_curvature_per_m=0.1)
+    hilly = generate_track(41, max_curvature_per_m=0.1, max_grade=0.2)
+    assert flat.is_flat and not hilly.is_flat
+    np.testing.assert_array_equal(hilly.points_m, flat.points_m)           # hills come from their own stream
+    # the centre line's grades (differences between 0.5 m samples) meet the exact derivative's limit
+    assert np.abs(hilly.grades).max() == pytest.approx(0.2, abs=0.002)
+    spacing_m = hilly.segment_lengths_m.mean()
+    assert abs(hilly.heights_m[0] - hilly.heights_m[-1]) <= 0.2 * spacing_m * 1.01   # the lap closes on itself
+    assert np.ptp(hilly.heights_m) > 8.0                                    # climbs of metres, not ripples
+    assert generate_track(41, max_curvature_per_m=0.1, max_grade=0.2).heights_m.tobytes() == hilly.heights_m.tobytes()
+    with pytest.raises(ValueError, match="max_grade"):
+        generate_track(41, max_grade=0.5)

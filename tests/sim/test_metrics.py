@@ -30,6 +30,7 @@ def test_summary() -> None:
     assert metrics["distance_to_first_intervention_m"] == pytest.approx(110.0)   # 1.1 laps of 100 m
     assert metrics["lap_time_s"] == pytest.approx(0.2)             # progress 1.1 at the second frame
     assert metrics["steering_jitter_per_s"] == pytest.approx(0.2 / 0.3, abs=1e-4)   # 0.1 -> 0.2 -> 0.3 in 0.3 s
+    assert metrics["right_lane_pct"] == pytest.approx(100.0 * 2 / 3, abs=0.01)      # -0.1 and -0.3: right of centre
 
 
 def test_a_clean_drive_reports_the_whole_distance_and_no_lap_before_one() -> None:
@@ -47,7 +48,7 @@ def test_pooled_runs_score_as_one_drive_over_every_track() -> None:
                 "steps": steps, "mean_abs_cross_track_m": mean_xte, "mean_cross_track_m": -mean_xte,
                 "max_abs_cross_track_m": 2 * mean_xte,
                 "mean_speed_mph": 20.0, "distance_to_first_intervention_m": first_m, "lap_time_s": lap_s,
-                "steering_jitter_per_s": jitter}
+                "steering_jitter_per_s": jitter, "right_lane_pct": 100.0 if mean_xte < 0.3 else 0.0}
 
     clean = run(steps=300, elapsed_s=100.0, interventions=0, mean_xte=0.1, jitter=0.1, lap_s=100.0, first_m=700.0)
     failing = run(steps=100, elapsed_s=50.0, interventions=2, mean_xte=0.5, jitter=0.4, lap_s=None, first_m=120.0)
@@ -58,6 +59,7 @@ def test_pooled_runs_score_as_one_drive_over_every_track() -> None:
     assert pooled["mean_cross_track_m"] == pytest.approx(-0.2)
     assert pooled["max_abs_cross_track_m"] == pytest.approx(1.0)
     assert pooled["steering_jitter_per_s"] == pytest.approx(0.2)       # per second: (100*0.1 + 50*0.4) / 150
+    assert pooled["right_lane_pct"] == pytest.approx(75.0)             # per frame: 300 of 400 frames
     assert pooled["distance_to_first_intervention_m"] == 820.0         # all of the first run, then 120 m
     assert pool_runs([failing, clean])["distance_to_first_intervention_m"] == 120.0
     assert pooled["lap_time_s"] is None                                # one run never finished its lap

@@ -25,7 +25,7 @@ SHARED_OUTPUTS = ("data/raw/sim/driving_log.csv", "data/interim/log.csv", "data/
 
 def shrink(root: Path) -> None:
     """Params for a pipeline of seconds: a tenth of a lap, two copies per frame, a two-step epoch."""
-    set_params(root, "simulate", laps=0.08, extra_track_seeds=[])
+    set_params(root, "simulate", laps=0.08, extra_track_seeds=[], hill_track_seeds=[])
     set_params(root, "augment", copies_per_frame=2, shard_size=100, workers=1)
     set_params(root, "train", epochs=1, batch_size=8, steps_per_epoch=2, shuffle_buffer=32)
 

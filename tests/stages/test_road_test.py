@@ -46,14 +46,16 @@ def test_road_test_drives_the_matrix_and_leaves_no_server_behind(tmp_path, tiny_
     assert drive_processes(tiny_model) == []
 
     report = json.loads((root / "metrics/drive.json").read_text())
-    assert list(report) == ["training", "unseen", "lake", "unseen_23", "unseen_29"]
+    assert list(report) == ["training", "unseen", "lake", "jungle", "unseen_23", "unseen_29"]
     for name, runs in report.items():
         assert set(runs) == {"set_speed", "top_speed"}
         for speed_name, metrics in runs.items():
             assert metrics["elapsed_s"] == pytest.approx(6.0 if name == "unseen" else 3.0, abs=0.3)
             assert {"interventions", "laps", "mean_abs_cross_track_m", "mean_cross_track_m", "max_abs_cross_track_m",
                     "mean_speed_mph", "distance_to_first_intervention_m", "lap_time_s",
-                    "steering_jitter_per_s"} <= set(metrics)
+                    "steering_jitter_per_s", "right_lane_pct"} <= set(metrics)
+            # the Jungle's hills: the path coloured by height above its height along the road
+            assert (root / f"plots/road_test/elevation_{name}_{speed_name}.png").is_file() == (name == "jungle")
             if not name.startswith("unseen_"):           # the pooled unseen tracks: one map with a panel each
                 assert (root / f"plots/road_test/path_{name}_{speed_name}.png").stat().st_size > 10_000
                 assert (root / f"plots/road_test/cross_track_{name}_{speed_name}.csv").read_text().startswith(
@@ -68,6 +70,8 @@ def test_road_test_drives_the_matrix_and_leaves_no_server_behind(tmp_path, tiny_
     unseen_csv = (root / "plots/road_test/cross_track_unseen_top_speed.csv").read_text().splitlines()
     assert unseen_csv[0] == "distance_m,cross_track_m,track" and unseen_csv[-1].endswith(",unseen_29")
     assert report["lake"]["set_speed"]["track"] == "lake" and report["lake"]["set_speed"]["track_length_m"] > 1130
+    jungle = report["jungle"]["top_speed"]
+    assert jungle["track"] == "jungle" and jungle["track_length_m"] > 1490       # over the ground
     # 3 s from standstill: the car set to 30 mph is faster than the one set to the default speed
     assert report["training"]["top_speed"]["mean_speed_mph"] > report["training"]["set_speed"]["mean_speed_mph"]
     assert (root / "plots/road_test/saliency.png").stat().st_size > 10_000

@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def small_params(folder: Path, **overrides) -> None:
-    """The project's params.yaml with a short recording (one track, a tenth of a lap)."""
-    write_params(folder, simulate={"laps": 0.08, "extra_track_seeds": [], **overrides})
+    """The project's params.yaml with a short recording (one flat track, a tenth of a lap)."""
+    write_params(folder, simulate={"laps": 0.08, "extra_track_seeds": [], "hill_track_seeds": [], **overrides})
 
 
 def run_simulate(folder: Path) -> subprocess.CompletedProcess:
@@ -44,7 +44,10 @@ def test_stage_writes_recording_contact_sheet_and_metrics(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("override, words", [({"path_style": "mac"}, "path_style"),
                                              ({"track": {"lenght_m": 700}}, "unknown keys"),
-                                             ({"track_seed": "moon"}, "unknown track 'moon'")])
+                                             ({"track_seed": "moon"}, "unknown track 'moon'"),
+                                             ({"hill_track": {"max_grade": 0.9}}, "max_grade"),
+                                             ({"hill_track": {"grade": 0.2}}, "unknown keys"),
+                                             ({"hill_track_seeds": ["jungle"]}, "whole numbers")])
 def test_bad_params_give_one_sentence_and_a_non_zero_exit(tmp_path: Path, override: dict, words: str) -> None:
     small_params(tmp_path, **override)
     done = run_simulate(tmp_path)
@@ -58,6 +61,18 @@ def test_stage_records_the_lake_track_by_name(tmp_path: Path) -> None:
     metrics = json.loads((tmp_path / "metrics" / "simulate.json").read_text())
     assert metrics["track_seeds"] == ["lake"] and metrics["tracks"][0]["length_m"] == pytest.approx(1138.9, abs=0.1)
     assert metrics["interventions"] == 0 and metrics["frames"] > 10
+
+
+def test_hilly_circuits_are_recorded_after_the_flat_ones_and_the_expert_keeps_the_road(tmp_path: Path) -> None:
+    small_params(tmp_path, laps=0.1, hill_track_seeds=[41], hill_track={"max_grade": 0.2, "max_curvature_per_m": 0.1})
+    done = run_simulate(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "on tracks [7] and hilly ones [41]" in done.stdout
+    metrics = json.loads((tmp_path / "metrics" / "simulate.json").read_text())
+    assert metrics["track_seeds"] == [7] and metrics["hill_track_seeds"] == [41]
+    assert [track["track_seed"] for track in metrics["tracks"]] == [7, 41] and metrics["interventions"] == 0
+    rows = read_recording(tmp_path / "data/raw/sim", repo_root=tmp_path).rows
+    assert len(rows) == metrics["frames"] == sum(track["frames"] for track in metrics["tracks"])
 
 
 @pytest.mark.slow
