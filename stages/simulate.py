@@ -27,6 +27,7 @@ from pilot.udacity.log_writer import RecordingWriter
 from pilot.udacity.simulator import DRIVING_LOG_NAME, IMAGE_DIR_NAME, mph_to_mps
 
 TRACK_KEYS = ("length_m", "width_m", "max_curvature_per_m")
+HILL_TRACK_KEYS = ("max_grade", "corner_radius_m")      # simulate.hill_track's own
 
 
 def session_settings(params: dict[str, Any]) -> SessionSettings:
@@ -37,9 +38,10 @@ def session_settings(params: dict[str, Any]) -> SessionSettings:
         raise ValueError(f"simulate.track has unknown keys {unknown}: use {', '.join(TRACK_KEYS)}")
     seeds = [parse_track(params["track_seed"])] + [parse_track(s) for s in params["extra_track_seeds"] or []]
     hills = dict(params["hill_track"] or {})
-    unknown = sorted(set(hills) - set(TRACK_KEYS) - {"max_grade"})
+    unknown = sorted(set(hills) - set(TRACK_KEYS + HILL_TRACK_KEYS))
     if unknown:
-        raise ValueError(f"simulate.hill_track has unknown keys {unknown}: use {', '.join(TRACK_KEYS)}, max_grade")
+        raise ValueError(f"simulate.hill_track has unknown keys {unknown}: "
+                         f"use {', '.join(TRACK_KEYS + HILL_TRACK_KEYS)}")
     grade = hills.get("max_grade", 0.0)
     if isinstance(grade, bool) or not isinstance(grade, (int, float)) or not 0.0 <= grade <= MAX_GRADE:
         raise ValueError(f"simulate.hill_track.max_grade must be a number from 0 to {MAX_GRADE:g} (rise over run), "

@@ -33,6 +33,11 @@ MIN_GAP_M = 40.0                        # distinct parts of the circuit stay thi
 HARMONICS = (2, 3, 4, 5)
 HILL_HARMONICS = (1, 2, 3, 5, 7)        # waves of height per lap: a 700 m lap gets climbs of ~350 m and humps of ~100 m
 HILL_STREAM = 20262                     # the heights' random stream, apart from the plan view's
+CORNER_COUNT = (9, 15)                  # a cornered circuit's corners (drawn from 9 to 14)
+CORNER_REACH = (0.3, 1.0)               # their distances from the centre, relative: dents make S-bends
+CORNER_MIN_GAP_M = 25.0                 # its distinct parts keep this far apart (the Jungle's pass closer still)
+MAX_CORNER_TURN_RAD = np.radians(135.0)  # sharper corners are hairpins the look-ahead would cut
+CORNER_STREAM = 20263                   # a cornered circuit's random stream
 MAX_GRADE = 0.35                        # steeper than any road the simulator has (the Jungle: 28 %)
 TRACK_NAMES = ("lake", "jungle")        # circuits of the real simulator, by name
 
@@ -201,6 +206,34 @@ def _polar_shape(amplitudes: np.ndarray, phases: np.ndarray, samples: int = 8192
     return np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
 
 
+def _cornered_shape(rng: np.random.Generator, corner_radius_m: float, length_m: float) -> np.ndarray | None:
+    """A closed polygon of straights joined by arcs of `corner_radius_m` (points every ~0.25 m, about `length_m`
+    long), or None when the drawn polygon leaves no room for its arcs or turns too sharply."""
+    count = int(rng.integers(*CORNER_COUNT))
+    angles = np.sort((np.arange(count) + rng.uniform(-0.3, 0.3, count)) * 2 * np.pi / count)
+    radii = rng.uniform(*CORNER_REACH, count)
+    vertices = np.stack([radii * np.cos(angles), radii * np.sin(angles)], axis=1)
+    vertices *= length_m / np.hypot(*np.diff(np.vstack([vertices, vertices[:1]]), axis=0).T).sum()
+    incoming = vertices - np.roll(vertices, 1, axis=0)
+    edges = np.hypot(incoming[:, 0], incoming[:, 1])
+    incoming /= edges[:, None]
+    outgoing = np.roll(incoming, -1, axis=0)
+    turns = np.arctan2(incoming[:, 0] * outgoing[:, 1] - incoming[:, 1] * outgoing[:, 0],
+                       (incoming * outgoing).sum(axis=1))
+    tangents = corner_radius_m * np.tan(np.abs(turns) / 2)
+    if np.abs(turns).max() > MAX_CORNER_TURN_RAD or np.any(tangents + np.roll(tangents, 1) > edges - 5.0):
+        return None
+    pieces = []
+    for vertex, direction, turn, tangent in zip(vertices, incoming, turns, tangents):
+        start = vertex - direction * tangent
+        left = np.array([-direction[1], direction[0]]) * np.sign(turn)
+        centre = start + left * corner_radius_m
+        start_angle = np.arctan2(*(start - centre)[::-1])
+        sweep = start_angle + np.linspace(0.0, turn, max(2, int(abs(turn) * corner_radius_m / 0.25)))
+        pieces.append(centre + corner_radius_m * np.stack([np.cos(sweep), np.sin(sweep)], axis=1))
+    return np.vstack(pieces)
+
+
 def _even_arc(points: np.ndarray, length_m: float, spacing_m: float) -> tuple[np.ndarray, np.ndarray, float]:
     """For a closed polyline scaled to `length_m`: each vertex's arc length (first repeated at the end),
     the evenly spaced arc lengths to resample at, and the scale."""
@@ -258,16 +291,20 @@ def hill_heights(seed: int, s_m: np.ndarray, length_m: float, max_grade: float) 
 
 def generate_track(seed: int, length_m: float = DEFAULT_LENGTH_M, width_m: float = DEFAULT_WIDTH_M,
                    max_curvature_per_m: float = DEFAULT_MAX_CURVATURE_PER_M,
-                   spacing_m: float = DEFAULT_SPACING_M, max_grade: float = 0.0) -> Track:
+                   spacing_m: float = DEFAULT_SPACING_M, max_grade: float = 0.0,
+                   corner_radius_m: float | None = None) -> Track:
     """A random closed circuit from `seed`: the same seed gives the same track, to the bit.
 
     Shape amplitudes are drawn, then shrunk until the tightest bend is under the curvature
     limit and distant parts of the circuit keep MIN_GAP_M apart. The direction of travel
     (clockwise or not) is drawn too, so bends to both sides are common. With `max_grade` > 0 the
-    road climbs and falls (hill_heights) with grades up to it; 0 keeps it flat.
+    road climbs and falls (hill_heights) with grades up to it; 0 keeps it flat. With `corner_radius_m`
+    the circuit is a drawn polygon instead, straights joined by arcs of that radius (_cornered_track).
     """
     if not 0.0 <= max_grade <= MAX_GRADE:
         raise ValueError(f"max_grade must be between 0 and {MAX_GRADE:g} (rise over run), got {max_grade!r}")
+    if corner_radius_m is not None:
+        return _cornered_track(seed, length_m, width_m, max_curvature_per_m, spacing_m, max_grade, corner_radius_m)
     if length_m < 2 * np.pi / max_curvature_per_m:
         raise ValueError(f"a {length_m:g} m circuit cannot keep curvature under {max_curvature_per_m:g}/m: "
                          f"make it at least {2 * np.pi / max_curvature_per_m:.0f} m long")
@@ -288,6 +325,32 @@ def generate_track(seed: int, length_m: float = DEFAULT_LENGTH_M, width_m: float
             return track
         amplitudes = amplitudes * 0.9
     raise ValueError(f"could not fit a {length_m:g} m circuit under curvature {max_curvature_per_m:g}/m")
+
+
+def _cornered_track(seed: int, length_m: float, width_m: float, max_curvature_per_m: float, spacing_m: float,
+                    max_grade: float, corner_radius_m: float) -> Track:
+    """Straights and tight corners, as the real simulator's Jungle has (9-14 corners, some bending the other way).
+
+    Polygons are drawn from the seed's own stream until one leaves room for its arcs and keeps
+    CORNER_MIN_GAP_M apart; hills as generate_track gives them.
+    """
+    if not 0.0 < 1.0 / corner_radius_m <= max_curvature_per_m * 1.1:
+        raise ValueError(f"corner_radius_m {corner_radius_m:g} bends tighter than max_curvature_per_m "
+                         f"{max_curvature_per_m:g} allows (radius {1 / max_curvature_per_m:.1f} m)")
+    rng = np.random.default_rng([seed, CORNER_STREAM])
+    for _ in range(400):
+        shape = _cornered_shape(rng, corner_radius_m, length_m)
+        if shape is None:
+            continue
+        if rng.integers(2):
+            shape = shape[::-1]
+        points = _resample(shape, length_m, spacing_m)
+        if _min_gap_m(points, spacing_m) < CORNER_MIN_GAP_M:
+            continue
+        track = Track(points, width_m, seed)
+        heights = None if max_grade == 0.0 else hill_heights(seed, track.s_m, track.length_m, max_grade)
+        return Track(points, width_m, seed, heights)
+    raise ValueError(f"could not fit a {length_m:g} m circuit of corners of radius {corner_radius_m:g} m")
 
 
 def named_track(name: str, spacing_m: float = DEFAULT_SPACING_M) -> Track:

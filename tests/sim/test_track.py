@@ -75,6 +75,27 @@ def test_a_seed_is_one_track() -> None:
 
 
 
+@pytest.mark.parametrize("seed", [41, 43])
+def test_a_cornered_circuit_joins_straights_with_arcs_of_its_radius_bending_both_ways(seed: int) -> None:
+    track = generate_track(seed, length_m=700.0, width_m=9.5, max_curvature_per_m=0.1, corner_radius_m=10.0)
+    assert track.length_m == pytest.approx(700.0, rel=1e-3) and track.is_flat
+    curvature = track.curvatures_per_m
+    assert np.abs(curvature).max() <= 0.1 * 1.1                    # resampling rounds the arcs by a few per cent
+    on_arcs = np.abs(np.abs(curvature) - 0.1) < 0.01               # a 10 m radius, as the Jungle's bends
+    assert on_arcs.mean() > 0.05 and (curvature > 0.09).any() and (curvature < -0.09).any()
+    assert (np.abs(curvature) < 1e-3).mean() > 0.5                  # and straights between them
+    assert (abs(np.angle(np.exp(1j * (np.roll(track.headings_rad, -1) - track.headings_rad))).sum())
+            == pytest.approx(2 * math.pi, abs=1e-6))                 # one closed loop
+    assert np.array_equal(generate_track(seed, length_m=700.0, max_curvature_per_m=0.1, corner_radius_m=10.0,
+                                         width_m=9.5).points_m, track.points_m)
+    hilly = generate_track(seed, length_m=700.0, width_m=9.5, max_curvature_per_m=0.1, corner_radius_m=10.0,
+                           max_grade=0.15)
+    assert np.array_equal(hilly.points_m, track.points_m)
+    assert np.abs(hilly.grades).max() == pytest.approx(0.15, abs=0.002)
+    with pytest.raises(ValueError, match="tighter than"):
+        generate_track(seed, max_curvature_per_m=0.045, corner_radius_m=10.0)
+
+
 def test_catmull_rom_passes_through_every_waypoint_with_a_continuous_direction() -> None:
     square = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]])
     curve = catmull_rom_circuit(square, samples_per_segment=50)
