@@ -15,6 +15,12 @@
 
     .venv/bin/python bench/replay_fidelity.py [--epochs 10] [--poses 12] [--synthesis-only]
 
+    On hills (`--track jungle`, or a seed drawn with grades to 30 %), (a) alone, each pose's error
+    grouped by the largest change of grade in the 25 m ahead: the synthesis takes the road for the
+    plane under the car, which a steady grade keeps and a crest or a dip breaks.
+
+    .venv/bin/python bench/replay_fidelity.py --track jungle [--poses 120]
+
 (c) On real recordings (`--recording DIR`, repeatable, with `--model FILE`: a model trained on real
     recordings), where no pose is known but the cameras, the images and the Lake's centre line are:
     the rig fitted to each recording's side cameras (side-view error at the simulator's rig and at
@@ -52,7 +58,7 @@ from pilot.sim.camera import Renderer, encode_jpeg  # noqa: E402
 from pilot.sim.episode import Episode, start_state  # noqa: E402
 from pilot.sim.expert import DriftSchedule, Expert, ExpertSpeed  # noqa: E402
 from pilot.sim.metrics import summarise_drive  # noqa: E402
-from pilot.sim.track import generate_track  # noqa: E402
+from pilot.sim.track import generate_track, make_track, parse_track  # noqa: E402
 from pilot.sim.vehicle import CarPhysics, Controls  # noqa: E402
 from pilot.udacity.images import decode_jpeg_rgb  # noqa: E402
 from tests.replay.drives import HEADLESS_CAR, HEADLESS_RIG, moved_camera_m, moved_state  # noqa: E402
@@ -62,14 +68,38 @@ STEP_S = 0.1                     # the simulator's recording rate, and the road 
 SPEED_MPH = 17.0
 CROP_ROWS = slice(60, 135)       # pilot.imaging's crop: what the model sees
 SIDE_CORRECTION = 0.15
+GRADE_LOOK_AHEAD_M = 25.0         # the crop's rows 60:135 see the road from ~4 m to ~25 m ahead on the level
+GRADE_CHANGE_BINS = [(0.0, 0.02), (0.02, 0.05), (0.05, 0.1), (0.1, 0.2), (0.2, 9.9)]
 CASES = [("offset", d) for d in (-1.0, -0.5, -0.25, 0.25, 0.5, 1.0)] + [("yaw", y) for y in (-5.0, 5.0)]
 
 
 def synthesis_errors(renderer: Renderer, track_length_m: float, poses: int) -> dict[str, tuple[float, float]]:
     """(synthesised, no correction) mean |pixel error| in the crop, per case, over poses along the track."""
-    synthesiser = synthesiser_for(HEADLESS_RIG)
     errors: dict[str, list[tuple[float, float]]] = {}
+    for _, per_case in synthesis_errors_per_pose(renderer, track_length_m, poses):
+        for case, pair in per_case.items():
+            errors.setdefault(case, []).append(pair)
+    return {case: tuple(np.mean(values, axis=0)) for case, values in errors.items()}
+
+
+def grade_change_ahead(track, s_m: float, ahead_m: float = GRADE_LOOK_AHEAD_M) -> float:
+    """The largest |grade - grade here| over the road the camera sees: 0 on a flat track or a constant grade.
+
+    The replay's view synthesis takes the road for a plane through the car's wheels; a car on a
+    steady climb pitches with it and the road ahead stays that plane, so what breaks it is a
+    change of grade in view: a crest or a dip.
+    """
+    here = track.grade_at(s_m)
+    return max(abs(track.grade_at((s_m + d) % track.length_m) - here) for d in np.arange(1.0, ahead_m + 0.5, 1.0))
+
+
+def synthesis_errors_per_pose(renderer: Renderer, track_length_m: float,
+                              poses: int) -> list[tuple[float, dict[str, tuple[float, float]]]]:
+    """For each pose along the track: its arc length, and (synthesised, no correction) per case."""
+    synthesiser = synthesiser_for(HEADLESS_RIG)
+    results = []
     for s_m in np.linspace(0.0, track_length_m, poses, endpoint=False):
+        errors: dict[str, tuple[float, float]] = {}
         state = start_state(renderer.track, float(s_m), 7.6)
         centre = renderer.render(state, "center").astype(np.float32)
         for kind, amount in CASES:
@@ -80,10 +110,28 @@ def synthesis_errors(renderer: Renderer, track_length_m: float, poses: int) -> d
             source = nearest_camera(HEADLESS_RIG, target_m)
             view = synthesiser.synthesise(renderer.render(state, source), HEADLESS_RIG.camera_position_m(source),
                                           target_m, yaw).astype(np.float32)
-            errors.setdefault(f"{kind} {amount:+g}{' m' if kind == 'offset' else ' deg'}", []).append(
-                (float(np.abs(view[CROP_ROWS] - truth[CROP_ROWS]).mean()),
-                 float(np.abs(centre[CROP_ROWS] - truth[CROP_ROWS]).mean())))
-    return {case: tuple(np.mean(values, axis=0)) for case, values in errors.items()}
+            errors[f"{kind} {amount:+g}{' m' if kind == 'offset' else ' deg'}"] = (
+                float(np.abs(view[CROP_ROWS] - truth[CROP_ROWS]).mean()),
+                float(np.abs(centre[CROP_ROWS] - truth[CROP_ROWS]).mean()))
+        results.append((float(s_m), errors))
+    return results
+
+
+def synthesis_by_grade_change(track, renderer: Renderer, poses: int) -> None:
+    """(a) on a hilly track: the synthesis error per pose, grouped by the change of grade in view."""
+    rows = [(grade_change_ahead(track, s_m), per_case) for s_m, per_case in
+            synthesis_errors_per_pose(renderer, track.length_m, poses)]
+    print(f"  by the largest change of grade in the {GRADE_LOOK_AHEAD_M:g} m ahead (mean over the "
+          f"{len(CASES)} cases; ratio: synthesised / no correction)")
+    print(f"  {'grade change':>14}  {'poses':>5}  {'synthesised':>11}  {'no correction':>13}  {'ratio':>5}")
+    for low, high in GRADE_CHANGE_BINS:
+        chosen = [per_case for change, per_case in rows if low <= change < high]
+        if not chosen:
+            continue
+        synthesised = float(np.mean([pair[0] for per_case in chosen for pair in per_case.values()]))
+        baseline = float(np.mean([pair[1] for per_case in chosen for pair in per_case.values()]))
+        label = f"{low:.2f}-{high:.2f}" if high < 1 else f">= {low:.2f}"
+        print(f"  {label:>14}  {len(chosen):5d}  {synthesised:11.2f}  {baseline:13.2f}  {synthesised / baseline:5.2f}")
 
 
 def expert_lap(track, renderer: Renderer, warm_up_s: float = 8.0):
@@ -262,6 +310,8 @@ def main() -> None:
     parser.add_argument("--train-frames", type=int, default=2400)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--synthesis-only", action="store_true", help="run (a) only (seconds), not the models' (b)")
+    parser.add_argument("--track", help="(a) only, on hills: 'jungle', or a seed drawn with grades to 30 %%; "
+                        "the synthesis error grouped by the change of grade in view")
     parser.add_argument("--recording", type=Path, action="append", help="(c): a real recording's folder")
     parser.add_argument("--model", type=Path, help="(c): the model to degrade (trained on real recordings)")
     parser.add_argument("--max-frames", type=int, help="(c): replay only a recording's first N frames")
@@ -271,6 +321,14 @@ def main() -> None:
             parser.error("--recording needs --model (a model trained on real recordings)")
         for folder in args.recording:
             real_recording(folder, args.model, args.max_frames)
+        return
+    if args.track is not None:
+        hilly = make_track(parse_track(args.track), **({} if args.track == "jungle" else {"max_grade": 0.3}))
+        started = time.perf_counter()
+        print(f"(a) on hills: view synthesis vs true renders, track {args.track}, {args.poses} poses, mean |pixel "
+              f"error| (0..255) in rows {CROP_ROWS.start}:{CROP_ROWS.stop}")
+        synthesis_by_grade_change(hilly, Renderer(hilly), args.poses)
+        print(f"  ({time.perf_counter() - started:.0f} s)", flush=True)
         return
     track = generate_track(TRACK_SEED)
     renderer = Renderer(track)
