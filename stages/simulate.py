@@ -20,7 +20,7 @@ from tqdm import tqdm
 from pilot.sim.contact_sheet import contact_sheet, save_png
 from pilot.sim.expert import DriftSettings
 from pilot.sim.session import SessionSettings, record_session
-from pilot.sim.track import MAX_GRADE, parse_track
+from pilot.sim.track import check_max_grade, parse_track
 from pilot.sim.vehicle import CarPhysics
 from pilot.stage_io import load_params, write_metrics
 from pilot.udacity.log_writer import RecordingWriter
@@ -42,10 +42,10 @@ def session_settings(params: dict[str, Any]) -> SessionSettings:
     if unknown:
         raise ValueError(f"simulate.hill_track has unknown keys {unknown}: "
                          f"use {', '.join(TRACK_KEYS + HILL_TRACK_KEYS)}")
-    grade = hills.get("max_grade", 0.0)
-    if isinstance(grade, bool) or not isinstance(grade, (int, float)) or not 0.0 <= grade <= MAX_GRADE:
-        raise ValueError(f"simulate.hill_track.max_grade must be a number from 0 to {MAX_GRADE:g} (rise over run), "
-                         f"got {grade!r}")
+    try:
+        check_max_grade(hills.get("max_grade", 0.0))
+    except ValueError as error:
+        raise ValueError(f"simulate.hill_track.{error}") from None
     hill_seeds = list(params["hill_track_seeds"] or [])
     if not all(isinstance(seed, int) and not isinstance(seed, bool) for seed in hill_seeds):
         raise ValueError(f"simulate.hill_track_seeds must be whole numbers (generated circuits), got {hill_seeds}")

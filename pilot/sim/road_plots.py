@@ -36,25 +36,33 @@ def paths_on_track_maps(drives: list[tuple[Track, list[StepRecord], str]], title
 
 
 def _draw_path(axes, track: Track, records: list[StepRecord], scale_m: float):
+    _draw_road_edges(axes, track)
+    centre = track.offset_line(0.0)
+    axes.plot(*np.vstack([centre, centre[:1]]).T, color="0.6", linewidth=0.6, linestyle="--")
+    error = np.abs([r.cross_track_m for r in records])
+    points = axes.scatter([r.x_m for r in records], [r.y_m for r in records], c=error, cmap="viridis", s=3,
+                          vmin=0, vmax=scale_m)
+    _mark_interventions_and_start(axes, records)
+    return points
+
+
+def _draw_road_edges(axes, track: Track) -> None:
     for lateral in (-track.half_width_m, track.half_width_m):
         edge = track.offset_line(lateral)
         axes.plot(*np.vstack([edge, edge[:1]]).T, color="0.25", linewidth=1.2)
-    centre = track.offset_line(0.0)
-    axes.plot(*np.vstack([centre, centre[:1]]).T, color="0.6", linewidth=0.6, linestyle="--")
-    x = np.array([r.x_m for r in records])
-    y = np.array([r.y_m for r in records])
-    error = np.abs([r.cross_track_m for r in records])
-    points = axes.scatter(x, y, c=error, cmap="viridis", s=3, vmin=0, vmax=scale_m)
+
+
+def _mark_interventions_and_start(axes, records: list[StepRecord]) -> None:
+    """On a map: a red X where the car was put back, a black dot where it started; equal axes in metres."""
     hits = [r for r in records if r.intervention]
     if hits:
         axes.scatter([r.x_m for r in hits], [r.y_m for r in hits], marker="x", color="red", s=90,
                      linewidths=2.5, label=f"interventions ({len(hits)})", zorder=5)
         axes.legend(loc="upper right")
-    axes.scatter([x[0]], [y[0]], marker="o", color="black", s=30, zorder=6)
+    axes.scatter([records[0].x_m], [records[0].y_m], marker="o", color="black", s=30, zorder=6)
     axes.set_aspect("equal")
     axes.set_xlabel("x (m)")
     axes.set_ylabel("y (m)")
-    return points
 
 
 def path_and_elevation(track: Track, records: list[StepRecord], title: str, path: str | Path) -> Path:
@@ -65,23 +73,14 @@ def path_and_elevation(track: Track, records: list[StepRecord], title: str, path
     if not records:
         raise ValueError("no drive to draw")
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 9.4), height_ratios=(3, 1.3), layout="constrained")
-    for lateral in (-track.half_width_m, track.half_width_m):
-        edge = track.offset_line(lateral)
-        top.plot(*np.vstack([edge, edge[:1]]).T, color="0.3", linewidth=0.9)
+    _draw_road_edges(top, track)
     along_m = np.array([(r.progress_laps % 1.0) * track.length_m for r in records])
     heights = np.array([track.height_at(s) for s in along_m])
     low, high = float(track.heights_m.min()), float(track.heights_m.max())
     points = top.scatter([r.x_m for r in records], [r.y_m for r in records], c=heights, cmap="terrain", s=3,
                          vmin=low, vmax=high)
+    _mark_interventions_and_start(top, records)
     hits = [(r, s) for r, s in zip(records, along_m) if r.intervention]
-    if hits:
-        top.scatter([r.x_m for r, _ in hits], [r.y_m for r, _ in hits], marker="x", color="red", s=90,
-                    linewidths=2.5, label=f"interventions ({len(hits)})", zorder=5)
-        top.legend(loc="upper right")
-    top.scatter([records[0].x_m], [records[0].y_m], marker="o", color="black", s=30, zorder=6)
-    top.set_aspect("equal")
-    top.set_xlabel("x (m)")
-    top.set_ylabel("y (m)")
     figure.colorbar(points, ax=top, shrink=0.7, label="road height (m)")
     bottom.plot(track.s_m, track.heights_m, color="0.35", linewidth=1.2, label="road height")
     bottom.fill_between(track.s_m, low - 1.0, track.heights_m, color="0.85")

@@ -289,6 +289,21 @@ def hill_heights(seed: int, s_m: np.ndarray, length_m: float, max_grade: float) 
     return heights * (max_grade / np.abs(grades).max())
 
 
+def check_max_grade(max_grade: object) -> float:
+    """`max_grade` as a float, or ValueError when it is not a number from 0 (flat) to MAX_GRADE."""
+    if isinstance(max_grade, bool) or not isinstance(max_grade, (int, float)) or not 0.0 <= max_grade <= MAX_GRADE:
+        raise ValueError(f"max_grade must be a number from 0 to {MAX_GRADE:g} (rise over run), got {max_grade!r}")
+    return float(max_grade)
+
+
+def _with_hills(track: Track, max_grade: float) -> Track:
+    """The same circuit with hill_heights up to `max_grade` (from the track's seed); the track itself when 0."""
+    if max_grade == 0.0:
+        return track
+    return Track(track.points_m, track.width_m, track.seed,
+                 hill_heights(track.seed, track.s_m, track.length_m, max_grade))
+
+
 def generate_track(seed: int, length_m: float = DEFAULT_LENGTH_M, width_m: float = DEFAULT_WIDTH_M,
                    max_curvature_per_m: float = DEFAULT_MAX_CURVATURE_PER_M,
                    spacing_m: float = DEFAULT_SPACING_M, max_grade: float = 0.0,
@@ -301,8 +316,7 @@ def generate_track(seed: int, length_m: float = DEFAULT_LENGTH_M, width_m: float
     road climbs and falls (hill_heights) with grades up to it; 0 keeps it flat. With `corner_radius_m`
     the circuit is a drawn polygon instead, straights joined by arcs of that radius (_cornered_track).
     """
-    if not 0.0 <= max_grade <= MAX_GRADE:
-        raise ValueError(f"max_grade must be between 0 and {MAX_GRADE:g} (rise over run), got {max_grade!r}")
+    max_grade = check_max_grade(max_grade)
     if corner_radius_m is not None:
         return _cornered_track(seed, length_m, width_m, max_curvature_per_m, spacing_m, max_grade, corner_radius_m)
     if length_m < 2 * np.pi / max_curvature_per_m:
@@ -320,9 +334,7 @@ def generate_track(seed: int, length_m: float = DEFAULT_LENGTH_M, width_m: float
         track = Track(points, width_m, seed)
         if (np.abs(track.curvatures_per_m).max() <= max_curvature_per_m
                 and _min_gap_m(points, spacing_m) >= MIN_GAP_M):
-            if max_grade > 0.0:
-                return Track(points, width_m, seed, hill_heights(seed, track.s_m, track.length_m, max_grade))
-            return track
+            return _with_hills(track, max_grade)
         amplitudes = amplitudes * 0.9
     raise ValueError(f"could not fit a {length_m:g} m circuit under curvature {max_curvature_per_m:g}/m")
 
@@ -347,9 +359,7 @@ def _cornered_track(seed: int, length_m: float, width_m: float, max_curvature_pe
         points = _resample(shape, length_m, spacing_m)
         if _min_gap_m(points, spacing_m) < CORNER_MIN_GAP_M:
             continue
-        track = Track(points, width_m, seed)
-        heights = None if max_grade == 0.0 else hill_heights(seed, track.s_m, track.length_m, max_grade)
-        return Track(points, width_m, seed, heights)
+        return _with_hills(Track(points, width_m, seed), max_grade)
     raise ValueError(f"could not fit a {length_m:g} m circuit of corners of radius {corner_radius_m:g} m")
 
 
