@@ -15,9 +15,14 @@ calibration slope, and the side-camera response against the +-0.15 both trained 
 --replay, the replay score on each test recording too. Prints the two side by side and the
 pipeline's correlation as a ratio of the seed's.
 
+One training of either way is one draw: with --repeats N each way trains N times, repeat i moving
+the pipeline's balancing, augmentation and training seeds and the notebook's balancing, batch and
+weight seeds on by i (both splits fixed, as the notebook fixes its random_state), and the bench
+prints the mean, spread and the number of repeats in which the pipeline is at least the seed's.
+
     .venv/bin/python bench/seed_notebook.py TRAIN_RECORDING... --test TEST_RECORDING...
         [--set train.epochs=20] [--replay] [--keep DIR] [--seed-epochs 10] [--seed-steps 300]
-        [--seed-model DIR/seed_model.keras]
+        [--repeats 3] [--seed-model DIR/seed_model.keras...]
 """
 from __future__ import annotations
 
@@ -81,8 +86,10 @@ def seed_samples(table: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     return paths, np.array(steering)
 
 
-def train_seed_way(tables: list[pd.DataFrame], out: Path, steps: int, epochs: int, seed: int = 6) -> Path:
-    """The notebook's training, start to end; the model file it would download."""
+def train_seed_way(tables: list[pd.DataFrame], out: Path, steps: int, epochs: int, seed: int = 6,
+                   name: str = "seed_model.keras") -> Path:
+    """The notebook's training, start to end; the model file it would download. `seed` seeds its balancing
+    (unseeded in the notebook), its batches and its weights; the split keeps the notebook's random_state 6."""
     import keras
     import tensorflow as tf
     from sklearn.model_selection import train_test_split
@@ -115,14 +122,14 @@ def train_seed_way(tables: list[pd.DataFrame], out: Path, steps: int, epochs: in
     started = time.perf_counter()
     model.fit(dataset, steps_per_epoch=steps, epochs=epochs, verbose=2)
     print(f"seed way: trained in {time.perf_counter() - started:.0f} s", flush=True)
-    path = out / "seed_model.keras"
+    path = out / name
     model.save(path)
     return path
 
 
-def train_pipeline_way(recordings: list[Path], out: Path, settings: list[str]) -> Path:
+def train_pipeline_way(recordings: list[Path], out: Path, settings: list[str], folder: str = "pipeline") -> Path:
     """The project's stages from ingest to evaluate, in a copy with the recordings as its only sources."""
-    root = copy_project(out / "pipeline", with_dvc=False)  # no git: DVCLive then logs without one
+    root = copy_project(out / folder, with_dvc=False)  # no git: DVCLive then logs without one
     raw = root / "data" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     for recording in recordings:
@@ -177,6 +184,29 @@ def line(label: str, result: dict) -> str:
     return text
 
 
+REPEAT_SEEDS = ("balance.seed", "augment.seed", "train.seed")  # the pipeline's random choices a repeat moves
+
+
+def repeat_settings(settings: list[str], repeat: int) -> list[str]:
+    """Repeat 0: the settings as given; repeat i: balancing, augmentation and training seeds moved on by i
+    (the split stays: the notebook fixes its random_state too), unless a setting names them."""
+    if repeat == 0:
+        return list(settings)
+    import yaml
+
+    shipped = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
+    named = {setting.split("=", 1)[0] for setting in settings}
+    moved = [f"{key}={int(shipped[key.split('.')[0]][key.split('.')[1]]) + repeat}"
+             for key in REPEAT_SEEDS if key not in named]
+    return [*settings, *moved]
+
+
+def spread(values: list[float]) -> str:
+    mean = float(np.mean(values))
+    return f"{mean:.3f}" + (f" (sd {float(np.std(values, ddof=1)):.3f}, {min(values):.3f}..{max(values):.3f})"
+                            if len(values) > 1 else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("train", nargs="+", type=Path, help="recordings both train on")
@@ -186,19 +216,36 @@ def main() -> None:
     parser.add_argument("--replay", action="store_true", help="also replay each test recording (minutes each)")
     parser.add_argument("--seed-steps", type=int, default=300)
     parser.add_argument("--seed-epochs", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="train each way this many times with other seeds (balancing, augmentation, weights "
+                             "and batches), to see the spread one run hides")
     parser.add_argument("--keep", type=Path, help="keep the models and the pipeline's copy here")
-    parser.add_argument("--seed-model", type=Path, help="a seed-way model kept by an earlier run on the same "
-                        "recordings: scored again, not retrained (to compare pipeline settings quickly)")
+    parser.add_argument("--seed-model", type=Path, nargs="+",
+                        help="seed-way models kept by an earlier run on the same recordings (one per repeat): "
+                             "scored again, not retrained (to compare pipeline settings quickly)")
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    if args.seed_model and len(args.seed_model) != args.repeats:
+        parser.error(f"--seed-model needs one model per repeat ({args.repeats}), got {len(args.seed_model)}")
     out = args.keep or Path(tempfile.mkdtemp(prefix="seed_notebook_"))
     out.mkdir(parents=True, exist_ok=True)
     tests = {recording.name: recording_table(recording) for recording in args.test}
+    runs = []
     try:
-        pipeline_model = train_pipeline_way(args.train, out, args.set)
-        seed_model = args.seed_model or train_seed_way([recording_table(r) for r in args.train], out,
-                                                        args.seed_steps, args.seed_epochs)
-        results = {"pipeline": scores(pipeline_model, tests, args.replay),
-                   "seed": scores(seed_model, tests, args.replay)}
+        for repeat in range(args.repeats):
+            suffix = f"_{repeat}" if repeat else ""
+            if args.repeats > 1:
+                print(f"repeat {repeat + 1} of {args.repeats}", flush=True)
+            pipeline_model = train_pipeline_way(args.train, out, repeat_settings(args.set, repeat),
+                                                folder=f"pipeline{suffix}")
+            seed_model = (args.seed_model[repeat] if args.seed_model else
+                          train_seed_way([recording_table(r) for r in args.train], out, args.seed_steps,
+                                         args.seed_epochs, seed=6 + repeat, name=f"seed_model{suffix}.keras"))
+            runs.append({"pipeline": scores(pipeline_model, tests, args.replay),
+                         "seed": scores(seed_model, tests, args.replay)})
+            if args.keep:
+                shutil.rmtree(out / f"pipeline{suffix}" / "data", ignore_errors=True)   # GBs of records
     finally:
         if args.keep is None:
             shutil.rmtree(out, ignore_errors=True)
@@ -206,14 +253,24 @@ def main() -> None:
           f"recording (correlation and MSE against the raw and the 1 s-smoothed steering)")
     for name in tests:
         print(f"{name}:")
-        for way in ("pipeline", "seed"):
-            print(line(way, results[way][name]))
-        ratio = (results["pipeline"][name]["vs_smoothed"]["correlation"]
-                 / results["seed"][name]["vs_smoothed"]["correlation"])
+        for repeat, results in enumerate(runs):
+            if args.repeats > 1:
+                print(f" repeat {repeat + 1}:")
+            for way in ("pipeline", "seed"):
+                print(line(way, results[way][name]))
+        correlation = {way: [results[way][name]["vs_smoothed"]["correlation"] for results in runs]
+                       for way in ("pipeline", "seed")}
+        ratio = float(np.mean(correlation["pipeline"]) / np.mean(correlation["seed"]))
+        if args.repeats > 1:
+            wins = sum(p >= s for p, s in zip(correlation["pipeline"], correlation["seed"]))
+            print(f"  correlation with the smoothed steering over {args.repeats} repeats: pipeline "
+                  f"{spread(correlation['pipeline'])}, seed {spread(correlation['seed'])}; pipeline at least the "
+                  f"seed's in {wins} of {args.repeats}")
         print(f"  pipeline / seed correlation with the smoothed steering: {ratio:.2f} "
               f"({'at least' if ratio >= 1.0 else 'BELOW'} the seed's)")
     if args.keep:
-        (out / "results.json").write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+        (out / "results.json").write_text(json.dumps(runs if args.repeats > 1 else runs[0], indent=1,
+                                                     default=str), encoding="utf-8")
 
 
 if __name__ == "__main__":
