@@ -3,6 +3,11 @@
 The camera never draws roads itself: it maps this ground texture into the image with a
 homography and cuts the visible slice out of the 360-degree panorama. Everything random
 here is drawn from the track's seed, so a track always looks the same.
+
+A track's look (RoadLook) is its road's paint and its verges: the generated circuits and the
+Lake wear yellow edge lines and red/white kerbs on the bends; the Jungle, as the simulator
+draws it, light grey asphalt, white edge lines, a dashed white centre line, no kerbs, dark
+green verges and palm-crown shadows across the road.
 """
 from __future__ import annotations
 
@@ -31,6 +36,57 @@ _GRASS, _ASPHALT, _LINE, _CURB_RED, _CURB_WHITE = range(5)
 
 
 @dataclass(frozen=True)
+class RoadLook:
+    """A track's paint and verges."""
+
+    asphalt_rgb: tuple[int, int, int] = ASPHALT_RGB
+    line_rgb: tuple[int, int, int] = LINE_RGB
+    curbs: bool = True                          # red/white kerbs on the tight bends
+    centre_dash_m: float = 0.0                  # dashed centre line: dash length (0: no centre line) ...
+    centre_gap_m: float = 0.0                   # ... and the gap between dashes
+    centre_line_width_m: float = 0.15
+    grass_rgb_low: tuple[float, float, float] = (110.0, 125.0, 50.0)    # the verge's colour, drawn per track
+    grass_rgb_high: tuple[float, float, float] = (165.0, 150.0, 80.0)
+    patch_rgb: tuple[int, int, int] = (150, 128, 92)    # patches off the road: dry earth, or rock
+    palm_shadows_per_km: float = 0.0            # palm-crown shadows on and beside the road
+    palm_shadow_darkness: float = 0.5           # a shadow's pixels are this much darker at its core
+
+
+GENERATED_LOOK = RoadLook()
+# from real Jungle frames (shared/real-recordings.md, jungle_mouse): road ~(153, 152, 148), paint ~250,
+# dashes about 3 m with 6 m gaps, palm shadows across the lane (shared/udacity/jungle_menu_picture.png)
+JUNGLE_LOOK = RoadLook(asphalt_rgb=(150, 149, 146), line_rgb=(238, 238, 234), curbs=False, centre_dash_m=3.0,
+                       centre_gap_m=6.0, centre_line_width_m=0.2, grass_rgb_low=(70.0, 88.0, 40.0),
+                       grass_rgb_high=(100.0, 118.0, 62.0), patch_rgb=(78, 82, 74), palm_shadows_per_km=60.0)
+LOOKS = {"jungle": JUNGLE_LOOK}
+
+
+def look_of(track: Track) -> RoadLook:
+    """The named track's look, or the generated circuits' (the Lake's too)."""
+    return LOOKS.get(track.name or "", GENERATED_LOOK)
+
+
+def centre_dashes(track: Track, look: RoadLook, indices: np.ndarray | None = None) -> list[np.ndarray]:
+    """The dashed centre line as polylines (metres), one per dash, over the centre-line samples `indices`
+    (default: all, the circuit closed); a dash covers s in [k (dash + gap), k (dash + gap) + dash)."""
+    if look.centre_dash_m <= 0:
+        return []
+    count = len(track.points_m)
+    indices = np.arange(count + 1) % count if indices is None else np.asarray(indices)
+    period = look.centre_dash_m + look.centre_gap_m
+    on = np.mod(track.s_m[indices], period) < look.centre_dash_m
+    dashes, start = [], None
+    for position, painted in enumerate(np.append(on, False)):
+        if painted and start is None:
+            start = position
+        elif not painted and start is not None:
+            if position - start >= 2:
+                dashes.append(track.points_m[indices[start:position]])
+            start = None
+    return dashes
+
+
+@dataclass(frozen=True)
 class Scenery:
     """Pixels of one track's world. Ground: RGB, row 0 at y = top_y_m, column 0 at x = left_x_m."""
 
@@ -41,6 +97,7 @@ class Scenery:
     panorama_rgb: np.ndarray        # rows above the ground band x PANORAMA_WIDTH_PX, column 0 = east
     horizon_row: float              # where the panorama's horizon sits (its bottom rows are distant ground)
     distant_rgb: tuple[int, int, int]   # colour of ground beyond the texture and of the haze
+    look: RoadLook = GENERATED_LOOK     # the paint the texture wears (the terrain redraws crossings with it)
 
 
 def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], cell_px: int, channels: int = 1) -> np.ndarray:
@@ -64,8 +121,8 @@ def _bend_mask(track: Track) -> np.ndarray:
     return np.convolve(grown, np.ones(2 * radius + 1), mode="valid") > 0
 
 
-def _draw_labels(track: Track, to_px, shape: tuple[int, int]) -> np.ndarray:
-    """Label map: grass, asphalt, edge lines, curbs (drawn with sub-pixel polylines)."""
+def _draw_labels(track: Track, to_px, shape: tuple[int, int], look: RoadLook) -> np.ndarray:
+    """Label map: grass, asphalt, edge lines, centre dashes, curbs (drawn with sub-pixel polylines)."""
     shift = 3
     labels = np.zeros(shape, dtype=np.uint8)
 
@@ -78,7 +135,7 @@ def _draw_labels(track: Track, to_px, shape: tuple[int, int]) -> np.ndarray:
     half = track.half_width_m
     bends = _bend_mask(track)
     stripe = (np.floor(track.s_m / CURB_STRIPE_M).astype(int) % 2).astype(bool)
-    for side in (-1.0, 1.0):
+    for side in (-1.0, 1.0) if look.curbs else ():
         curb = px(track.offset_line(side * (half + 0.5 * CURB_WIDTH_M - 0.1)))
         for index in np.flatnonzero(bends):
             colour = _CURB_WHITE if stripe[index] else _CURB_RED
@@ -89,10 +146,13 @@ def _draw_labels(track: Track, to_px, shape: tuple[int, int]) -> np.ndarray:
     for side in (-1.0, 1.0):
         line = px(track.offset_line(side * (half - EDGE_LINE_INSET_M)))
         cv2.polylines(labels, [line], True, _LINE, thickness(EDGE_LINE_WIDTH_M), cv2.LINE_AA, shift)
+    for dash in centre_dashes(track, look):
+        cv2.polylines(labels, [px(dash)], False, _LINE, thickness(look.centre_line_width_m), cv2.LINE_AA, shift)
     return labels
 
 
-def _ground_texture(track: Track, rng: np.random.Generator) -> tuple[np.ndarray, float, float, tuple[int, int, int]]:
+def _ground_texture(track: Track, rng: np.random.Generator,
+                    look: RoadLook) -> tuple[np.ndarray, float, float, tuple[int, int, int]]:
     low = track.points_m.min(axis=0) - MARGIN_M
     high = track.points_m.max(axis=0) + MARGIN_M
     width_px = int(np.ceil((high[0] - low[0]) / TEXTURE_M_PER_PX))
@@ -106,10 +166,11 @@ def _ground_texture(track: Track, rng: np.random.Generator) -> tuple[np.ndarray,
         return np.stack([(points[:, 0] - low[0]) / TEXTURE_M_PER_PX, (high[1] - points[:, 1]) / TEXTURE_M_PER_PX],
                         axis=1)
 
-    labels = _draw_labels(track, to_px, (height_px, width_px))
-    grass_rgb = np.array([rng.uniform(110, 165), rng.uniform(125, 150), rng.uniform(50, 80)], dtype=np.float32)
-    dirt_rgb = np.array([150, 128, 92], dtype=np.float32)
-    palette = np.array([grass_rgb, ASPHALT_RGB, LINE_RGB, CURB_RED_RGB, CURB_WHITE_RGB], dtype=np.float32)
+    labels = _draw_labels(track, to_px, (height_px, width_px), look)
+    grass_rgb = np.array([rng.uniform(low, high) for low, high in zip(look.grass_rgb_low, look.grass_rgb_high)],
+                         dtype=np.float32)
+    dirt_rgb = np.array(look.patch_rgb, dtype=np.float32)
+    palette = np.array([grass_rgb, look.asphalt_rgb, look.line_rgb, CURB_RED_RGB, CURB_WHITE_RGB], dtype=np.float32)
     amount = np.array([18.0, 6.0, 10.0, 8.0, 6.0], dtype=np.float32)        # tone and grain, per label
     grain_amount = np.array([26.0, 9.0, 10.0, 8.0, 6.0], dtype=np.float32)
     patches = _smooth_field(rng, (height_px, width_px), 120)[..., 0]
@@ -121,13 +182,35 @@ def _ground_texture(track: Track, rng: np.random.Generator) -> tuple[np.ndarray,
         band_labels = labels[rows]
         image = palette[band_labels]
         dirt = np.clip(patches[rows] - 0.6, 0.0, 0.8) * (band_labels == _GRASS)
-        image += dirt[..., None] * (dirt_rgb - grass_rgb)   # dry, brown patches off the road
+        image += dirt[..., None] * (dirt_rgb - grass_rgb)   # dry, brown patches off the road (the Jungle: rock)
         grain = rng.standard_normal(band_labels.shape, dtype=np.float32)
         tufts = 14.0 * clumps[rows] * (band_labels == _GRASS)
         image += (tone[rows] * amount[band_labels] + grain * grain_amount[band_labels] + tufts)[..., None]
         np.clip(image, 0, 255, out=image)
         ground[rows] = image.astype(np.uint8)
+    if look.palm_shadows_per_km > 0:
+        _palm_shadows(ground, track, to_px, look, rng)
     return ground, float(low[0]), float(high[1]), tuple(int(c) for c in grass_rgb)
+
+
+def _palm_shadows(ground: np.ndarray, track: Track, to_px, look: RoadLook, rng: np.random.Generator) -> None:
+    """Darken the texture, in place, under palm crowns standing beside the road: each a star of 6-9 fronds
+    2-4 m long, its centre up to 4 m beyond either edge (the low sun throws it across the lane)."""
+    count = int(round(look.palm_shadows_per_km * track.length_m / 1000.0))
+    shade = np.zeros(ground.shape[:2], np.float32)
+    per_m = 1.0 / TEXTURE_M_PER_PX
+    for index in rng.integers(0, len(track.points_m), count):
+        side = 1.0 if rng.random() < 0.5 else -1.0
+        lateral = side * (track.half_width_m + rng.uniform(-2.5, 4.0))
+        centre = to_px(track.offset_line(lateral)[index:index + 1])[0]
+        for angle in rng.uniform(0, 2 * np.pi) + np.linspace(0, 2 * np.pi, int(rng.integers(6, 10)), endpoint=False):
+            length = rng.uniform(2.0, 4.0) * per_m
+            tip = centre + length * np.array([np.cos(angle), np.sin(angle)])
+            cv2.line(shade, tuple(np.round(centre * 8).astype(int)), tuple(np.round(tip * 8).astype(int)), 1.0,
+                     max(1, int(round(0.5 * per_m))), cv2.LINE_AA, 3)
+    shade = cv2.GaussianBlur(shade, (0, 0), 0.15 * per_m)
+    ground[:] = np.clip(ground * (1.0 - look.palm_shadow_darkness * np.clip(shade, 0, 1))[..., None], 0,
+                        255).astype(np.uint8)
 
 
 def _panorama(rng: np.random.Generator, rows: int, horizon_row: float,
@@ -180,6 +263,7 @@ def _panorama(rng: np.random.Generator, rows: int, horizon_row: float,
 def build_scenery(track: Track, seed: int, panorama_rows: int, horizon_row: float) -> Scenery:
     """Draw a track's world once (a second or so): ground texture, panorama, distant colour."""
     rng = np.random.default_rng([seed, 20260])
-    ground, left_x, top_y, grass = _ground_texture(track, rng)
+    look = look_of(track)
+    ground, left_x, top_y, grass = _ground_texture(track, rng, look)
     panorama, distant = _panorama(rng, panorama_rows, horizon_row, grass)
-    return Scenery(ground, left_x, top_y, TEXTURE_M_PER_PX, panorama, horizon_row, distant)
+    return Scenery(ground, left_x, top_y, TEXTURE_M_PER_PX, panorama, horizon_row, distant, look)

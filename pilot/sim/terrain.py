@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pilot.sim.scenery import ASPHALT_RGB, EDGE_LINE_INSET_M, EDGE_LINE_WIDTH_M, LINE_RGB, Scenery
+from pilot.sim.scenery import EDGE_LINE_INSET_M, EDGE_LINE_WIDTH_M, RoadLook, Scenery, centre_dashes
 from pilot.sim.track import Track
 
 CELL_M = 0.25                     # height raster resolution
@@ -162,18 +162,21 @@ def _apply_shade(rgb: np.ndarray, shade: np.ndarray) -> np.ndarray:
     return np.clip(rgb * scaled[..., None], 0, 255).astype(np.uint8)
 
 
-def _draw_branch(rgb: np.ndarray, track: Track, indices: np.ndarray, to_px) -> None:
-    """Draw one stretch of road (asphalt, then its edge lines) over a texture box, in place."""
+def _draw_branch(rgb: np.ndarray, track: Track, indices: np.ndarray, to_px, look: RoadLook) -> None:
+    """Draw one stretch of road (asphalt, then its edge lines and centre dashes) over a texture box, in place."""
     def px(points: np.ndarray) -> np.ndarray:
         return np.round(to_px(points) * 8).astype(np.int32)
 
     def thickness(width_m: float) -> int:
         return max(1, int(round(width_m / 0.1)))
 
-    cv2.polylines(rgb, [px(track.points_m[indices])], False, ASPHALT_RGB, thickness(track.width_m), cv2.LINE_8, 3)
+    cv2.polylines(rgb, [px(track.points_m[indices])], False, look.asphalt_rgb, thickness(track.width_m),
+                  cv2.LINE_8, 3)
     for side in (-1.0, 1.0):
         line = track.offset_line(side * (track.half_width_m - EDGE_LINE_INSET_M))[indices]
-        cv2.polylines(rgb, [px(line)], False, LINE_RGB, thickness(EDGE_LINE_WIDTH_M), cv2.LINE_AA, 3)
+        cv2.polylines(rgb, [px(line)], False, look.line_rgb, thickness(EDGE_LINE_WIDTH_M), cv2.LINE_AA, 3)
+    for dash in centre_dashes(track, look, indices):
+        cv2.polylines(rgb, [px(dash)], False, look.line_rgb, thickness(look.centre_line_width_m), cv2.LINE_AA, 3)
 
 
 def _stretch(track: Track, segments: np.ndarray, margin_m: float) -> np.ndarray:
@@ -207,7 +210,7 @@ def _crossings(track: Track, scenery: Scenery, low_index: np.ndarray, high_index
         boxes = []
         for index, layer in ((low_index, lower), (high_index, deck)):
             rgb = scenery.ground_rgb[texture_rows, texture_columns].copy()
-            _draw_branch(rgb, track, _stretch(track, index[rows, columns][cells], 4.0), to_px)
+            _draw_branch(rgb, track, _stretch(track, index[rows, columns][cells], 4.0), to_px, scenery.look)
             box_heights = heights[rows, columns].copy()
             box_heights[cells] = layer[rows, columns][cells]
             boxes.append((box_heights, _apply_shade(rgb, _shade(box_heights))))

@@ -59,7 +59,7 @@ class Track:
     """A closed centre line (N x 2 points, evenly spaced, first point not repeated), with heights or flat."""
 
     def __init__(self, points_m: np.ndarray, width_m: float = DEFAULT_WIDTH_M, seed: int | None = None,
-                 heights_m: np.ndarray | None = None) -> None:
+                 heights_m: np.ndarray | None = None, name: str | None = None) -> None:
         points = np.asarray(points_m, dtype=np.float64)
         if points.ndim != 2 or points.shape[1] != 2 or len(points) < 8:
             raise ValueError("a track needs an (N, 2) array of at least 8 centre-line points")
@@ -69,6 +69,7 @@ class Track:
                 raise ValueError(f"a track's heights need one value per centre-line point ({len(points)}), "
                                  f"got shape {heights_m.shape}")
         self.heights_m = heights_m      # None: flat
+        self.name = name                # the real simulator's track this is ('lake', 'jungle'); None: generated
         self.points_m = points
         self.width_m = float(width_m)
         self.seed = seed
@@ -371,10 +372,10 @@ def named_track(name: str, spacing_m: float = DEFAULT_SPACING_M) -> Track:
         centre_line, heights = jungle_centre_line_m()
         steps = np.hypot(*np.diff(np.vstack([centre_line, centre_line[:1]]), axis=0).T)
         return Track(_resample(centre_line, float(steps.sum()), spacing_m), JUNGLE_ROAD_WIDTH_M,
-                     heights_m=_resample_heights(centre_line, heights, spacing_m))
+                     heights_m=_resample_heights(centre_line, heights, spacing_m), name="jungle")
     centre_line = lake_centre_line_m()
     steps = np.hypot(*np.diff(np.vstack([centre_line, centre_line[:1]]), axis=0).T)
-    return Track(_resample(centre_line, float(steps.sum()), spacing_m), LAKE_ROAD_WIDTH_M)
+    return Track(_resample(centre_line, float(steps.sum()), spacing_m), LAKE_ROAD_WIDTH_M, name="lake")
 
 
 def parse_track(value: int | str) -> int | str:

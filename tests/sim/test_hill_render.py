@@ -12,7 +12,7 @@ import pytest
 
 from pilot.sim.camera import Light, Renderer
 from pilot.sim.episode import start_state
-from pilot.sim.scenery import ASPHALT_RGB, Scenery, build_scenery
+from pilot.sim.scenery import Scenery, build_scenery
 from pilot.sim.terrain import build_terrain
 from pilot.sim.track import Track, generate_track, named_track
 from pilot.sim.vehicle import VehicleState
@@ -160,7 +160,7 @@ def test_from_the_bridge_deck_the_road_ahead_is_the_deck_not_the_road_below(jung
     top, bottom = (int(round(row_of(d, -rig.height_m))) for d in (18.0, 3.0))
     deck_view = frame[top: bottom + 1, 140:181].astype(int)
     assert not (np.abs(deck_view - np.array(MAGENTA)).max(axis=2) < 75).any()
-    assert np.median(np.abs(deck_view - np.array(ASPHALT_RGB)).sum(axis=2)) < 45     # the deck's asphalt is there
+    assert np.median(np.abs(deck_view - np.array(scenery.look.asphalt_rgb)).sum(axis=2)) < 45   # the deck's asphalt
     assert deck_height - jungle.height_at(1352.2) == pytest.approx(20.0, abs=0.1)
     # from the lower road, the lower road under the bridge is the surface (its own branch, not the deck)
     renderer.render(start_state(jungle, 1330.0))
