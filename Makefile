@@ -46,7 +46,7 @@ test-fast: $(STAMP)
 
 # Benches that need real recordings or model files from the field, which are never committed: run them by hand
 # with their arguments (README, "Tests and benchmarks").
-REAL_DATA_BENCHES = bench/model_files.py bench/seed_notebook.py
+REAL_DATA_BENCHES = bench/model_files.py bench/seed_notebook.py bench/jungle_look.py
 
 bench: $(STAMP)
 	for b in $(filter-out bench/bench_support.py $(REAL_DATA_BENCHES),$(wildcard bench/*.py)); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
