@@ -184,3 +184,23 @@ def test_dvc_yaml_lists_exactly_each_stages_import_closure(name):
     for dep in stage["deps"]:
         if dep.startswith(("pilot/", "stages/")):
             assert (REPO / dep).exists(), f"{name}: dvc.yaml's dep {dep} does not exist"
+
+
+READS_RECORDED_IMAGES = {"ingest", "augment", "evaluate", "replay"}   # decode the JPEGs a frame table names
+READS_ITS_OWN_FRAMES = {"road_test"}                                  # decodes only the frames its drives wrote
+
+
+def test_every_stage_that_decodes_recorded_images_depends_on_the_recordings():
+    """A re-recording may keep its driving_log.csv byte for byte and change only the JPEGs (the headless
+    simulator with another look does): ingest's outputs are then unchanged, so a stage reading the images
+    reruns only if data/raw itself is among its deps."""
+    for name, stage in dvc_stages().items():
+        script = stage_script(stage)
+        decodes = any("read_jpeg_rgb(" in path.read_text(encoding="utf-8") for path in [script, *closure(script)]
+                      if path.name != "images.py")
+        if decodes:
+            assert name in READS_RECORDED_IMAGES | READS_ITS_OWN_FRAMES, (
+                f"{name} decodes JPEGs: say here whether they are the recordings' (then it depends on data/raw) "
+                f"or only its own")
+        if name in READS_RECORDED_IMAGES:
+            assert "data/raw" in stage["deps"], f"{name} decodes the recordings' images but does not depend on data/raw"
