@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from pilot.sim.contact_sheet import contact_sheet, save_png
 from pilot.sim.expert import DriftSettings
+from pilot.sim.scenery import LOOK_NAMES
 from pilot.sim.session import SessionSettings, record_session
 from pilot.sim.track import check_max_grade, parse_track
 from pilot.sim.vehicle import CarPhysics
@@ -27,7 +28,7 @@ from pilot.udacity.log_writer import RecordingWriter
 from pilot.udacity.simulator import DRIVING_LOG_NAME, IMAGE_DIR_NAME, mph_to_mps
 
 TRACK_KEYS = ("length_m", "width_m", "max_curvature_per_m")
-HILL_TRACK_KEYS = ("max_grade", "corner_radius_m")      # simulate.hill_track's own
+HILL_TRACK_KEYS = ("max_grade", "corner_radius_m", "look")      # simulate.hill_track's own
 
 
 def session_settings(params: dict[str, Any]) -> SessionSettings:
@@ -46,6 +47,9 @@ def session_settings(params: dict[str, Any]) -> SessionSettings:
         check_max_grade(hills.get("max_grade", 0.0))
     except ValueError as error:
         raise ValueError(f"simulate.hill_track.{error}") from None
+    look = hills.pop("look", "generated")
+    if look not in LOOK_NAMES:
+        raise ValueError(f"simulate.hill_track.look must be one of {', '.join(LOOK_NAMES)}, got {look!r}")
     hill_seeds = list(params["hill_track_seeds"] or [])
     if not all(isinstance(seed, int) and not isinstance(seed, bool) for seed in hill_seeds):
         raise ValueError(f"simulate.hill_track_seeds must be whole numbers (generated circuits), got {hill_seeds}")
@@ -57,7 +61,7 @@ def session_settings(params: dict[str, Any]) -> SessionSettings:
         track_seeds=tuple(seeds), laps_per_track=laps, step_s=step_s,
         set_speed_mph=float(params["set_speed_mph"]),
         brightness=tuple(params["brightness"]), warmth=tuple(params["warmth"]),
-        track_params=track, hill_track_seeds=tuple(hill_seeds), hill_track_params=hills,
+        track_params=track, hill_track_seeds=tuple(hill_seeds), hill_track_params=hills, hill_track_look=look,
         drift=DriftSettings(), physics=CarPhysics.from_params(params["physics"]))
 
 

@@ -88,7 +88,7 @@ class Renderer:
     """
 
     def __init__(self, track: Track, scenery: Scenery | None = None, rig: CameraRig = CameraRig(),
-                 terrain: Terrain | None = None) -> None:
+                 terrain: Terrain | None = None, look: str | None = None) -> None:
         self.track = track
         self.rig = rig
         level_horizon = rig.level_horizon_row_px
@@ -102,7 +102,7 @@ class Renderer:
         self.ground_start_row = int(np.flatnonzero((~sky).any(axis=1))[0])
         self.sky_end_row = int(np.flatnonzero(sky.any(axis=1))[-1]) + 1
         self._band_sky = sky[self.ground_start_row:self.sky_end_row, :, None]
-        self.scenery = scenery or build_scenery(track, track.seed or 0, panorama_rows, level_horizon)
+        self.scenery = scenery or build_scenery(track, track.seed or 0, panorama_rows, level_horizon, look)
         s = self.scenery
         self._to_texture = np.array([[1 / s.m_per_px, 0, -s.left_x_m / s.m_per_px],
                                      [0, -1 / s.m_per_px, s.top_y_m / s.m_per_px], [0, 0, 1]])

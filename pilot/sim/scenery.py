@@ -61,8 +61,15 @@ JUNGLE_LOOK = RoadLook(asphalt_rgb=(150, 149, 146), line_rgb=(238, 238, 234), cu
 LOOKS = {"jungle": JUNGLE_LOOK}
 
 
-def look_of(track: Track) -> RoadLook:
-    """The named track's look, or the generated circuits' (the Lake's too)."""
+LOOK_NAMES = ("generated", "jungle")
+
+
+def look_of(track: Track, look: str | None = None) -> RoadLook:
+    """The look named (one of LOOK_NAMES), else the named track's own, else the generated circuits' (the Lake's)."""
+    if look is not None:
+        if look not in LOOK_NAMES:
+            raise ValueError(f"unknown look {look!r}: use one of {', '.join(LOOK_NAMES)}")
+        return LOOKS.get(look, GENERATED_LOOK)
     return LOOKS.get(track.name or "", GENERATED_LOOK)
 
 
@@ -260,10 +267,11 @@ def _panorama(rng: np.random.Generator, rows: int, horizon_row: float,
     return panorama, tuple(int(c) for c in distant)
 
 
-def build_scenery(track: Track, seed: int, panorama_rows: int, horizon_row: float) -> Scenery:
-    """Draw a track's world once (a second or so): ground texture, panorama, distant colour."""
+def build_scenery(track: Track, seed: int, panorama_rows: int, horizon_row: float, look: str | None = None) -> Scenery:
+    """Draw a track's world once (a second or so): ground texture, panorama, distant colour; in the look named
+    (LOOK_NAMES), or the track's own."""
     rng = np.random.default_rng([seed, 20260])
-    look = look_of(track)
+    look = look_of(track, look)
     ground, left_x, top_y, grass = _ground_texture(track, rng, look)
     panorama, distant = _panorama(rng, panorama_rows, horizon_row, grass)
     return Scenery(ground, left_x, top_y, TEXTURE_M_PER_PX, panorama, horizon_row, distant, look)

@@ -49,6 +49,17 @@ def test_named_tracks_choose_their_look() -> None:
     assert look_of(make_track(7)) is GENERATED_LOOK
 
 
+def test_a_generated_circuit_can_wear_the_jungles_paint_and_an_unknown_look_is_refused() -> None:
+    track = make_track(7)
+    painted = build_scenery(track, 7, int(math.floor(RIG.level_horizon_row_px)) + 2, RIG.level_horizon_row_px,
+                            look="jungle")
+    assert painted.look is JUNGLE_LOOK
+    centre = is_paint(texture_at(painted, track.points_m)).mean()
+    assert centre == pytest.approx(1 / 3, abs=0.06)                  # 3 m dashes every 9 m
+    with pytest.raises(ValueError, match="unknown look 'moon'"):
+        look_of(track, "moon")
+
+
 def test_centre_dashes_are_a_dash_long_and_one_period_apart() -> None:
     track = circle_track(150.0)                                # 942 m: 104 full periods of 3 + 6 m
     dashes = centre_dashes(track, JUNGLE_LOOK)
