@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from pilot.sim.camera import Renderer  # noqa: E402
 from pilot.sim.contact_sheet import save_png  # noqa: E402
-from pilot.sim.jungle_track import jungle_start_pose  # noqa: E402
+from pilot.sim.jungle_track import JUNGLE_START_RIGHT_OF_CENTRE_M, jungle_start_pose  # noqa: E402
 from pilot.sim.track import named_track  # noqa: E402
 from pilot.sim.vehicle import VehicleState  # noqa: E402
 from pilot.udacity.images import read_jpeg_rgb  # noqa: E402
@@ -36,7 +36,6 @@ from pilot.udacity.log_reader import read_recording  # noqa: E402
 from pilot.udacity.simulator import REAR_AXLE_BEHIND_ROOT_M  # noqa: E402
 
 ROAD_PATCH = (slice(112, 128), slice(130, 190))   # rows just ahead of the hood, the middle columns
-RIGHT_LANE_M = 2.36                               # the spawn's offset: the middle of the right lane
 LABEL_PX = 22
 
 
@@ -53,9 +52,8 @@ def headless_frames(count: int) -> tuple[np.ndarray, list[np.ndarray]]:
     start = renderer.render(rear_axle_state(*jungle_start_pose()))
     frames = []
     for s_m in np.linspace(0.0, track.length_m, count + 1)[1:] - 0.5 * track.length_m / count:
-        x, y, heading = track.point_at(float(s_m))
-        frames.append(renderer.render(rear_axle_state(x + RIGHT_LANE_M * math.sin(heading),
-                                                      y - RIGHT_LANE_M * math.cos(heading), heading)))
+        # the spawn's offset, the middle of the right lane
+        frames.append(renderer.render(rear_axle_state(*track.point_at(float(s_m), -JUNGLE_START_RIGHT_OF_CENTRE_M))))
     return start, frames
 
 

@@ -231,6 +231,7 @@ def main() -> None:
     out = args.keep or Path(tempfile.mkdtemp(prefix="seed_notebook_"))
     out.mkdir(parents=True, exist_ok=True)
     tests = {recording.name: recording_table(recording) for recording in args.test}
+    train_tables = None if args.seed_model else [recording_table(recording) for recording in args.train]
     runs = []
     try:
         for repeat in range(args.repeats):
@@ -240,8 +241,8 @@ def main() -> None:
             pipeline_model = train_pipeline_way(args.train, out, repeat_settings(args.set, repeat),
                                                 folder=f"pipeline{suffix}")
             seed_model = (args.seed_model[repeat] if args.seed_model else
-                          train_seed_way([recording_table(r) for r in args.train], out, args.seed_steps,
-                                         args.seed_epochs, seed=6 + repeat, name=f"seed_model{suffix}.keras"))
+                          train_seed_way(train_tables, out, args.seed_steps, args.seed_epochs, seed=6 + repeat,
+                                         name=f"seed_model{suffix}.keras"))
             runs.append({"pipeline": scores(pipeline_model, tests, args.replay),
                          "seed": scores(seed_model, tests, args.replay)})
             if args.keep:

@@ -58,18 +58,16 @@ GENERATED_LOOK = RoadLook()
 JUNGLE_LOOK = RoadLook(asphalt_rgb=(150, 149, 146), line_rgb=(238, 238, 234), curbs=False, centre_dash_m=3.0,
                        centre_gap_m=6.0, centre_line_width_m=0.2, grass_rgb_low=(70.0, 88.0, 40.0),
                        grass_rgb_high=(100.0, 118.0, 62.0), patch_rgb=(78, 82, 74), palm_shadows_per_km=60.0)
-LOOKS = {"jungle": JUNGLE_LOOK}
-
-
-LOOK_NAMES = ("generated", "jungle")
+LOOKS = {"generated": GENERATED_LOOK, "jungle": JUNGLE_LOOK}
+LOOK_NAMES = tuple(LOOKS)
 
 
 def look_of(track: Track, look: str | None = None) -> RoadLook:
     """The look named (one of LOOK_NAMES), else the named track's own, else the generated circuits' (the Lake's)."""
     if look is not None:
-        if look not in LOOK_NAMES:
+        if look not in LOOKS:
             raise ValueError(f"unknown look {look!r}: use one of {', '.join(LOOK_NAMES)}")
-        return LOOKS.get(look, GENERATED_LOOK)
+        return LOOKS[look]
     return LOOKS.get(track.name or "", GENERATED_LOOK)
 
 
@@ -216,8 +214,9 @@ def _palm_shadows(ground: np.ndarray, track: Track, to_px, look: RoadLook, rng: 
             cv2.line(shade, tuple(np.round(centre * 8).astype(int)), tuple(np.round(tip * 8).astype(int)), 1.0,
                      max(1, int(round(0.5 * per_m))), cv2.LINE_AA, 3)
     shade = cv2.GaussianBlur(shade, (0, 0), 0.15 * per_m)
-    ground[:] = np.clip(ground * (1.0 - look.palm_shadow_darkness * np.clip(shade, 0, 1))[..., None], 0,
-                        255).astype(np.uint8)
+    shaded = shade > 0                   # only these pixels change: no full-texture float copy (~200 MB)
+    factor = 1.0 - look.palm_shadow_darkness * np.clip(shade[shaded], 0, 1)
+    ground[shaded] = np.clip(ground[shaded] * factor[:, None], 0, 255).astype(np.uint8)
 
 
 def _panorama(rng: np.random.Generator, rows: int, horizon_row: float,
