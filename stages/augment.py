@@ -25,6 +25,7 @@ from pilot.atomic import building_folder, replace_folder
 from pilot.data.examples import ExampleSpec, Skipped, iter_examples, plan_tasks, resolve_workers
 from pilot.data.frames import FRAME_COLUMNS, read_frames
 from pilot.stage_io import load_params
+from pilot.udacity.camera_rig import CameraRig
 from pilot.udacity.images import read_jpeg_rgb
 
 REQUIRED_COLUMNS = (*FRAME_COLUMNS, "center", "left", "right")   # augment reads the cameras too
@@ -69,7 +70,7 @@ def write_split(
 
 
 def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: int,
-                shadow_probability: float) -> None:
+                shadow_probability: float, flip: str = "mirror") -> None:
     """The seed's step 10-14 pictures, on frames spread over the steering range; then shadows on them."""
     from pilot.data import grids
     from pilot.data.records import read_raw_examples, shard_files
@@ -83,7 +84,8 @@ def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: 
             continue                    # already counted as skipped while writing
     rng = np.random.default_rng(seed)
     grids.augmentation_grid(samples, rng, plots_dir / "augmentations.png")
-    grids.random_augment_grid(samples, rng, plots_dir / "random_augment.png", shadow_probability)
+    grids.random_augment_grid(samples, rng, plots_dir / "random_augment.png", shadow_probability,
+                              flip_rig=CameraRig() if flip == "rig" else None)
     stored_train = read_raw_examples(shard_files(records_dir, "train"), GRID_FRAMES)
     stored_val = read_raw_examples(shard_files(records_dir, "val"), GRID_FRAMES)
     grids.preprocessing_grid(samples, stored_train, stored_val, plots_dir / "preprocessed.png")
@@ -96,7 +98,8 @@ def describe(params: dict[str, Any], args: argparse.Namespace, splits: dict[str,
 
     return {
         **schema_description(),
-        "augmentation": {"train": "random camera (equal odds), then pan, zoom, brightness, flip, p=0.5 each, "
+        "augmentation": {"train": f"random camera (equal odds), then pan, zoom, brightness, flip "
+                                  f"({params['flip']}), p=0.5 each, "
                                   f"then a shadow, p={params['shadow_probability']}",
                          "val": "centre camera, none"},
         "params": {key: value for key, value in sorted(params.items()) if key != "workers"},
@@ -121,7 +124,7 @@ def main() -> None:
 
         specs = [ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]),
                              image_encoding=records.IMAGE_ENCODING,
-                             shadow_probability=params["shadow_probability"])
+                             shadow_probability=params["shadow_probability"], flip=params["flip"])
                  for split, augment in (("train", True), ("val", False))]
         shutil.rmtree(building, ignore_errors=True)     # left by an interrupted run
         building.mkdir(parents=True)
@@ -129,7 +132,8 @@ def main() -> None:
         for frames, spec in zip((train, val), specs):
             splits[spec.split] = write_split(frames, spec, params, building, workers)
         records.write_manifest(building, describe(params, args, splits))
-        write_grids(train, building, args.plots_dir, int(params["seed"]), specs[0].shadow_probability)
+        write_grids(train, building, args.plots_dir, int(params["seed"]), specs[0].shadow_probability,
+                    specs[0].flip)
         replace_folder(building, args.out_dir)
     except KeyboardInterrupt:
         shutil.rmtree(building, ignore_errors=True)

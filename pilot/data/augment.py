@@ -12,6 +12,14 @@ reproduce imgaug 0.4.0's semantics for the calls the seed makes:
   float32 lookup table, clipped to 0..255 and truncated, as imgaug's uint8 path.
 - ``cv2.flip(image, 1)`` with the steering negated.
 
+The seed's flip mirrors the picture, not the camera: the simulator's cameras are yawed 0.72
+degrees right and rolled 1.2 degrees, so a mirrored frame is what a camera yawed 0.72 degrees
+*left* (and rolled the other way) would see. Half the examples then put a straight road's
+vanishing point ~3.5 px to the other side for the same label, and the model settles between
+the two: a steady heading error, ~0.1 m off the line at the expert's 9 m look-ahead.
+``flip(..., rig=...)`` (``augment.flip: rig``) mirrors and then turns the view back to the
+rig's yaw and roll (a rotation about the camera's centre: a homography, exact at any depth).
+
 ``random_augment`` applies each with probability 0.5 in the seed's order: pan, zoom,
 brightness, flip. All randomness comes from the numpy Generator passed in, so an
 example seeded from its index is the same whatever process makes it.
@@ -30,6 +38,7 @@ import cv2
 import numpy as np
 
 from pilot.imaging import CROP_ROWS
+from pilot.udacity.camera_rig import CameraRig
 from pilot.udacity.simulator import CAMERAS, IMAGE_HEIGHT_PX
 
 AUGMENT_PROBABILITY = 0.5
@@ -37,6 +46,7 @@ ZOOM_RANGE = (1.0, 1.3)              # imgaug Affine scale, same factor for x an
 PAN_RANGE_FRACTION = (-0.1, 0.1)     # imgaug translate_percent, drawn per axis
 BRIGHTNESS_RANGE = (0.2, 1.2)        # imgaug Multiply, one factor per image
 _IDENTITY_TOLERANCE = 1e-4           # imgaug skips warps this close to the identity
+FLIP_MODES = ("mirror", "rig")       # augment.flip: the seed's mirror | mirrored, then turned back to the rig
 
 # Shadows: a band between two segments on opposite edges of the image, either across the road
 # (left and right edges, the segments within the rows the model sees) or along it (top and bottom).
@@ -66,17 +76,22 @@ class AugmentationDraw:
     shadow: Shadow | None = None     # after the seed's four, when augment.shadow_probability allows
 
 
-def _affine(rgb: np.ndarray, scale: float, shift_x_px: float, shift_y_px: float) -> np.ndarray:
-    """imgaug's Affine for scale+translation: about the centre, bilinear, black fill."""
-    height, width = rgb.shape[:2]
+def _affine_matrix(width: int, height: int, scale: float, shift_x_px: float, shift_y_px: float) -> np.ndarray:
+    """The 2x3 pixel map of imgaug's Affine for scale+translation about the image centre."""
     centre_x, centre_y = width / 2.0 - 0.5, height / 2.0 - 0.5
-    matrix = np.array(
+    return np.array(
         [
             [scale, 0.0, centre_x - scale * centre_x + shift_x_px],
             [0.0, scale, centre_y - scale * centre_y + shift_y_px],
         ],
         dtype=np.float64,
     )
+
+
+def _affine(rgb: np.ndarray, scale: float, shift_x_px: float, shift_y_px: float) -> np.ndarray:
+    """imgaug's Affine for scale+translation: about the centre, bilinear, black fill."""
+    height, width = rgb.shape[:2]
+    matrix = _affine_matrix(width, height, scale, shift_x_px, shift_y_px)
     identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     full = np.vstack([matrix, [0.0, 0.0, 1.0]])
     if np.average(np.abs(identity - full)) <= _IDENTITY_TOLERANCE:
@@ -108,9 +123,35 @@ def brightness(rgb: np.ndarray, factor: float) -> np.ndarray:
     return cv2.LUT(rgb, np.clip(table, 0, 255).astype(np.uint8))
 
 
-def flip(rgb: np.ndarray, steering: float) -> tuple[np.ndarray, float]:
-    """Mirror left-right; the steering changes sign."""
-    return cv2.flip(rgb, 1), -steering
+def mirrored_rig_homography(rig: CameraRig, warped: np.ndarray | None = None) -> np.ndarray:
+    """Pixel of the rig's own view of the mirrored world -> pixel of the mirrored frame (for cv2.WARP_INVERSE_MAP).
+
+    A mirrored frame is the mirrored world seen through the mount D M S (D: the image's x mirrored,
+    M: the rig's car -> camera rotation, S: the car's left mirrored), the rig's mount with yaw and
+    roll negated; the map back to M is the rotation D M S M^T through the lens K. `warped` (3x3) is
+    an affine pan/zoom the frame had before it was mirrored: the lens is then that map times K, mirrored.
+    """
+    mount = rig.mount_rotation()
+    turn = np.diag([-1.0, 1.0, 1.0]) @ mount @ np.diag([1.0, -1.0, 1.0]) @ mount.T
+    lens = rig.intrinsics()
+    if warped is not None:
+        mirror_x = np.array([[-1.0, 0.0, rig.width_px - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        lens = mirror_x @ warped @ mirror_x @ lens
+    return lens @ turn @ np.linalg.inv(lens)
+
+
+def flip(rgb: np.ndarray, steering: float, rig: CameraRig | None = None,
+         warped: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Mirror left-right; the steering changes sign. With `rig`, the mirrored view is turned back to the rig's
+    yaw and roll (`warped`: the 3x3 pan/zoom the frame had before, which the lens is seen through)."""
+    mirrored = cv2.flip(rgb, 1)
+    if rig is None:
+        return mirrored, -steering
+    height, width = rgb.shape[:2]
+    homography = mirrored_rig_homography(rig, warped)
+    turned = cv2.warpPerspective(mirrored, homography, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                 borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+    return turned, -steering
 
 
 def shadow(rgb: np.ndarray, vertices_fraction: tuple[tuple[float, float], ...], factor: float) -> np.ndarray:
@@ -167,10 +208,24 @@ def draw_augmentation(rng: np.random.Generator, shadow_probability: float = 0.0)
     return AugmentationDraw(pan_xy, zoom_scale, factor, flipped, shadowed)
 
 
+def _warp_so_far(draw: AugmentationDraw, width: int, height: int) -> np.ndarray:
+    """The 3x3 pixel map of the draw's pan then zoom (identity if neither)."""
+    warped = np.eye(3)
+    if draw.pan_fraction_xy is not None:
+        dx, dy = draw.pan_fraction_xy
+        warped = np.vstack([_affine_matrix(width, height, 1.0, dx * width, dy * height), [0.0, 0.0, 1.0]]) @ warped
+    if draw.zoom_scale is not None:
+        warped = np.vstack([_affine_matrix(width, height, draw.zoom_scale, 0.0, 0.0), [0.0, 0.0, 1.0]]) @ warped
+    return warped
+
+
 def apply_augmentation(
-    rgb: np.ndarray, steering: float, draw: AugmentationDraw
+    rgb: np.ndarray, steering: float, draw: AugmentationDraw, flip_rig: CameraRig | None = None
 ) -> tuple[np.ndarray, float]:
-    """Apply a drawn augmentation: pan, zoom, brightness, flip (the seed's order), then the shadow."""
+    """Apply a drawn augmentation: pan, zoom, brightness, flip (the seed's order), then the shadow.
+
+    `flip_rig`: flip mirrors the camera, not only the picture (module docstring); None: the seed's mirror."""
+    height, width = rgb.shape[:2]
     if draw.pan_fraction_xy is not None:
         rgb = pan(rgb, *draw.pan_fraction_xy)
     if draw.zoom_scale is not None:
@@ -178,18 +233,20 @@ def apply_augmentation(
     if draw.brightness_factor is not None:
         rgb = brightness(rgb, draw.brightness_factor)
     if draw.flip:
-        rgb, steering = flip(rgb, steering)
+        warped = None if flip_rig is None else _warp_so_far(draw, width, height)
+        rgb, steering = flip(rgb, steering, flip_rig, warped)
     if draw.shadow is not None:
         rgb = shadow(rgb, draw.shadow.vertices_fraction, draw.shadow.brightness_factor)
     return rgb, steering
 
 
 def random_augment(
-    rgb: np.ndarray, steering: float, rng: np.random.Generator, shadow_probability: float = 0.0
+    rgb: np.ndarray, steering: float, rng: np.random.Generator, shadow_probability: float = 0.0,
+    flip_rig: CameraRig | None = None,
 ) -> tuple[np.ndarray, float, AugmentationDraw]:
     """The seed's random_augment on an RGB uint8 image (and a shadow, if asked); also returns what was applied."""
     draw = draw_augmentation(rng, shadow_probability)
-    augmented, steering = apply_augmentation(rgb, steering, draw)
+    augmented, steering = apply_augmentation(rgb, steering, draw, flip_rig)
     return augmented, steering, draw
 
 

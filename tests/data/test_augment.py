@@ -26,12 +26,15 @@ from pilot.data.augment import (
     draw_augmentation,
     draw_shadow,
     flip,
+    mirrored_rig_homography,
     pan,
     random_augment,
     shadow,
     zoom,
 )
+from pilot.data.examples import ExampleSpec
 from pilot.testing.synthetic import road_frame
+from pilot.udacity.camera_rig import CameraRig
 from pilot.udacity.images import decode_jpeg_rgb
 
 BAND_ALONG = ((0.30, 0.0), (0.55, 0.0), (0.75, 1.0), (0.45, 1.0))     # top edge to bottom edge
@@ -86,6 +89,61 @@ def test_flip_mirrors_and_negates_steering():
     assert np.array_equal(flipped, rgb[:, ::-1])
     again, steering = flip(flipped, steering)
     assert np.array_equal(again, rgb) and steering == 0.4
+
+
+ROAD_POINTS_M = [(4.0, 1.5), (6.0, -2.0), (9.0, 0.0), (14.0, 3.0), (25.0, -1.0)]   # (ahead, left) on the road
+
+
+def _mirror_column(pixel: np.ndarray, width: int = 320) -> np.ndarray:
+    return np.array([width - 1.0 - pixel[0], pixel[1]])
+
+
+def test_the_seeds_mirror_puts_a_road_point_where_a_camera_yawed_the_other_way_would():
+    rig = CameraRig()
+    centre_ahead = np.array(rig.ground_pixel(9.0, 0.0))
+    mirrored = _mirror_column(centre_ahead)
+    # the centre line 9 m ahead: the simulator's camera (yawed 0.72 deg right) sees it left of the middle column,
+    # the mirrored frame right of it, ~3.5 px apart: the same straight road, two vanishing points
+    assert 3.0 < mirrored[0] - centre_ahead[0] < 4.0
+
+
+@pytest.mark.parametrize("warp", [None, AugmentationDraw(pan_fraction_xy=(0.06, -0.04), zoom_scale=1.2)])
+def test_a_rig_flip_puts_every_road_point_where_the_rig_sees_its_mirror_image(warp):
+    from pilot.data.augment import _warp_so_far
+    rig = CameraRig()
+    warped = None if warp is None else _warp_so_far(warp, rig.width_px, rig.height_px)
+    lens_map = np.eye(3) if warped is None else warped
+    mirror = np.array([[-1.0, 0.0, rig.width_px - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    homography = mirrored_rig_homography(rig, warped)
+    for ahead, left in ROAD_POINTS_M:
+        # where the output shows the mirrored point (ahead, -left), through the mirrored pan/zoom ...
+        target = mirror @ lens_map @ mirror @ np.array([*rig.ground_pixel(ahead, -left), 1.0])
+        source = homography @ (target / target[2])
+        # ... the input (before the mirror, after its pan/zoom) showed (ahead, left)
+        seen = mirror @ (source / source[2])
+        expected = lens_map @ np.array([*rig.ground_pixel(ahead, left), 1.0])
+        np.testing.assert_allclose(seen[:2], expected[:2] / expected[2], atol=1e-6)
+
+
+def test_a_rig_flip_moves_painted_road_points_onto_their_mirror_images():
+    rig = CameraRig()
+    image = np.zeros((rig.height_px, rig.width_px, 3), np.uint8)
+    for ahead, left in ROAD_POINTS_M:
+        column, row = rig.ground_pixel(ahead, left)
+        cv2.circle(image, (round(column), round(row)), 2, (255, 255, 255), -1)
+    turned, steering = flip(image, 0.3, rig)
+    plain, _ = flip(image, 0.3)
+    assert steering == -0.3
+    for ahead, left in ROAD_POINTS_M:
+        column, row = rig.ground_pixel(ahead, -left)
+        patch = (slice(round(row) - 1, round(row) + 2), slice(round(column) - 1, round(column) + 2))
+        assert turned[patch].mean() > 200            # the dot is where the rig sees the mirrored point
+        assert plain[patch].mean() < turned[patch].mean()
+
+
+def test_a_flip_mode_other_than_mirror_or_rig_is_refused():
+    with pytest.raises(ValueError, match="flip must be mirror or rig"):
+        ExampleSpec("train", 1, True, 0.15, flip="camera")
 
 
 def test_draw_uses_the_seeds_odds_and_ranges():
