@@ -17,7 +17,8 @@ from tests.stages.conftest import TINY_AUGMENT, TINY_TRAIN, write_test_log
 
 pytestmark = pytest.mark.slow
 
-EPOCHS = 5
+EPOCHS = 30                      # tiny epochs: the interrupt after the first has 29 to land in on a loaded machine
+INTERRUPTED_AUGMENT_COPIES = 250  # examples per frame where augment is interrupted: seconds of work, not a blink
 FIRST_EPOCH_STATE = Path(".train_resume") / "epoch-0001" / "state.json"
 SAFETY_TIMEOUT_S = 600           # a hung run fails the test instead of hanging it; not a time budget
 
@@ -76,6 +77,8 @@ def _interrupt_after_first_epoch(root: Path) -> subprocess.CompletedProcess:
 
 def test_interrupted_augment_leaves_the_previous_records(tmp_path, records):
     root = _project(tmp_path, records)
+    write_params(root, augment={**TINY_AUGMENT, "copies_per_frame": INTERRUPTED_AUGMENT_COPIES},
+                 train={**TINY_TRAIN, "epochs": EPOCHS})
     stopped = _interrupt_when(root, "augment.py", AUGMENT, Path("data") / ".records.tmp")
     assert stopped.returncode == 130, "augment finished before the interrupt: " + stopped.stderr[-2000:]
     assert stopped.stderr.strip().splitlines()[-1].startswith("augment: interrupted; data/records holds")
