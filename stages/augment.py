@@ -25,7 +25,6 @@ from pilot.atomic import building_folder, replace_folder
 from pilot.data.examples import ExampleSpec, Skipped, iter_examples, plan_tasks, resolve_workers
 from pilot.data.frames import FRAME_COLUMNS, read_frames
 from pilot.stage_io import load_params
-from pilot.udacity.camera_rig import CameraRig
 from pilot.udacity.images import read_jpeg_rgb
 
 REQUIRED_COLUMNS = (*FRAME_COLUMNS, "center", "left", "right")   # augment reads the cameras too
@@ -70,9 +69,10 @@ def write_split(
 
 
 def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: int,
-                shadow_probability: float, flip: str = "mirror") -> None:
+                shadow_probability: float, flip: str) -> None:
     """The seed's step 10-14 pictures, on frames spread over the steering range; then shadows on them."""
     from pilot.data import grids
+    from pilot.data.augment import flip_rig
     from pilot.data.records import read_raw_examples, shard_files
 
     picks = frames.sort_values("steering").iloc[np.linspace(0, len(frames) - 1, GRID_FRAMES).astype(int)]
@@ -85,7 +85,7 @@ def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: 
     rng = np.random.default_rng(seed)
     grids.augmentation_grid(samples, rng, plots_dir / "augmentations.png")
     grids.random_augment_grid(samples, rng, plots_dir / "random_augment.png", shadow_probability,
-                              flip_rig=CameraRig() if flip == "rig" else None)
+                              flip_rig=flip_rig(flip))
     stored_train = read_raw_examples(shard_files(records_dir, "train"), GRID_FRAMES)
     stored_val = read_raw_examples(shard_files(records_dir, "val"), GRID_FRAMES)
     grids.preprocessing_grid(samples, stored_train, stored_val, plots_dir / "preprocessed.png")

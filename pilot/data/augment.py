@@ -77,12 +77,13 @@ class AugmentationDraw:
 
 
 def _affine_matrix(width: int, height: int, scale: float, shift_x_px: float, shift_y_px: float) -> np.ndarray:
-    """The 2x3 pixel map of imgaug's Affine for scale+translation about the image centre."""
+    """The 3x3 pixel map of imgaug's Affine for scale+translation about the image centre."""
     centre_x, centre_y = width / 2.0 - 0.5, height / 2.0 - 0.5
     return np.array(
         [
             [scale, 0.0, centre_x - scale * centre_x + shift_x_px],
             [0.0, scale, centre_y - scale * centre_y + shift_y_px],
+            [0.0, 0.0, 1.0],
         ],
         dtype=np.float64,
     )
@@ -91,14 +92,12 @@ def _affine_matrix(width: int, height: int, scale: float, shift_x_px: float, shi
 def _affine(rgb: np.ndarray, scale: float, shift_x_px: float, shift_y_px: float) -> np.ndarray:
     """imgaug's Affine for scale+translation: about the centre, bilinear, black fill."""
     height, width = rgb.shape[:2]
-    matrix = _affine_matrix(width, height, scale, shift_x_px, shift_y_px)
-    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-    full = np.vstack([matrix, [0.0, 0.0, 1.0]])
-    if np.average(np.abs(identity - full)) <= _IDENTITY_TOLERANCE:
+    full = _affine_matrix(width, height, scale, shift_x_px, shift_y_px)
+    if np.average(np.abs(np.eye(3) - full)) <= _IDENTITY_TOLERANCE:
         return rgb
     return cv2.warpAffine(
         np.ascontiguousarray(rgb),
-        matrix,
+        full[:2],
         dsize=(width, height),
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
@@ -138,6 +137,13 @@ def mirrored_rig_homography(rig: CameraRig, warped: np.ndarray | None = None) ->
         mirror_x = np.array([[-1.0, 0.0, rig.width_px - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
         lens = mirror_x @ warped @ mirror_x @ lens
     return lens @ turn @ np.linalg.inv(lens)
+
+
+def flip_rig(mode: str) -> CameraRig | None:
+    """The rig a flip is turned back to for `augment.flip` (FLIP_MODES): the simulator's for rig, None for mirror."""
+    if mode not in FLIP_MODES:
+        raise ValueError(f"flip must be {' or '.join(FLIP_MODES)}, got {mode!r}: fix it in params.yaml")
+    return CameraRig() if mode == "rig" else None
 
 
 def flip(rgb: np.ndarray, steering: float, rig: CameraRig | None = None,
@@ -213,9 +219,9 @@ def _warp_so_far(draw: AugmentationDraw, width: int, height: int) -> np.ndarray:
     warped = np.eye(3)
     if draw.pan_fraction_xy is not None:
         dx, dy = draw.pan_fraction_xy
-        warped = np.vstack([_affine_matrix(width, height, 1.0, dx * width, dy * height), [0.0, 0.0, 1.0]]) @ warped
+        warped = _affine_matrix(width, height, 1.0, dx * width, dy * height) @ warped
     if draw.zoom_scale is not None:
-        warped = np.vstack([_affine_matrix(width, height, draw.zoom_scale, 0.0, 0.0), [0.0, 0.0, 1.0]]) @ warped
+        warped = _affine_matrix(width, height, draw.zoom_scale, 0.0, 0.0) @ warped
     return warped
 
 

@@ -18,16 +18,15 @@ import numpy as np
 import pandas as pd
 
 from pilot.data.augment import (
-    FLIP_MODES,
     AugmentationDraw,
     apply_augmentation,
     camera_steering,
     choose_camera,
     draw_augmentation,
+    flip_rig,
 )
 from pilot.data.codec import encode_image
 from pilot.imaging import preprocess
-from pilot.udacity.camera_rig import CameraRig
 from pilot.udacity.images import read_jpeg_rgb
 
 SPLIT_CODES = {"train": 0, "val": 1}     # part of each example's seed
@@ -60,8 +59,7 @@ class ExampleSpec:
     flip: str = "mirror"             # pilot.data.augment.FLIP_MODES: the seed's mirror, or mirrored back to the rig
 
     def __post_init__(self) -> None:
-        if self.flip not in FLIP_MODES:
-            raise ValueError(f"flip must be {' or '.join(FLIP_MODES)}, got {self.flip!r}: fix it in params.yaml")
+        flip_rig(self.flip)              # refuses a mode that is not one of FLIP_MODES, in one sentence
         odds = self.shadow_probability
         if isinstance(odds, bool) or not isinstance(odds, (int, float)) or not 0.0 <= odds <= 1.0:
             raise ValueError(f"shadow_probability must be a number from 0 (no shadows) to 1 (a shadow on every "
@@ -130,7 +128,7 @@ def make_example(task: ExampleTask, spec: ExampleSpec) -> Example | Skipped:
     draw = AugmentationDraw()
     if spec.augment:
         draw = draw_augmentation(rng, spec.shadow_probability)
-        rgb, steering = apply_augmentation(rgb, steering, draw, CameraRig() if spec.flip == "rig" else None)
+        rgb, steering = apply_augmentation(rgb, steering, draw, flip_rig(spec.flip))
     try:
         image = preprocess(rgb)
     except ValueError as exc:

@@ -19,6 +19,7 @@ from pilot.data.augment import (
     ZOOM_RANGE,
     AugmentationDraw,
     Shadow,
+    _warp_so_far,
     apply_augmentation,
     brightness,
     camera_steering,
@@ -109,7 +110,6 @@ def test_the_seeds_mirror_puts_a_road_point_where_a_camera_yawed_the_other_way_w
 
 @pytest.mark.parametrize("warp", [None, AugmentationDraw(pan_fraction_xy=(0.06, -0.04), zoom_scale=1.2)])
 def test_a_rig_flip_puts_every_road_point_where_the_rig_sees_its_mirror_image(warp):
-    from pilot.data.augment import _warp_so_far
     rig = CameraRig()
     warped = None if warp is None else _warp_so_far(warp, rig.width_px, rig.height_px)
     lens_map = np.eye(3) if warped is None else warped
