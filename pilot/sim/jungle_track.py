@@ -18,10 +18,16 @@ passes 20 m above the road at s = 1352.2 m. From x = 166 m to 206 m the start st
 noisy (up to 0.5/m where the design's tightest radius is 9.4 m): average it over metres.
 
 `Track.height_at` and `Track.grade_at` give the height and the grade at a track position.
+
+The scene's terrain (shared/udacity/jungle_terrain.npz: Unity's TerrainData, 513 x 513 heights over
+500 m x 500 m) is packaged beside this file as `jungle_terrain.npz`, heights to the centimetre
+(the shared file's to 5 mm): the hillsides, cuttings and rock walls around the road, which sits a
+median 0.25 m (its slab) above it and 20 m above it under the bridge.
 """
 from __future__ import annotations
 
 import math
+from importlib import resources
 
 import numpy as np
 
@@ -50,3 +56,12 @@ def jungle_start_pose() -> tuple[float, float, float]:
     return (float(x + JUNGLE_START_RIGHT_OF_CENTRE_M * math.sin(JUNGLE_START_HEADING_RAD)),
             float(y - JUNGLE_START_RIGHT_OF_CENTRE_M * math.cos(JUNGLE_START_HEADING_RAD)),
             JUNGLE_START_HEADING_RAD)
+
+
+def jungle_terrain_m() -> tuple[np.ndarray, float, float, float]:
+    """The scene's terrain: heights (rows north along y, columns east along x; metres, the centre line's datum),
+    and the x, y of the first sample and the spacing of samples, metres."""
+    with resources.files("pilot.sim").joinpath("jungle_terrain.npz").open("rb") as stream, np.load(stream) as saved:
+        centimetres = saved["heights_cm_above_lowest"].astype(np.float32)
+        heights = centimetres / np.float32(100.0) + np.float32(saved["lowest_m"])
+        return heights, float(saved["origin_x_m"]), float(saved["origin_y_m"]), float(saved["cell_m"])

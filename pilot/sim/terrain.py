@@ -2,10 +2,11 @@
 
 The road's height is exact where the road is: a raster cell within the road's half width of
 the centre line takes the height of the centre line at its projection on the nearest
-segment. Elsewhere the terrain is synthesised from the road: the road's heights filled
-outwards (a normalised Gaussian blur at two scales), plus smooth hills that rise from a few
-metres beyond the road's edge, so the road runs between hillsides as the Jungle's does
-(the scene's real terrain is not read: the project does not ship it).
+segment. Elsewhere, on the Jungle, the ground is the scene's own terrain (Unity's TerrainData,
+`jungle_track.jungle_terrain_m`, sampled bilinearly: its cuttings, walls and terraces); on a
+generated circuit it is synthesised from the road: the road's heights filled outwards (a
+normalised Gaussian blur at two scales), plus smooth hills that rise from a few metres beyond
+the road's edge, so the road runs between hillsides as the Jungle's does.
 
 Where the track passes over itself (the Jungle's bridge), one raster cannot hold both roads.
 The raster keeps the LOWER road there, with its cutting; a `Crossing` holds the deck's
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pilot.sim.jungle_track import jungle_terrain_m
 from pilot.sim.scenery import EDGE_LINE_INSET_M, EDGE_LINE_WIDTH_M, RoadLook, Scenery, centre_dashes
 from pilot.sim.track import Track
 
@@ -145,6 +147,17 @@ def _hillsides(road_heights: np.ndarray, rng: np.random.Generator, hill_height_m
     return np.where(road, road_heights, terrain).astype(np.float32)
 
 
+def scene_ground_m(track: Track, x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray | None:
+    """The heights of the real simulator's terrain at these points (NaN outside it), or None for a track without
+    one (a generated circuit, whose hillsides are synthesised; the Lake's world is flat)."""
+    if track.name != "jungle":
+        return None
+    heights, origin_x, origin_y, cell = jungle_terrain_m()
+    columns = ((np.asarray(x_m, np.float64) - origin_x) / cell).astype(np.float32)
+    rows = ((np.asarray(y_m, np.float64) - origin_y) / cell).astype(np.float32)
+    return cv2.remap(heights, columns, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=np.nan)
+
+
 def _shade(heights_m: np.ndarray) -> np.ndarray:
     """Light on the ground from its slope (1 on level ground), per height cell."""
     d_east = cv2.Sobel(heights_m, cv2.CV_32F, 1, 0, ksize=3) / (8 * CELL_M)
@@ -222,7 +235,8 @@ def _crossings(track: Track, scenery: Scenery, low_index: np.ndarray, high_index
 
 
 def build_terrain(track: Track, scenery: Scenery, hill_height_m: float = HILL_HEIGHT_M, seed: int = 0) -> Terrain:
-    """Heights around a track with hills and the scenery's texture shaded by them (a few seconds for the Jungle)."""
+    """Heights around a track with hills and the scenery's texture shaded by them (a few seconds for the Jungle);
+    `hill_height_m` and `seed` shape the synthesised hillsides of a track without a scene terrain."""
     if track.heights_m is None:
         raise ValueError("a flat track has no terrain to build: its renderer draws the ground as a plane")
     texture_h, texture_w = scenery.ground_rgb.shape[:2]
@@ -240,6 +254,9 @@ def build_terrain(track: Track, scenery: Scenery, hill_height_m: float = HILL_HE
     lower = _road_heights(track, low_index, cell_x, cell_y)
     deck = _road_heights(track, high_index, cell_x, cell_y)
     heights = _hillsides(lower, np.random.default_rng([seed, 20261]), hill_height_m)
+    scene = scene_ground_m(track, cell_x, cell_y)
+    if scene is not None:             # the scene's terrain off the road, where it reaches
+        heights = np.where(np.isfinite(lower) | ~np.isfinite(scene), heights, scene).astype(np.float32)
     ground_rgb = _apply_shade(scenery.ground_rgb, _shade(heights))
     crossings = _crossings(track, scenery, low_index, high_index, lower, deck, heights, ground_rgb)
     return Terrain(heights, left_x, top_y, CELL_M, ground_rgb, crossings)

@@ -13,7 +13,7 @@ import pytest
 from pilot.sim.camera import Light, Renderer
 from pilot.sim.episode import start_state
 from pilot.sim.scenery import Scenery, build_scenery
-from pilot.sim.terrain import build_terrain
+from pilot.sim.terrain import build_terrain, scene_ground_m
 from pilot.sim.track import Track, generate_track, named_track
 from pilot.sim.vehicle import VehicleState
 from pilot.udacity.camera_rig import CameraRig
@@ -165,3 +165,21 @@ def test_from_the_bridge_deck_the_road_ahead_is_the_deck_not_the_road_below(jung
     # from the lower road, the lower road under the bridge is the surface (its own branch, not the deck)
     renderer.render(start_state(jungle, 1330.0))
     assert not renderer.terrain.crossings[0].deck_in_use
+
+
+def test_the_jungle_stands_on_its_scene_terrain_off_the_road(jungle: Track) -> None:
+    rig = CameraRig()
+    scenery = build_scenery(jungle, 0, int(math.floor(rig.level_horizon_row_px)) + 2, rig.level_horizon_row_px)
+    terrain = build_terrain(jungle, scenery)
+    rows, columns = np.mgrid[0:terrain.heights_m.shape[0]:37, 0:terrain.heights_m.shape[1]:37]
+    x = terrain.left_x_m + (columns + 0.5) * terrain.cell_m
+    y = terrain.top_y_m - (rows + 0.5) * terrain.cell_m
+    scene = scene_ground_m(jungle, x, y)
+    off_road = np.array([abs(jungle.nearest(px, py).cross_track_m) > jungle.half_width_m + 1.0
+                         for px, py in zip(x.ravel(), y.ravel())]).reshape(x.shape) & np.isfinite(scene)
+    assert off_road.sum() > 500
+    np.testing.assert_allclose(terrain.heights_m[rows, columns][off_road], scene[off_road], atol=1e-3)
+    on_road = np.argmin(np.abs(jungle.s_m - 300.0))                 # and the road keeps its own heights
+    px, py = jungle.points_m[on_road]
+    row, column = int((terrain.top_y_m - py) / terrain.cell_m), int((px - terrain.left_x_m) / terrain.cell_m)
+    assert terrain.heights_m[row, column] == pytest.approx(jungle.heights_m[on_road], abs=0.05)

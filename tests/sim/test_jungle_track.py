@@ -18,7 +18,9 @@ from pilot.sim.jungle_track import (
     JUNGLE_START_RIGHT_OF_CENTRE_M,
     jungle_centre_line_m,
     jungle_start_pose,
+    jungle_terrain_m,
 )
+from pilot.sim.terrain import scene_ground_m
 from pilot.sim.track import TRACK_NAMES, Track, circle_track, generate_track, make_track, named_track, parse_track
 from pilot.sim.vehicle import CarPhysics
 
@@ -146,3 +148,25 @@ def test_the_jungle_is_a_named_track() -> None:
     assert "jungle" in TRACK_NAMES and parse_track(" Jungle ") == "jungle"
     track = make_track("jungle", length_m=700.0)                       # a generated track's shape does not apply
     assert track.length_m == pytest.approx(1493.2, abs=0.5)             # (tests/sim/test_hill_render.py draws it)
+
+
+def test_the_scene_terrain_sits_under_the_road_as_documented(jungle: Track) -> None:
+    """shared/udacity/jungle_track_centreline.json: the road a median 0.25 m (its slab) above the terrain, 0.14 m
+    at the 5th percentile, 3.78 m at the 95th, 20.14 m at most (under the bridge), never below it."""
+    ground = scene_ground_m(jungle, jungle.points_m[:, 0], jungle.points_m[:, 1])
+    above = jungle.heights_m - ground
+    assert np.median(above) == pytest.approx(0.25, abs=0.02)
+    assert np.percentile(above, 5) == pytest.approx(0.14, abs=0.02)
+    assert np.percentile(above, 95) == pytest.approx(3.78, abs=0.1)
+    assert above.max() == pytest.approx(20.14, abs=0.1)
+    assert above.min() > 0.0
+    deck_x, deck_y = jungle.points_m[int(np.argmax(above))]       # 20 m up: on the bridge (x = 76..126 at y = -34)
+    assert 76.0 <= deck_x <= 126.0 and deck_y == pytest.approx(CROSSING_XY_M[1], abs=0.5)
+    heights, origin_x, origin_y, cell = jungle_terrain_m()
+    assert heights.shape == (513, 513) and cell * 512 == pytest.approx(500.0)          # 500 m x 500 m
+    assert (origin_x, origin_y) == pytest.approx((-136.0, -285.0), abs=1e-3)
+
+
+def test_generated_circuits_have_no_scene_terrain() -> None:
+    track = generate_track(3, max_grade=0.1)
+    assert scene_ground_m(track, track.points_m[:, 0], track.points_m[:, 1]) is None
