@@ -1,4 +1,5 @@
-"""The layer order holds, and dvc.yaml's deps are each stage's import closure: nothing missing, nothing needless.
+"""The layer order holds, and dvc.yaml's deps are each stage's import closure (with the package data its modules
+read): nothing missing, nothing needless.
 
 Imports are read from the source (every `import` and `from ... import`, inside functions too), so
 a stage's closure is what it can run: a change to any file in it must re-run the stage, and a
@@ -7,6 +8,7 @@ change to any other file must not.
 from __future__ import annotations
 
 import ast
+import re
 from functools import cache
 from pathlib import Path
 
@@ -152,8 +154,17 @@ def stage_script(stage: dict) -> Path:
     return REPO / next(word for word in words if word.startswith("stages/") and word.endswith(".py"))
 
 
+PACKAGE_DATA = re.compile(r'resources\.files\("([\w.]+)"\)\.joinpath\("([^"]+)"\)')
+
+
+def data_files(module: Path) -> set[Path]:
+    """The package data files a module opens (importlib.resources.files("pilot.x").joinpath("name"))."""
+    return {REPO / package.replace(".", "/") / name
+            for package, name in PACKAGE_DATA.findall(module.read_text(encoding="utf-8"))}
+
+
 def listed_sources(stage: dict) -> set[Path]:
-    """The Python files a stage's deps name under pilot/ (a folder stands for every module in it)."""
+    """The files a stage's deps name under pilot/ (a folder stands for every module in it)."""
     files: set[Path] = set()
     for dep in stage.get("deps", []):
         path = REPO / dep
@@ -176,6 +187,7 @@ def test_dvc_yaml_lists_exactly_each_stages_import_closure(name):
     script = stage_script(stage)
     assert str(script.relative_to(REPO)) in stage["deps"], f"{name}: dvc.yaml's deps lack its own script"
     needed, listed = closure(script), listed_sources(stage)
+    needed |= {data for module in needed for data in data_files(module)}      # what its modules read is in it too
     missing = sorted(str(p.relative_to(REPO)) for p in needed - listed)
     needless = sorted(str(p.relative_to(REPO)) for p in listed - needed)
     assert not missing and not needless, (
