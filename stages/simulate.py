@@ -21,7 +21,6 @@ from pilot.sim.contact_sheet import contact_sheet, save_png
 from pilot.sim.expert import DriftSettings
 from pilot.sim.scenery import LOOK_NAMES
 from pilot.sim.session import SessionSettings, record_session
-from pilot.sim.terrain import HILLSIDES
 from pilot.sim.track import check_max_grade, parse_track
 from pilot.sim.vehicle import CarPhysics
 from pilot.stage_io import load_params, write_metrics
@@ -29,7 +28,7 @@ from pilot.udacity.log_writer import RecordingWriter
 from pilot.udacity.simulator import DRIVING_LOG_NAME, IMAGE_DIR_NAME, mph_to_mps
 
 TRACK_KEYS = ("length_m", "width_m", "max_curvature_per_m")
-HILL_TRACK_KEYS = ("max_grade", "corner_radius_m", "look", "hillsides")      # simulate.hill_track's own
+HILL_TRACK_KEYS = ("max_grade", "corner_radius_m", "look")      # simulate.hill_track's own
 
 
 def session_settings(params: dict[str, Any]) -> SessionSettings:
@@ -51,9 +50,6 @@ def session_settings(params: dict[str, Any]) -> SessionSettings:
     look = hills.pop("look", "generated")
     if look not in LOOK_NAMES:
         raise ValueError(f"simulate.hill_track.look must be one of {', '.join(LOOK_NAMES)}, got {look!r}")
-    hillsides = hills.pop("hillsides", "rolling")
-    if hillsides not in HILLSIDES:
-        raise ValueError(f"simulate.hill_track.hillsides must be one of {', '.join(HILLSIDES)}, got {hillsides!r}")
     hill_seeds = list(params["hill_track_seeds"] or [])
     if not all(isinstance(seed, int) and not isinstance(seed, bool) for seed in hill_seeds):
         raise ValueError(f"simulate.hill_track_seeds must be whole numbers (generated circuits), got {hill_seeds}")
@@ -66,7 +62,6 @@ def session_settings(params: dict[str, Any]) -> SessionSettings:
         set_speed_mph=float(params["set_speed_mph"]),
         brightness=tuple(params["brightness"]), warmth=tuple(params["warmth"]),
         track_params=track, hill_track_seeds=tuple(hill_seeds), hill_track_params=hills, hill_track_look=look,
-        hill_track_hillsides=hillsides,
         drift=DriftSettings(), physics=CarPhysics.from_params(params["physics"]))
 
 

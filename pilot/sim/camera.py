@@ -29,7 +29,7 @@ import numpy as np
 
 from pilot.sim.hills import HillView
 from pilot.sim.scenery import PANORAMA_WIDTH_PX, Scenery, build_scenery
-from pilot.sim.terrain import HILLSIDES, Terrain, build_terrain
+from pilot.sim.terrain import Terrain, build_terrain
 from pilot.sim.track import Track
 from pilot.sim.vehicle import VehicleState
 from pilot.udacity.camera_rig import CameraRig
@@ -83,13 +83,12 @@ def hood_layer(shift_px: float) -> tuple[np.ndarray, np.ndarray]:
 class Renderer:
     """Renders a track's world from any vehicle pose; build once per track (about a second, a few with hills).
 
-    For a track with heights, `terrain` may give the ground's heights (default: build_terrain's, with the
-    `hillsides` named in terrain.HILLSIDES on a generated circuit);
+    For a track with heights, `terrain` may give the ground's heights (default: build_terrain's hillsides);
     the renderer then keeps the car's place on the track between frames (a hint for `Track.nearest`).
     """
 
     def __init__(self, track: Track, scenery: Scenery | None = None, rig: CameraRig = CameraRig(),
-                 terrain: Terrain | None = None, look: str | None = None, hillsides: str = "rolling") -> None:
+                 terrain: Terrain | None = None, look: str | None = None) -> None:
         self.track = track
         self.rig = rig
         level_horizon = rig.level_horizon_row_px
@@ -132,7 +131,7 @@ class Renderer:
                        for name in CAMERAS}
         self.hills: HillView | None = None
         if not track.is_flat:
-            self.terrain = terrain or build_terrain(track, self.scenery, HILLSIDES[hillsides], seed=track.seed or 0)
+            self.terrain = terrain or build_terrain(track, self.scenery, seed=track.seed or 0)
             self.hills = HillView(track, self.scenery, self.terrain, rig, HAZE_DISTANCE_M)
 
     def ground_homography(self, x_m: float, y_m: float, yaw_rad: float) -> np.ndarray:

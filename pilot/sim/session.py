@@ -37,7 +37,6 @@ class SessionSettings:
     hill_track_seeds: tuple[int, ...] = ()           # recorded after track_seeds: generated circuits with hills
     hill_track_params: dict = field(default_factory=dict)  # their shape: track_params' keys and max_grade
     hill_track_look: str = "generated"               # their paint (pilot.sim.scenery.LOOK_NAMES)
-    hill_track_hillsides: str = "rolling"            # the ground beside their road (pilot.sim.terrain.HILLSIDES)
     drift: DriftSettings = DriftSettings()
     physics: CarPhysics = CarPhysics()               # the expert drives the same car the road test does
 
@@ -86,12 +85,12 @@ def record_session(writer: RecordingWriter, settings: SessionSettings, seed: int
     samples = SampleFrames()
     summary: dict = {"frames": 0, "tracks": [], "interventions": 0}
     clock_s = 0.0
-    tracks = [(seed, settings.track_params, None, "rolling") for seed in settings.track_seeds]
-    tracks += [(seed, {**settings.track_params, **settings.hill_track_params}, settings.hill_track_look,
-                settings.hill_track_hillsides) for seed in settings.hill_track_seeds]
-    for track_number, (track_seed, track_params, look, hillsides) in enumerate(tracks):
+    tracks = [(seed, settings.track_params, None) for seed in settings.track_seeds]
+    tracks += [(seed, {**settings.track_params, **settings.hill_track_params}, settings.hill_track_look)
+               for seed in settings.hill_track_seeds]
+    for track_number, (track_seed, track_params, look) in enumerate(tracks):
         track = make_track(track_seed, **track_params)
-        renderer = Renderer(track, look=look, hillsides=hillsides)
+        renderer = Renderer(track, look=look)
         expert = Expert(track, settings.set_speed_mph, drift=DriftSchedule(rng, track.half_width_m, settings.drift))
         episode = Episode(track, start_state(track), settings.step_s, settings.physics)
         labels, errors = [], []

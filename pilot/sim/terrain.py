@@ -29,29 +29,12 @@ from pilot.sim.track import Track
 
 CELL_M = 0.25                     # height raster resolution
 COARSE_CELL_M = 2.0               # the terrain is synthesised at this resolution, then upsampled
-HILL_SCALE_M = 40.0               # the hillsides' size along the ground
+HILL_HEIGHT_M = 14.0              # typical rise of the hillsides above the road's level
+HILL_SCALE_M = 40.0               # their size along the ground
+HILL_START_M = 3.0                # hills start this far beyond the road's edge ...
+HILL_FULL_M = 30.0                # ... and reach their full height this far
 CROSSING_CLEARANCE_M = 3.0        # two roads this far apart in height at one place are a bridge
 SUN_DIRECTION = np.array([-0.45, 0.35, 0.82])   # towards the sun: (east, north, up), for the hillsides' shading
-
-
-@dataclass(frozen=True)
-class Hillsides:
-    """How synthesised hillsides rise beside a generated circuit's road."""
-
-    height_m: float               # typical rise above the road's level (varies +-60 % along the ground)
-    start_m: float                # level ground this far beyond the road's edge ...
-    full_m: float                 # ... rising to the full height this far beyond it
-    power: float                  # the rise's profile: 2 eases in (rolling), 1 climbs straight (walls)
-
-
-HILLSIDES = {
-    "rolling": Hillsides(14.0, 3.0, 30.0, 2.0),     # gentle hills a little way off the road
-    # walls: the Jungle scene's profile (its terrain against the nearest road point: level with the road to
-    # ~4 m beyond its edge, then a median 15 m up 15-25 m beyond it and 23 m 25-40 m beyond it), on a circuit
-    # that is not the Jungle
-    "walls": Hillsides(24.0, 4.0, 24.0, 1.0),
-}
-FLAT_GROUND = Hillsides(0.0, 3.0, 30.0, 2.0)          # no hills: the road's heights filled outwards
 
 
 @dataclass
@@ -141,7 +124,7 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cell: int) -
     return field[cell: cell + shape[0], cell: cell + shape[1]]
 
 
-def _hillsides(road_heights: np.ndarray, rng: np.random.Generator, shape_of: Hillsides) -> np.ndarray:
+def _hillsides(road_heights: np.ndarray, rng: np.random.Generator, hill_height_m: float) -> np.ndarray:
     """Terrain heights everywhere from the road's (NaN off the road): filled outwards, hills away from the road."""
     shape = road_heights.shape
     coarse_shape = (max(1, int(shape[1] * CELL_M / COARSE_CELL_M)), max(1, int(shape[0] * CELL_M / COARSE_CELL_M)))
@@ -157,8 +140,8 @@ def _hillsides(road_heights: np.ndarray, rng: np.random.Generator, shape_of: Hil
         filled = support * blurred + (1 - support) * filled
     off_road = (weight < 0.01).astype(np.uint8)
     distance_m = cv2.distanceTransform(off_road, cv2.DIST_L2, 5) * COARSE_CELL_M
-    rise = np.clip((distance_m - shape_of.start_m) / (shape_of.full_m - shape_of.start_m), 0.0, 1.0) ** shape_of.power
-    hills = shape_of.height_m * np.clip(0.7 + 0.6 * _smooth_noise(rng, weight.shape, int(HILL_SCALE_M / COARSE_CELL_M)),
+    rise = np.clip((distance_m - HILL_START_M) / (HILL_FULL_M - HILL_START_M), 0.0, 1.0) ** 2
+    hills = hill_height_m * np.clip(0.7 + 0.6 * _smooth_noise(rng, weight.shape, int(HILL_SCALE_M / COARSE_CELL_M)),
                                     0.0, None)
     terrain = cv2.resize(filled + rise * hills, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
     return np.where(road, road_heights, terrain).astype(np.float32)
@@ -251,10 +234,9 @@ def _crossings(track: Track, scenery: Scenery, low_index: np.ndarray, high_index
     return crossings
 
 
-def build_terrain(track: Track, scenery: Scenery, hillsides: Hillsides = HILLSIDES["rolling"],
-                  seed: int = 0) -> Terrain:
+def build_terrain(track: Track, scenery: Scenery, hill_height_m: float = HILL_HEIGHT_M, seed: int = 0) -> Terrain:
     """Heights around a track with hills and the scenery's texture shaded by them (a few seconds for the Jungle);
-    `hillsides` and `seed` shape the synthesised hillsides of a track without a scene terrain."""
+    `hill_height_m` and `seed` shape the synthesised hillsides of a track without a scene terrain."""
     if track.heights_m is None:
         raise ValueError("a flat track has no terrain to build: its renderer draws the ground as a plane")
     texture_h, texture_w = scenery.ground_rgb.shape[:2]
@@ -271,7 +253,7 @@ def build_terrain(track: Track, scenery: Scenery, hillsides: Hillsides = HILLSID
     high_index = _road_index(track, shape, to_cell, lowest_on_top=False)
     lower = _road_heights(track, low_index, cell_x, cell_y)
     deck = _road_heights(track, high_index, cell_x, cell_y)
-    heights = _hillsides(lower, np.random.default_rng([seed, 20261]), hillsides)
+    heights = _hillsides(lower, np.random.default_rng([seed, 20261]), hill_height_m)
     scene = scene_ground_m(track, cell_x, cell_y)
     if scene is not None:             # the scene's terrain off the road, where it reaches
         heights = np.where(np.isfinite(lower) | ~np.isfinite(scene), heights, scene).astype(np.float32)

@@ -1,6 +1,5 @@
 """Render tests for tracks with heights: flat tracks unchanged to the byte, rows where the geometry puts them,
-crests that hide, the horizon moving with the pitch, the Jungle's bridge deck seen from the deck, the Jungle on
-its scene's terrain, and the synthesised hillsides' shapes."""
+crests that hide, the horizon moving with the pitch, and the Jungle's bridge deck seen from the deck."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,7 +13,7 @@ import pytest
 from pilot.sim.camera import Light, Renderer
 from pilot.sim.episode import start_state
 from pilot.sim.scenery import Scenery, build_scenery
-from pilot.sim.terrain import FLAT_GROUND, HILLSIDES, build_terrain, scene_ground_m
+from pilot.sim.terrain import build_terrain, scene_ground_m
 from pilot.sim.track import Track, generate_track, named_track
 from pilot.sim.vehicle import VehicleState
 from pilot.udacity.camera_rig import CameraRig
@@ -53,7 +52,7 @@ def world_with_paint(track: Track, boxes: list[tuple[float, float, float, float,
         columns = slice(int((x0 - scenery.left_x_m) / per_px), int((x1 - scenery.left_x_m) / per_px))
         rows = slice(int((scenery.top_y_m - y1) / per_px), int((scenery.top_y_m - y0) / per_px))
         scenery.ground_rgb[rows, columns] = rgb
-    return scenery, Renderer(track, scenery, rig, build_terrain(track, scenery, FLAT_GROUND))
+    return scenery, Renderer(track, scenery, rig, build_terrain(track, scenery, hill_height_m=0.0))
 
 
 def painted_rows(frame: np.ndarray, rgb: tuple[int, int, int], column: int = 160) -> np.ndarray:
@@ -127,7 +126,7 @@ def test_the_horizon_moves_with_the_cars_pitch() -> None:
     panorama = np.full_like(scenery.panorama_rgb, (90, 140, 220))
     panorama[band_row] = (255, 0, 0)
     scenery = dataclasses.replace(scenery, panorama_rgb=panorama)
-    renderer = Renderer(track, scenery, LEVEL_RIG, build_terrain(track, scenery, FLAT_GROUND))
+    renderer = Renderer(track, scenery, LEVEL_RIG, build_terrain(track, scenery, hill_height_m=0.0))
     rows = []
     for s_m in (40.0, 140.0):                         # on the flat, then well up the 10 % climb
         frame = renderer.render(start_state(track, s_m))
@@ -184,22 +183,3 @@ def test_the_jungle_stands_on_its_scene_terrain_off_the_road(jungle: Track) -> N
     px, py = jungle.points_m[on_road]
     row, column = int((terrain.top_y_m - py) / terrain.cell_m), int((px - terrain.left_x_m) / terrain.cell_m)
     assert terrain.heights_m[row, column] == pytest.approx(jungle.heights_m[on_road], abs=0.05)
-
-
-def test_walled_hillsides_rise_sooner_and_higher_than_rolling_ones_and_both_leave_a_level_verge() -> None:
-    track = stadium(lambda x: 0.0)                              # a level road: heights are the rise above it
-    scenery = build_scenery(track, 5, int(math.floor(LEVEL_RIG.level_horizon_row_px)) + 2,
-                            LEVEL_RIG.level_horizon_row_px)
-
-    def band(terrain, y0: float, y1: float) -> np.ndarray:      # beside the first straight, outside the stadium
-        rows = slice(int((terrain.top_y_m - y1) / terrain.cell_m), int((terrain.top_y_m - y0) / terrain.cell_m))
-        left, right = ((x - terrain.left_x_m) / terrain.cell_m for x in (50.0, 250.0))
-        columns = slice(int(left), int(right))
-        return terrain.heights_m[rows, columns]
-
-    edge = -track.half_width_m
-    walls, rolling = (build_terrain(track, scenery, HILLSIDES[name], seed=3) for name in ("walls", "rolling"))
-    for terrain in (walls, rolling):                            # level within a metre beyond the edge
-        assert np.abs(band(terrain, edge - 1.0, edge - 0.5)).max() < 0.5
-    far_walls, far_rolling = (float(np.mean(band(t, edge - 16.0, edge - 14.0))) for t in (walls, rolling))
-    assert far_walls > 3.0 * far_rolling > 0.0                  # 15 m out: half-way up a wall, a fifth up a hill
