@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pilot.data.examples import ExampleSpec, iter_examples, plan_tasks, resolve_workers
+from pilot.data.examples import ExampleSpec, iter_examples, plan_tasks
+from pilot.processes import resolve_workers
 from pilot.testing.synthetic import write_split_csvs
 
 TARGET_PER_WORKER = 400.0

@@ -31,10 +31,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from pilot.data.codec import PNG_FLAGS, encode_image  # noqa: E402
-from pilot.data.examples import ExampleSpec, iter_examples, plan_tasks, resolve_workers  # noqa: E402
+from pilot.data.examples import ExampleSpec, iter_examples, plan_tasks  # noqa: E402
 from pilot.data.records import ShardWriter, make_dataset, serialize_encoded, shard_files  # noqa: E402
 from pilot.imaging import MODEL_INPUT_SHAPE  # noqa: E402
 from pilot.learn.model import build_pilotnet  # noqa: E402
+from pilot.processes import resolve_workers  # noqa: E402
 from pilot.testing.synthetic import write_simulator_split_csv  # noqa: E402
 
 TARGET_RATIO = 0.90

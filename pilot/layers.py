@@ -7,7 +7,8 @@ this order. Top-level modules are named one by one; a package by its name.
 from __future__ import annotations
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("pilot.atomic", "pilot.layers", "pilot.figures"),    # whole files, this table, pictures: no pilot imports
+    ("pilot.atomic", "pilot.layers", "pilot.figures", "pilot.processes"),  # whole files, this table, pictures,
+                                                           # worker pools: no pilot imports
     ("pilot.stage_io",),                                   # a stage's params section and metrics file
     ("pilot.udacity",),                                    # the simulator's formats and facts
     ("pilot.imaging", "pilot.control", "pilot.scoring"),   # pure pieces every concern shares

@@ -22,8 +22,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from pilot.atomic import building_folder, replace_folder
-from pilot.data.examples import ExampleSpec, Skipped, iter_examples, plan_tasks, resolve_workers
+from pilot.data.examples import ExampleSpec, Skipped, iter_examples, plan_tasks
 from pilot.data.frames import FRAME_COLUMNS, read_frames
+from pilot.processes import resolve_workers
 from pilot.stage_io import load_params
 from pilot.udacity.images import read_jpeg_rgb
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from pilot.processes import resolve_workers
 from pilot.sim.contact_sheet import contact_sheet, save_png
 from pilot.sim.expert import DriftSettings
 from pilot.sim.scenery import LOOK_NAMES
@@ -84,6 +85,7 @@ def main() -> None:
         out_dir = Path(args.out)
         clear_recording(out_dir)
         writer = RecordingWriter(out_dir, start_time, params["path_style"])
+        workers = resolve_workers(int(params["workers"]))
     except (KeyError, TypeError, ValueError) as error:
         sys.exit(f"simulate: bad params.yaml simulate section: {error}")
 
@@ -93,7 +95,8 @@ def main() -> None:
     started = time.perf_counter()
     try:
         with writer, tqdm(total=expected, desc="simulate", unit="frame") as bar:
-            summary, samples = record_session(writer, settings, int(params["seed"]), on_frame=lambda _: bar.update())
+            summary, samples = record_session(writer, settings, int(params["seed"]), on_frame=lambda _: bar.update(),
+                                              workers=workers)
     except ValueError as error:
         sys.exit(f"simulate: {error}")
     seconds = time.perf_counter() - started

@@ -8,8 +8,6 @@ what they return.
 """
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from pilot.data.augment import (
 )
 from pilot.data.codec import encode_image
 from pilot.imaging import preprocess
+from pilot.processes import worker_pool
 from pilot.udacity.images import read_jpeg_rgb
 
 SPLIT_CODES = {"train": 0, "val": 1}     # part of each example's seed
@@ -142,36 +141,6 @@ def _make_chunk(args: tuple[Sequence[ExampleTask], ExampleSpec]) -> list[Example
     return [make_example(task, spec) for task in tasks]
 
 
-def _init_worker() -> None:
-    import signal
-
-    import cv2
-
-    cv2.setNumThreads(1)             # parallelism comes from processes; keep each one single-threaded
-    # Ctrl+C reaches the whole process group: the parent stops the pool, workers print nothing.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """Spawned workers start clean: no threads, TensorFlow state or OpenCV pools inherited.
-
-    A spawned worker re-imports the caller's __main__ module: a stage script that
-    starts workers keeps its TensorFlow imports inside main() so workers stay light.
-    """
-    return multiprocessing.get_context("spawn")
-
-
-def resolve_workers(workers: int) -> int:
-    """0 means every core this process may run on."""
-    if workers < 0:
-        raise ValueError(f"workers must be 0 (all cores) or more, got {workers}")
-    if workers:
-        return workers
-    if hasattr(os, "sched_getaffinity"):          # honours taskset/cgroup CPU sets (Linux)
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def iter_examples(
     tasks: Sequence[ExampleTask], spec: ExampleSpec, workers: int
 ) -> Iterator[Example | Skipped]:
@@ -183,6 +152,6 @@ def iter_examples(
         for chunk in chunks:
             yield from _make_chunk(chunk)
         return
-    with _worker_context().Pool(workers, initializer=_init_worker) as pool:
+    with worker_pool(workers) as pool:
         for results in pool.imap(_make_chunk, chunks):
             yield from results

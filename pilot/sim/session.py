@@ -12,11 +12,12 @@ from typing import Callable
 
 import numpy as np
 
+from pilot.processes import worker_pool
 from pilot.sim.camera import Light, Renderer, encode_jpeg
 from pilot.sim.episode import Episode, start_state
-from pilot.sim.expert import DriftSchedule, DriftSettings, Expert
+from pilot.sim.expert import DriftSchedule, DriftSettings, Expert, ExpertCommand
 from pilot.sim.track import make_track
-from pilot.sim.vehicle import CarPhysics
+from pilot.sim.vehicle import CarPhysics, VehicleState
 from pilot.udacity.log_writer import RecordingWriter
 from pilot.udacity.simulator import CAMERAS
 
@@ -76,9 +77,50 @@ class SampleFrames:
         return [(name, self.picks[name][1]) for name in order if name in self.picks]
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """One recorded frame before it is drawn: what the expert did and what the cameras will see."""
+
+    clock_s: float
+    state: VehicleState
+    light: Light
+    command: ExpertCommand
+    cross_track_m: float
+    curvature_ahead: float | None     # on the first track at cruising speed: for the straight and bend samples
+
+
+_worker_tracks: list[tuple[int | str, dict, str | None]] = []
+_worker_renderer: tuple[int, Renderer] | None = None
+
+
+def _use_tracks(tracks: list[tuple[int | str, dict, str | None]]) -> None:
+    global _worker_tracks
+    _worker_tracks = tracks
+
+
+def _draw_cameras(job: tuple[int, VehicleState, Light]) -> dict[str, bytes]:
+    """In a worker: the three cameras' JPEGs of one frame (the track's renderer built on its first frame)."""
+    global _worker_renderer
+    track_number, state, light = job
+    if _worker_renderer is None or _worker_renderer[0] != track_number:
+        track_seed, track_params, look = _worker_tracks[track_number]
+        _worker_renderer = (track_number, Renderer(make_track(track_seed, **track_params), look=look))
+    return draw_cameras(_worker_renderer[1], state, light)
+
+
+def draw_cameras(renderer: Renderer, state: VehicleState, light: Light) -> dict[str, bytes]:
+    """The three cameras' JPEGs of one frame."""
+    return {camera: encode_jpeg(renderer.render(state, camera, light)) for camera in CAMERAS}
+
+
 def record_session(writer: RecordingWriter, settings: SessionSettings, seed: int,
-                   on_frame: Callable[[int], None] | None = None) -> tuple[dict, SampleFrames]:
-    """Drive and record every track of `settings`; returns (summary for metrics, sample frames)."""
+                   on_frame: Callable[[int], None] | None = None, workers: int = 1) -> tuple[dict, SampleFrames]:
+    """Drive and record every track of `settings`; returns (summary for metrics, sample frames).
+
+    Each track is driven first (the expert, the physics and the light: cheap), then its frames are
+    drawn, by `workers` processes when more than one (drawing is the cost: a hill track's frame takes
+    several times a flat one's); the bytes do not depend on `workers`.
+    """
     rng = np.random.default_rng(seed)
     light = LightSchedule(np.random.default_rng([seed, 1]), settings.brightness, settings.warmth,
                           settings.light_period_s)
@@ -88,43 +130,57 @@ def record_session(writer: RecordingWriter, settings: SessionSettings, seed: int
     tracks = [(seed, settings.track_params, None) for seed in settings.track_seeds]
     tracks += [(seed, {**settings.track_params, **settings.hill_track_params}, settings.hill_track_look)
                for seed in settings.hill_track_seeds]
-    for track_number, (track_seed, track_params, look) in enumerate(tracks):
-        track = make_track(track_seed, **track_params)
-        renderer = Renderer(track, look=look)
-        expert = Expert(track, settings.set_speed_mph, drift=DriftSchedule(rng, track.half_width_m, settings.drift))
-        episode = Episode(track, start_state(track), settings.step_s, settings.physics)
-        labels, errors = [], []
-        while episode.progress_laps < settings.laps_per_track:
-            state = episode.state
-            command = expert.command(state, settings.step_s)
-            frame_light = light.at(clock_s)
-            jpegs = {camera: encode_jpeg(renderer.render(state, camera, frame_light)) for camera in CAMERAS}
-            label = command.label
-            writer.write(clock_s, jpegs, label.steering, command.executed.throttle, command.executed.brake,
-                         state.speed_mph)
-            if track_number == 0 and state.speed_mph > 0.8 * settings.set_speed_mph:
-                curvature_ahead = float(np.mean([abs(track.nearest(*state.point_ahead(ahead_m),
-                                                                   hint_index=episode.point.index).curvature_per_m)
-                                                 for ahead_m in (5.0, 15.0, 25.0, 35.0)]))
-                centred = abs(episode.point.cross_track_m) < 0.4
-                samples.offer("straight", -curvature_ahead - (0 if centred else 1), jpegs)
-                samples.offer("bend", curvature_ahead - (0 if centred else 1), jpegs)
-            samples.offer("dark", -frame_light.brightness, jpegs)
-            samples.offer("bright", frame_light.brightness, jpegs)
-            labels.append(label.steering)
-            errors.append(abs(episode.point.cross_track_m))
-            episode.advance(command.executed)
-            clock_s += settings.step_s
-            summary["frames"] += 1
-            if on_frame is not None:
-                on_frame(summary["frames"])
-        clock_s += settings.pause_between_tracks_s
-        summary["interventions"] += episode.interventions
-        summary["tracks"].append({
-            "track_seed": track_seed, "length_m": round(track.length_m, 2), "frames": len(labels),
-            "interventions": episode.interventions,
-            "mean_abs_cross_track_m": round(float(np.mean(errors)), 4),
-            "mean_abs_steering": round(float(np.mean(np.abs(labels))), 4),
-            "max_abs_steering": round(float(np.max(np.abs(labels))), 4),
-        })
+    pool = worker_pool(workers, _use_tracks, (tracks,)) if workers > 1 else None
+    try:
+        for track_number, (track_seed, track_params, look) in enumerate(tracks):
+            track = make_track(track_seed, **track_params)
+            expert = Expert(track, settings.set_speed_mph,
+                            drift=DriftSchedule(rng, track.half_width_m, settings.drift))
+            episode = Episode(track, start_state(track), settings.step_s, settings.physics)
+            frames: list[_Frame] = []
+            while episode.progress_laps < settings.laps_per_track:
+                state = episode.state
+                command = expert.command(state, settings.step_s)
+                curvature_ahead = None
+                if track_number == 0 and state.speed_mph > 0.8 * settings.set_speed_mph:
+                    curvature_ahead = float(np.mean([
+                        abs(track.nearest(*state.point_ahead(ahead_m), hint_index=episode.point.index).curvature_per_m)
+                        for ahead_m in (5.0, 15.0, 25.0, 35.0)]))
+                frames.append(_Frame(clock_s, state, light.at(clock_s), command, episode.point.cross_track_m,
+                                     curvature_ahead))
+                episode.advance(command.executed)
+                clock_s += settings.step_s
+            if pool is None:
+                renderer = Renderer(track, look=look)
+                drawn = (draw_cameras(renderer, frame.state, frame.light) for frame in frames)
+            else:
+                drawn = pool.imap(_draw_cameras, [(track_number, frame.state, frame.light) for frame in frames],
+                                  chunksize=8)
+            labels = []
+            for frame, jpegs in zip(frames, drawn):
+                label = frame.command.label
+                writer.write(frame.clock_s, jpegs, label.steering, frame.command.executed.throttle,
+                             frame.command.executed.brake, frame.state.speed_mph)
+                if frame.curvature_ahead is not None:
+                    off_line = 0 if abs(frame.cross_track_m) < 0.4 else 1
+                    samples.offer("straight", -frame.curvature_ahead - off_line, jpegs)
+                    samples.offer("bend", frame.curvature_ahead - off_line, jpegs)
+                samples.offer("dark", -frame.light.brightness, jpegs)
+                samples.offer("bright", frame.light.brightness, jpegs)
+                labels.append(label.steering)
+                summary["frames"] += 1
+                if on_frame is not None:
+                    on_frame(summary["frames"])
+            clock_s += settings.pause_between_tracks_s
+            summary["interventions"] += episode.interventions
+            summary["tracks"].append({
+                "track_seed": track_seed, "length_m": round(track.length_m, 2), "frames": len(labels),
+                "interventions": episode.interventions,
+                "mean_abs_cross_track_m": round(float(np.mean([abs(frame.cross_track_m) for frame in frames])), 4),
+                "mean_abs_steering": round(float(np.mean(np.abs(labels))), 4),
+                "max_abs_steering": round(float(np.max(np.abs(labels))), 4),
+            })
+    finally:
+        if pool is not None:
+            pool.terminate()
     return summary, samples

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from pilot.data.codec import encode_image
-from pilot.data.examples import ExampleSpec, Skipped, iter_examples, make_example, plan_tasks, resolve_workers
+from pilot.data.examples import ExampleSpec, Skipped, iter_examples, make_example, plan_tasks
 from pilot.imaging import preprocess
 from pilot.testing.synthetic import write_split_csvs
 from pilot.udacity.images import read_jpeg_rgb
@@ -81,13 +80,6 @@ def test_workers_encode_the_image_for_its_record_when_asked(frames):
     assert all(e.image_bytes == encode_image(e.image, "png") for e in two)
     assert [e.image_bytes for e in two] == [make_example(t, png_spec).image_bytes for t in tasks]
     assert make_example(tasks[0], _spec()).image_bytes is None
-
-
-def test_zero_workers_means_every_core_this_process_may_use():
-    assert resolve_workers(0) == len(os.sched_getaffinity(0))
-    assert resolve_workers(3) == 3
-    with pytest.raises(ValueError, match="workers"):
-        resolve_workers(-1)
 
 
 def test_shadow_probability_zero_makes_the_examples_without_shadows(frames):
