@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -17,6 +18,13 @@ def exit_with(stage: str, sentence: str, code: int = 1) -> NoReturn:
     """Print `stage: sentence` to stderr and exit with `code`: what a user gets instead of a traceback."""
     print(f"{stage}: {sentence}", file=sys.stderr, flush=True)
     raise SystemExit(code)
+
+
+def stop_on_ctrl_c() -> None:
+    """Ctrl+C (SIGINT) raises KeyboardInterrupt here even when the process was started from a script that
+    ignores SIGINT in its background jobs (POSIX shells do; Python then leaves it ignored, and a stage that
+    cleans up on Ctrl+C could not be stopped that way)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class ParamsSection(dict):

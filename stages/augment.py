@@ -25,7 +25,7 @@ from pilot.atomic import building_folder, replace_folder
 from pilot.data.examples import ExampleSpec, Skipped, iter_examples, plan_tasks
 from pilot.data.frames import FRAME_COLUMNS, read_frames
 from pilot.processes import resolve_workers
-from pilot.stage_io import load_params
+from pilot.stage_io import load_params, stop_on_ctrl_c
 from pilot.udacity.images import read_jpeg_rgb
 
 REQUIRED_COLUMNS = (*FRAME_COLUMNS, "center", "left", "right")   # augment reads the cameras too
@@ -116,6 +116,7 @@ def main() -> None:
     parser.add_argument("--out-dir", type=Path, required=True, help="folder for shards + manifest.json")
     parser.add_argument("--plots-dir", type=Path, required=True, help="folder for the sample grids (PNG)")
     args = parser.parse_args()
+    stop_on_ctrl_c()
     params = load_params("augment")
     building = building_folder(args.out_dir)      # shards go here; renamed into place when all are written
     try:

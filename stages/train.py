@@ -32,7 +32,7 @@ from pilot.learn.training import (
     resolve_steps_per_epoch,
     summarise_history,
 )
-from pilot.stage_io import load_params, write_metrics
+from pilot.stage_io import load_params, stop_on_ctrl_c, write_metrics
 
 EVAL_BATCH_SIZE = 500
 INTERRUPTED_EXIT_CODE = 130            # 128 + SIGINT, what shells report for Ctrl+C
@@ -56,6 +56,7 @@ def main() -> None:
                         help="work folder for per-epoch checkpoints (removed when training ends)")
     parser.add_argument("--litert-model", type=Path, help=f"also write the best model here ({LITERT_SUFFIX})")
     args = parser.parse_args()
+    stop_on_ctrl_c()
     try:
         train(args)
     except KeyboardInterrupt:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
-import signal
 import socket
 import sys
 import time
@@ -12,6 +11,7 @@ import time
 from werkzeug.serving import make_server
 
 from pilot.review.app import create_app, load_recording
+from pilot.stage_io import stop_on_ctrl_c
 from pilot.udacity.exclusions import read_exclusions
 from pilot.udacity.log_reader import RecordingError
 
@@ -60,9 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     for problem in read_exclusions(recording.folder).problems:
         print(f"review: {problem}")
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
-    # Ctrl+C stops, even when started from a script that ignores SIGINT in its background jobs
-    # (Python then leaves it ignored, and the server would never stop).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    stop_on_ctrl_c()                       # else the server would never stop when started in the background
     print(f"review: {recording.name}: {len(recording.stamps)} frames read in {read_s:.2f} s; "
           f"open http://{shown_host}:{server.port}/ (Ctrl+C stops)", flush=True)
     try:

@@ -54,9 +54,17 @@ def test_augment_replaces_its_folder_whole(records):
     assert sorted(path.name for path in records.parent.iterdir()) == ["records", "split"]
 
 
-def _interrupt_when(root: Path, script: str, args: tuple[str, ...], sign: Path) -> subprocess.CompletedProcess:
-    """Start a stage, send it SIGINT (Ctrl+C) as soon as `sign` (relative to root) exists."""
-    process = subprocess.Popen([sys.executable, str(code_root(root) / "stages" / script), *args],
+def _interrupt_when(root: Path, script: str, args: tuple[str, ...], sign: Path,
+                    started_ignoring_sigint: bool = False) -> subprocess.CompletedProcess:
+    """Start a stage, send it SIGINT (Ctrl+C) as soon as `sign` (relative to root) exists.
+
+    started_ignoring_sigint: through a shell that ignores SIGINT and execs the stage, as a background job of a
+    script (or `nohup ... &`) starts it.
+    """
+    command = [sys.executable, str(code_root(root) / "stages" / script), *args]
+    if started_ignoring_sigint:
+        command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
+    process = subprocess.Popen(command,
                                cwd=root, env=project_env(root), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + SAFETY_TIMEOUT_S
@@ -75,11 +83,12 @@ def _interrupt_after_first_epoch(root: Path) -> subprocess.CompletedProcess:
     return _interrupt_when(root, "train.py", TRAIN, FIRST_EPOCH_STATE)
 
 
-def test_interrupted_augment_leaves_the_previous_records(tmp_path, records):
+@pytest.mark.parametrize("started_ignoring_sigint", [False, True], ids=["foreground", "background-job"])
+def test_interrupted_augment_leaves_the_previous_records(tmp_path, records, started_ignoring_sigint):
     root = _project(tmp_path, records)
     write_params(root, augment={**TINY_AUGMENT, "copies_per_frame": INTERRUPTED_AUGMENT_COPIES},
                  train={**TINY_TRAIN, "epochs": EPOCHS})
-    stopped = _interrupt_when(root, "augment.py", AUGMENT, Path("data") / ".records.tmp")
+    stopped = _interrupt_when(root, "augment.py", AUGMENT, Path("data") / ".records.tmp", started_ignoring_sigint)
     assert stopped.returncode == 130, "augment finished before the interrupt: " + stopped.stderr[-2000:]
     assert stopped.stderr.strip().splitlines()[-1].startswith("augment: interrupted; data/records holds")
     assert "Traceback" not in stopped.stderr
