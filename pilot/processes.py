@@ -13,8 +13,6 @@ import multiprocessing
 import multiprocessing.pool
 import os
 import signal
-from collections.abc import Callable
-from typing import Any
 
 
 def resolve_workers(workers: int) -> int:
@@ -28,17 +26,13 @@ def resolve_workers(workers: int) -> int:
     return os.cpu_count() or 1
 
 
-def _start_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+def _start_worker() -> None:
     import cv2
 
     cv2.setNumThreads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if initializer is not None:
-        initializer(*initargs)
 
 
-def worker_pool(workers: int, initializer: Callable[..., None] | None = None,
-                initargs: tuple[Any, ...] = ()) -> multiprocessing.pool.Pool:
-    """A pool of `workers` spawned processes, each single-threaded in OpenCV, then `initializer(*initargs)`."""
-    return multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker,
-                                                    initargs=(initializer, initargs))
+def worker_pool(workers: int) -> multiprocessing.pool.Pool:
+    """A pool of `workers` spawned processes, each single-threaded in OpenCV and deaf to Ctrl+C."""
+    return multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker)

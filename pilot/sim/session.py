@@ -89,22 +89,17 @@ class _Frame:
     curvature_ahead: float | None     # on the first track at cruising speed: for the straight and bend samples
 
 
-_worker_tracks: list[tuple[int | str, dict, str | None]] = []
-_worker_renderer: tuple[int, Renderer] | None = None
+TrackSpec = tuple[int | str, dict, str | None]      # (seed or name, make_track's params, look): a renderer's input
+_worker_renderer: tuple[TrackSpec, Renderer] | None = None
 
 
-def _use_tracks(tracks: list[tuple[int | str, dict, str | None]]) -> None:
-    global _worker_tracks
-    _worker_tracks = tracks
-
-
-def _draw_cameras(job: tuple[int, VehicleState, Light]) -> dict[str, bytes]:
+def _draw_cameras(job: tuple[TrackSpec, VehicleState, Light]) -> dict[str, bytes]:
     """In a worker: the three cameras' JPEGs of one frame (the track's renderer built on its first frame)."""
     global _worker_renderer
-    track_number, state, light = job
-    if _worker_renderer is None or _worker_renderer[0] != track_number:
-        track_seed, track_params, look = _worker_tracks[track_number]
-        _worker_renderer = (track_number, Renderer(make_track(track_seed, **track_params), look=look))
+    spec, state, light = job
+    if _worker_renderer is None or _worker_renderer[0] != spec:
+        track_seed, track_params, look = spec
+        _worker_renderer = (spec, Renderer(make_track(track_seed, **track_params), look=look))
     return draw_cameras(_worker_renderer[1], state, light)
 
 
@@ -127,12 +122,13 @@ def record_session(writer: RecordingWriter, settings: SessionSettings, seed: int
     samples = SampleFrames()
     summary: dict = {"frames": 0, "tracks": [], "interventions": 0}
     clock_s = 0.0
-    tracks = [(seed, settings.track_params, None) for seed in settings.track_seeds]
+    tracks: list[TrackSpec] = [(seed, settings.track_params, None) for seed in settings.track_seeds]
     tracks += [(seed, {**settings.track_params, **settings.hill_track_params}, settings.hill_track_look)
                for seed in settings.hill_track_seeds]
-    pool = worker_pool(workers, _use_tracks, (tracks,)) if workers > 1 else None
+    pool = worker_pool(workers) if workers > 1 else None
     try:
-        for track_number, (track_seed, track_params, look) in enumerate(tracks):
+        for track_number, spec in enumerate(tracks):
+            track_seed, track_params, look = spec
             track = make_track(track_seed, **track_params)
             expert = Expert(track, settings.set_speed_mph,
                             drift=DriftSchedule(rng, track.half_width_m, settings.drift))
@@ -154,9 +150,7 @@ def record_session(writer: RecordingWriter, settings: SessionSettings, seed: int
                 renderer = Renderer(track, look=look)
                 drawn = (draw_cameras(renderer, frame.state, frame.light) for frame in frames)
             else:
-                drawn = pool.imap(_draw_cameras, [(track_number, frame.state, frame.light) for frame in frames],
-                                  chunksize=8)
-            labels = []
+                drawn = pool.imap(_draw_cameras, [(spec, frame.state, frame.light) for frame in frames], chunksize=8)
             for frame, jpegs in zip(frames, drawn):
                 label = frame.command.label
                 writer.write(frame.clock_s, jpegs, label.steering, frame.command.executed.throttle,
@@ -167,14 +161,14 @@ def record_session(writer: RecordingWriter, settings: SessionSettings, seed: int
                     samples.offer("bend", frame.curvature_ahead - off_line, jpegs)
                 samples.offer("dark", -frame.light.brightness, jpegs)
                 samples.offer("bright", frame.light.brightness, jpegs)
-                labels.append(label.steering)
                 summary["frames"] += 1
                 if on_frame is not None:
                     on_frame(summary["frames"])
             clock_s += settings.pause_between_tracks_s
+            labels = np.array([frame.command.label.steering for frame in frames])
             summary["interventions"] += episode.interventions
             summary["tracks"].append({
-                "track_seed": track_seed, "length_m": round(track.length_m, 2), "frames": len(labels),
+                "track_seed": track_seed, "length_m": round(track.length_m, 2), "frames": len(frames),
                 "interventions": episode.interventions,
                 "mean_abs_cross_track_m": round(float(np.mean([abs(frame.cross_track_m) for frame in frames])), 4),
                 "mean_abs_steering": round(float(np.mean(np.abs(labels))), 4),
