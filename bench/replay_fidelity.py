@@ -54,6 +54,7 @@ sys.path.insert(0, str(REPO))
 from pilot.imaging import preprocess, to_model_input  # noqa: E402
 from pilot.replay.geometry import synthesiser_for  # noqa: E402
 from pilot.replay.loop import ReplaySettings, nearest_camera, replay_recording  # noqa: E402
+from pilot.replay.rig_fit import road_tilt_deg  # noqa: E402
 from pilot.sim.camera import Renderer, encode_jpeg  # noqa: E402
 from pilot.sim.episode import Episode, start_state  # noqa: E402
 from pilot.sim.expert import DriftSchedule, Expert, ExpertSpeed  # noqa: E402
@@ -61,6 +62,7 @@ from pilot.sim.metrics import summarise_drive  # noqa: E402
 from pilot.sim.track import generate_track, make_track, parse_track  # noqa: E402
 from pilot.sim.vehicle import CarPhysics, Controls  # noqa: E402
 from pilot.udacity.images import decode_jpeg_rgb  # noqa: E402
+from pilot.udacity.simulator import CAMERAS  # noqa: E402
 from tests.replay.drives import HEADLESS_CAR, HEADLESS_RIG, moved_camera_m, moved_state  # noqa: E402
 
 TRACK_SEED = 7
@@ -117,21 +119,47 @@ def synthesis_errors_per_pose(renderer: Renderer, track_length_m: float,
     return results
 
 
+def mean_grade_change_ahead(track, s_m: float, near_m: float = 3.0, far_m: float = 20.0) -> float:
+    """The signed mean of grade - grade here over the road the side-camera check sees best (+: it rises ahead)."""
+    here = track.grade_at(s_m)
+    return float(np.mean([track.grade_at((s_m + d) % track.length_m) - here
+                          for d in np.arange(near_m, far_m + 0.5, 1.0)]))
+
+
 def synthesis_by_grade_change(track, renderer: Renderer, poses: int) -> None:
-    """(a) on a hilly track: the synthesis error per pose, grouped by the change of grade in view."""
-    rows = [(grade_change_ahead(track, s_m), per_case) for s_m, per_case in
-            synthesis_errors_per_pose(renderer, track.length_m, poses)]
+    """(a) on a hilly track: the synthesis error per pose, grouped by the change of grade in view (the truth), then
+    by the tilt the replay measures on the side cameras (rig_fit.road_tilt_deg), which a real recording allows."""
+    limit = ReplaySettings().grade_change_deg
+    rows = []
+    for s_m, per_case in synthesis_errors_per_pose(renderer, track.length_m, poses):
+        state = start_state(track, s_m, 7.6)
+        tilt = road_tilt_deg(HEADLESS_RIG, tuple(renderer.render(state, camera) for camera in CAMERAS))
+        rows.append((grade_change_ahead(track, s_m), mean_grade_change_ahead(track, s_m), tilt, per_case))
+
+    def table(groups: list[tuple[str, list[dict]]]) -> None:
+        print(f"  {'':>14}  {'poses':>5}  {'synthesised':>11}  {'no correction':>13}  {'ratio':>5}")
+        for label, chosen in groups:
+            if not chosen:
+                continue
+            synthesised = float(np.mean([pair[0] for per_case in chosen for pair in per_case.values()]))
+            baseline = float(np.mean([pair[1] for per_case in chosen for pair in per_case.values()]))
+            print(f"  {label:>14}  {len(chosen):5d}  {synthesised:11.2f}  {baseline:13.2f}  "
+                  f"{synthesised / baseline:5.2f}")
+
     print(f"  by the largest change of grade in the {GRADE_LOOK_AHEAD_M:g} m ahead (mean over the "
           f"{len(CASES)} cases; ratio: synthesised / no correction)")
-    print(f"  {'grade change':>14}  {'poses':>5}  {'synthesised':>11}  {'no correction':>13}  {'ratio':>5}")
-    for low, high in GRADE_CHANGE_BINS:
-        chosen = [per_case for change, per_case in rows if low <= change < high]
-        if not chosen:
-            continue
-        synthesised = float(np.mean([pair[0] for per_case in chosen for pair in per_case.values()]))
-        baseline = float(np.mean([pair[1] for per_case in chosen for pair in per_case.values()]))
-        label = f"{low:.2f}-{high:.2f}" if high < 1 else f">= {low:.2f}"
-        print(f"  {label:>14}  {len(chosen):5d}  {synthesised:11.2f}  {baseline:13.2f}  {synthesised / baseline:5.2f}")
+    table([(f"{low:.2f}-{high:.2f}" if high < 1 else f">= {low:.2f}",
+            [per_case for change, _, _, per_case in rows if low <= change < high]) for low, high in GRADE_CHANGE_BINS])
+    print(f"  by the road's tilt the replay measures on the side cameras (limit {limit:g} deg)")
+    table([(f"|tilt| <= {limit:g}", [per_case for _, _, tilt, per_case in rows if abs(tilt) <= limit]),
+           (f"|tilt| > {limit:g}", [per_case for _, _, tilt, per_case in rows if abs(tilt) > limit])])
+    tilts = np.array([row[2] for row in rows])
+    signed = np.array([row[1] for row in rows])
+    changed = np.array([row[0] for row in rows]) >= 0.1
+    flagged = np.abs(tilts) > limit
+    print(f"  tilt against the mean change of grade 3-20 m ahead: correlation {np.corrcoef(tilts, signed)[0, 1]:.2f}; "
+          f"poses with a change of 0.1 or more flagged {int((flagged & changed).sum())}/{int(changed.sum())}, "
+          f"the others flagged {int((flagged & ~changed).sum())}/{int((~changed).sum())}")
 
 
 def expert_lap(track, renderer: Renderer, warm_up_s: float = 8.0):

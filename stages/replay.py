@@ -5,9 +5,10 @@ The frames are every ingest frame inside the validation split's held-out stretch
 (for recordings the model was never trained on). With --test-log (ingest's table of
 ingest.test_sources), every frame of those recordings is replayed too, under `test`. Writes
 metrics/replay.json (per recording and overall: autonomy, interventions, mean and max |offset|,
-cross-track on a known road, frames replayed; recordings too short to replay, each with its
-sentence), each recording's cars over distance with the interventions, and an mp4 of the
-synthesised drive with the human's and the model's steering.
+cross-track on a known road, frames replayed, the share replayed on a change of grade where the
+flat-road synthesis is wrong; recordings too short to replay, each with its sentence), each
+recording's cars over distance with the interventions, and an mp4 of the synthesised drive with
+the human's and the model's steering.
 """
 from __future__ import annotations
 
@@ -84,9 +85,13 @@ def report(table: TableReplay, metrics: dict, settings: ReplaySettings, plots_di
                   f"{rig['side_view_error_fitted_rig']:.1f})" if rig else "")
         errors = summary.get("motion_photometric_error")
         chosen = f" (photometric error {errors})" if errors else ""
+        graded = (f"; {summary['grade_change_percent']} % of it on a change of grade (the road in view tilted over "
+                  f"{summary['grade_change_limit_deg']:g} deg from the plane under the car: the flat-road synthesis "
+                  f"is wrong there), {summary['grade_change_interventions']} of the interventions"
+                  if "grade_change_percent" in summary else "")
         print(f"replay: {what}{name}: autonomy {summary['autonomy_percent']} %, {summary['interventions']} "
               f"interventions in {summary['elapsed_s']:.0f} s; reference {summary['reference']}; "
-              f"motion {summary['motion']}{chosen}{fitted}")
+              f"motion {summary['motion']}{chosen}{fitted}{graded}")
 
 
 def safe_name(name: str) -> str:
@@ -116,7 +121,9 @@ def main() -> None:
                                   steering_rate_per_s=params["steering_rate_per_s"],
                                   max_offset_m=float(params["max_offset_m"]),
                                   min_stretch_s=float(params["min_stretch_s"]),
-                                  min_speed_mph=float(params["min_speed_mph"]), motion=str(params["motion"]))
+                                  min_speed_mph=float(params["min_speed_mph"]), motion=str(params["motion"]),
+                                  grade_change_deg=(None if params["grade_change_deg"] is None
+                                                    else float(params["grade_change_deg"])))
         log = read_frames(args.log, made_by="ingest", columns=NEEDED_COLUMNS)
         frames = chosen_frames(str(params["frames"]), log, args.split_dir)
         tests = (read_frames(args.test_log, made_by="ingest", columns=NEEDED_COLUMNS, allow_empty=True)

@@ -46,10 +46,10 @@ class TableReplay:
 
     def metrics(self, settings: ReplaySettings = ReplaySettings()) -> dict:
         """metrics/replay.json: overall, per recording, and what could not be replayed."""
-        cost_s = settings.intervention_cost_s
+        cost_s, limit_deg = settings.intervention_cost_s, settings.grade_change_deg
         return {
-            "overall": overall_summary(self.replays, cost_s),
-            "recordings": {replay.name: replay.summary(cost_s) for replay in self.replays},
+            "overall": overall_summary(self.replays, cost_s, limit_deg),
+            "recordings": {replay.name: replay.summary(cost_s, limit_deg) for replay in self.replays},
             "too_short": dict(self.too_short),
         }
 

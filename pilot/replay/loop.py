@@ -49,11 +49,13 @@ from pilot.replay.reference import (
     reference_path,
 )
 from pilot.replay.result import FrameRecord, RecordingReplay
+from pilot.replay.rig_fit import road_tilt_deg
 from pilot.replay.road import MAX_HEADING_RMS_DEG, RoadFrames, RoadPlacement, place_recording
 from pilot.scoring import SECONDS_PER_INTERVENTION
 from pilot.sim.track import Track
 from pilot.udacity.camera_rig import CameraRig
 from pilot.udacity.simulator import (
+    CAMERAS,
     CAR_TRACK_WIDTH_M,
     MPS_PER_MPH,
     PHYSICS_STEP_S,
@@ -96,6 +98,9 @@ class ReplaySettings:
     min_speed_mph: float = MIN_SPEED_MPH     # slower frames are not driving: they split stretches, do not count
     physics_step_s: float = PHYSICS_STEP_S
     motion: str = "labels"                   # the reference motion: auto | labels | smoothed | visual
+    # a frame whose road in view tilts further than this from the plane under the car (a crest, a dip) is counted as
+    # replayed on a change of grade, where the flat-road synthesis is wrong (rig_fit.road_tilt_deg); None: not measured
+    grade_change_deg: float | None = 1.0
 
     def __post_init__(self) -> None:
         if self.motion not in MOTIONS:
@@ -273,10 +278,11 @@ def replay_stretch(path: ReferencePath, frames: FrameSource, first_index: int, m
                    synthesiser: ViewSynthesiser, car: CarGeometry, settings: ReplaySettings, stretch: int = 0,
                    start_time_s: float = 0.0, start_distance_m: float = 0.0,
                    on_frame: FrameHook | None = None, road: RoadPlacement | None = None,
-                   road_half_width_m: float = 0.0) -> list[FrameRecord]:
+                   road_half_width_m: float = 0.0, tilt_deg: np.ndarray | None = None) -> list[FrameRecord]:
     """Drive the model along one contiguous stretch; frame k of the path is frame first_index + k of `frames`.
 
-    With `road` (the stretch placed on a known road) the road test's rule decides interventions."""
+    With `road` (the stretch placed on a known road) the road test's rule decides interventions. `tilt_deg[k]`:
+    how far the road in frame k's view tilts from the plane under the car, carried into its record."""
     rig = synthesiser.rig
     view_camera_m = rig.camera_position_m(VIEW_CAMERA)
     heading_limit = settings.heading_limit_rad(car)
@@ -316,7 +322,8 @@ def replay_stretch(path: ReferencePath, frames: FrameSource, first_index: int, m
             offset_m=offset_m, heading_error_deg=math.degrees(heading_rad), human_steering=float(path.steering[k]),
             model_steering=steering, applied_steering=applied, camera=source, intervention=intervention,
             stretch=stretch, cross_track_m=cross_track,
-            human_cross_track_m=None if road is None else float(road.cross_track_m[k]))
+            human_cross_track_m=None if road is None else float(road.cross_track_m[k]),
+            road_tilt_deg=None if tilt_deg is None else float(tilt_deg[k]))
         records.append(record)
         if on_frame is not None:
             on_frame(record, view)
@@ -360,6 +367,20 @@ class PreparedRecording:
     motion_errors: dict[str, float]
     track: str | None
     road_half_width_m: float
+    tilt_deg: np.ndarray | None = None     # per frame of the recording: rig_fit.road_tilt_deg (NaN: not replayed)
+
+
+def road_tilts_deg(frames: FrameSource, rig: CameraRig, parts: list[slice], count: int) -> np.ndarray:
+    """rig_fit.road_tilt_deg of every frame inside `parts` (NaN elsewhere), from each frame's three cameras."""
+    indices = [index for part in parts for index in range(part.start, part.stop)]
+
+    def tilt(index: int) -> float:
+        return road_tilt_deg(rig, tuple(frames(index, camera) for camera in CAMERAS))
+
+    tilts = np.full(count, np.nan)
+    with ThreadPoolExecutor(ODOMETRY_THREADS) as pool:     # OpenCV's warps run outside the GIL
+        tilts[indices] = list(pool.map(tilt, indices))
+    return tilts
 
 
 def place_frames_on_road(track: Track, time_ms: np.ndarray, steering: np.ndarray, speed_mph: np.ndarray,
@@ -407,9 +428,10 @@ def prepare_recording(name: str, time_s: np.ndarray, steering: np.ndarray, speed
     motion, motion_errors = settings.motion, {}
     if motion == "auto":
         motion, motion_errors = choose_motion(kept, time_s, steering, speed_mph, frames, car, check)
+    tilts = None if settings.grade_change_deg is None else road_tilts_deg(frames, rig, kept, len(time_s))
     prepared = PreparedRecording(name, [], len(stretches) - len(kept),
                                  len(time_s) - sum(part.stop - part.start for part in kept), motion, motion_errors,
-                                 None if road is None else track_name, road_half_width_m)
+                                 None if road is None else track_name, road_half_width_m, tilts)
     for part in kept:
         t, steer, speed = time_s[part], steering[part], speed_mph[part]
         if motion == "labels":
@@ -446,7 +468,8 @@ def replay_prepared(prepared: PreparedRecording, frames: FrameSource, model: Ste
             replay.heading_fit_deg.append(road.heading_rms_deg)
         replay.records += replay_stretch(path, frames, part.start, model, synthesiser, car, settings, number,
                                          start_time_s, replay.distance_m, on_frame, road,
-                                         prepared.road_half_width_m)
+                                         prepared.road_half_width_m,
+                                         None if prepared.tilt_deg is None else prepared.tilt_deg[part])
         replay.elapsed_s += path.elapsed_s
         replay.distance_m += float(path.distance_m[-1])
     return replay

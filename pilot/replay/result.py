@@ -24,6 +24,7 @@ class FrameRecord:
     stretch: int                   # which contiguous stretch of the recording
     cross_track_m: float | None = None         # on a known road: the model car's centre left (+) of the centre line
     human_cross_track_m: float | None = None   # ... and the recorded car's, where the map matching put it
+    road_tilt_deg: float | None = None         # the road in view against the plane under the car (+ rises ahead)
 
 
 @dataclass
@@ -49,10 +50,12 @@ class RecordingReplay:
     def interventions(self) -> int:
         return sum(record.intervention for record in self.records)
 
-    def summary(self, cost_s: float = SECONDS_PER_INTERVENTION) -> dict:
-        """The numbers for metrics/replay.json, and how this recording was replayed."""
+    def summary(self, cost_s: float = SECONDS_PER_INTERVENTION, grade_change_deg: float | None = None) -> dict:
+        """The numbers for metrics/replay.json, and how this recording was replayed (grade_change_deg: see
+        grade_change_summary)."""
         summary = _summary(self.records, self.elapsed_s, self.distance_m, self.stretches, self.skipped_stretches,
-                           self.skipped_frames, cost_s, steering_jitter_per_s(self.records, self.elapsed_s))
+                           self.skipped_frames, cost_s, steering_jitter_per_s(self.records, self.elapsed_s),
+                           grade_change_deg)
         summary["reference"] = (f"{self.track} centre line" if self.stretches_on_road == self.stretches
                                 else "human path" if not self.stretches_on_road
                                 else f"{self.track} centre line for {self.stretches_on_road} of {self.stretches} "
@@ -76,7 +79,8 @@ def steering_jitter_per_s(records: list[FrameRecord], elapsed_s: float) -> float
     return change / elapsed_s
 
 
-def overall_summary(replays: list[RecordingReplay], cost_s: float = SECONDS_PER_INTERVENTION) -> dict:
+def overall_summary(replays: list[RecordingReplay], cost_s: float = SECONDS_PER_INTERVENTION,
+                    grade_change_deg: float | None = None) -> dict:
     """The same numbers over every recording together (autonomy over the summed time, jitter per second of all)."""
     elapsed_s = sum(replay.elapsed_s for replay in replays)
     jitter = (sum(steering_jitter_per_s(replay.records, replay.elapsed_s) * replay.elapsed_s for replay in replays)
@@ -84,11 +88,26 @@ def overall_summary(replays: list[RecordingReplay], cost_s: float = SECONDS_PER_
     return _summary([record for replay in replays for record in replay.records], elapsed_s,
                     sum(replay.distance_m for replay in replays), sum(replay.stretches for replay in replays),
                     sum(replay.skipped_stretches for replay in replays),
-                    sum(replay.skipped_frames for replay in replays), cost_s, jitter)
+                    sum(replay.skipped_frames for replay in replays), cost_s, jitter, grade_change_deg)
+
+
+def grade_change_summary(records: list[FrameRecord], grade_change_deg: float) -> dict:
+    """How much was replayed where the flat-road synthesis is wrong: frames whose road in view tilts further than
+    grade_change_deg from the plane under the car (a crest, a dip), their share, and the interventions there."""
+    measured = [record for record in records if record.road_tilt_deg is not None]
+    if not measured:
+        return {}
+    tilted = [record for record in measured if abs(record.road_tilt_deg) > grade_change_deg]
+    return {"grade_change_frames": len(tilted),
+            "grade_change_percent": round(100.0 * len(tilted) / len(measured), 2),
+            "grade_change_interventions": sum(record.intervention for record in tilted),
+            "grade_change_limit_deg": grade_change_deg,
+            "max_abs_road_tilt_deg": round(max(abs(record.road_tilt_deg) for record in measured), 2)}
 
 
 def _summary(records: list[FrameRecord], elapsed_s: float, distance_m: float, stretches: int,
-             skipped_stretches: int, skipped_frames: int, cost_s: float, jitter_per_s: float) -> dict:
+             skipped_stretches: int, skipped_frames: int, cost_s: float, jitter_per_s: float,
+             grade_change_deg: float | None = None) -> dict:
     offsets = np.abs([record.offset_m for record in records]) if records else np.zeros(1)
     interventions = sum(record.intervention for record in records)
     on_road = [abs(record.cross_track_m) for record in records if record.cross_track_m is not None]
@@ -107,4 +126,5 @@ def _summary(records: list[FrameRecord], elapsed_s: float, distance_m: float, st
         "stretches": stretches,
         "stretches_too_short": skipped_stretches,
         "frames_not_replayed": skipped_frames,          # standing, or in a stretch too short
+        **({} if grade_change_deg is None else grade_change_summary(records, grade_change_deg)),
     }

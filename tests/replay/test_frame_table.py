@@ -46,6 +46,11 @@ def test_a_recording_on_disk_scores_100_percent_for_the_humans_steering(recorded
     assert metrics["recordings"]["lap"]["autonomy_percent"] == 100.0
     assert metrics["overall"]["frames_replayed"] == 45 and metrics["overall"]["max_abs_offset_m"] < 1e-6
     assert metrics["overall"]["elapsed_s"] == pytest.approx(4.4)
+    lap_summary = metrics["recordings"]["lap"]                    # a level circuit: no frame on a change of grade
+    assert lap_summary["grade_change_frames"] == 0 and lap_summary["max_abs_road_tilt_deg"] < 0.5
+    unmeasured = replay_frame_table(lap, CopyHuman(lap["steering"].to_numpy()), root, HEADLESS_RIG, HEADLESS_CAR,
+                                    ReplaySettings(grade_change_deg=None)).metrics()
+    assert "grade_change_percent" not in unmeasured["overall"]
 
 
 def test_a_too_short_recording_is_listed_beside_the_replayed_ones(recorded) -> None:
