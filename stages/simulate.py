@@ -22,14 +22,14 @@ from pilot.sim.contact_sheet import contact_sheet, save_png
 from pilot.sim.expert import DriftSettings
 from pilot.sim.scenery import LOOK_NAMES
 from pilot.sim.session import SessionSettings, record_session
-from pilot.sim.track import check_max_grade, parse_track
+from pilot.sim.track import LAYOUTS, check_max_grade, parse_track
 from pilot.sim.vehicle import CarPhysics
 from pilot.stage_io import load_params, write_metrics
 from pilot.udacity.log_writer import RecordingWriter
 from pilot.udacity.simulator import DRIVING_LOG_NAME, IMAGE_DIR_NAME, mph_to_mps
 
 TRACK_KEYS = ("length_m", "width_m", "max_curvature_per_m")
-HILL_TRACK_KEYS = ("max_grade", "corner_radius_m", "look")      # simulate.hill_track's own
+HILL_TRACK_KEYS = ("max_grade", "corner_radius_m", "layout", "look")      # simulate.hill_track's own
 
 
 def session_settings(params: dict[str, Any]) -> SessionSettings:
@@ -48,6 +48,8 @@ def session_settings(params: dict[str, Any]) -> SessionSettings:
         check_max_grade(hills.get("max_grade", 0.0))
     except ValueError as error:
         raise ValueError(f"simulate.hill_track.{error}") from None
+    if hills.get("layout", "polygon") not in LAYOUTS:
+        raise ValueError(f"simulate.hill_track.layout must be one of {', '.join(LAYOUTS)}, got {hills['layout']!r}")
     look = hills.pop("look", "generated")
     if look not in LOOK_NAMES:
         raise ValueError(f"simulate.hill_track.look must be one of {', '.join(LOOK_NAMES)}, got {look!r}")

@@ -38,6 +38,8 @@ CORNER_REACH = (0.3, 1.0)               # their distances from the centre, relat
 CORNER_MIN_GAP_M = 25.0                 # its distinct parts keep this far apart (the Jungle's pass closer still)
 MAX_CORNER_TURN_RAD = np.radians(135.0)  # sharper corners are hairpins the look-ahead would cut
 CORNER_STREAM = 20263                   # a cornered circuit's random stream
+LAYOUTS = ("polygon", "grid")           # a cornered circuit's plan: a drawn polygon, or the Jungle's kind (grid)
+GRID_CELL_M = 25.0                      # a grid circuit's cell: its legs run this far apart where they pass
 MAX_GRADE = 0.35                        # steeper than any road the simulator has (the Jungle: 28 %)
 TRACK_NAMES = ("lake", "jungle")        # circuits of the real simulator, by name
 
@@ -215,6 +217,12 @@ def _cornered_shape(rng: np.random.Generator, corner_radius_m: float, length_m: 
     radii = rng.uniform(*CORNER_REACH, count)
     vertices = np.stack([radii * np.cos(angles), radii * np.sin(angles)], axis=1)
     vertices *= length_m / np.hypot(*np.diff(np.vstack([vertices, vertices[:1]]), axis=0).T).sum()
+    return _filleted(vertices, corner_radius_m)
+
+
+def _filleted(vertices: np.ndarray, corner_radius_m: float) -> np.ndarray | None:
+    """The closed polygon's straights joined by arcs of `corner_radius_m` at its corners (points every ~0.25 m), or
+    None when an edge leaves no room for its arcs or a corner turns too sharply."""
     incoming = vertices - np.roll(vertices, 1, axis=0)
     edges = np.hypot(incoming[:, 0], incoming[:, 1])
     incoming /= edges[:, None]
@@ -233,6 +241,49 @@ def _cornered_shape(rng: np.random.Generator, corner_radius_m: float, length_m: 
         sweep = start_angle + np.linspace(0.0, turn, max(2, int(abs(turn) * corner_radius_m / 0.25)))
         pieces.append(centre + corner_radius_m * np.stack([np.cos(sweep), np.sin(sweep)], axis=1))
     return np.vstack(pieces)
+
+
+def _grid_shape(rng: np.random.Generator, corner_radius_m: float, length_m: float) -> np.ndarray | None:
+    """The Jungle's kind of plan: the outline of a region of GRID_CELL_M cells grown at random, its 90 degree corners
+    joined by arcs of `corner_radius_m` (about `length_m` long). Right-angle bends, U-turns where the region is one
+    cell wide, jogs where a convex corner follows a concave one, and legs that pass one cell apart, as the
+    Jungle's road pieces lay it. None when the region touches itself only at a corner (its outline would cross)."""
+    neighbours = ((1, 0), (0, 1), (-1, 0), (0, -1))
+    cells = {(0, 0)}
+    while _grid_outline_length(cells) * GRID_CELL_M < 1.12 * length_m:
+        frontier = sorted({(i + di, j + dj) for i, j in cells for di, dj in neighbours} - cells)
+        touching = np.array([sum((i + di, j + dj) in cells for di, dj in neighbours) for i, j in frontier])
+        weights = np.where(touching == 1, 4.0, 1.0)           # thin arms more than a blob: legs side by side
+        cells.add(frontier[int(rng.choice(len(frontier), p=weights / weights.sum()))])
+    outline = _grid_outline(cells)
+    return None if outline is None else _filleted(outline * GRID_CELL_M, corner_radius_m)
+
+
+def _grid_outline_length(cells: set[tuple[int, int]]) -> int:
+    """The region's outline, in cell sides."""
+    return sum((i + di, j + dj) not in cells for i, j in cells for di, dj in ((1, 0), (0, 1), (-1, 0), (0, -1)))
+
+
+def _grid_outline(cells: set[tuple[int, int]]) -> np.ndarray | None:
+    """The corners of the region's outline in order, counter-clockwise (cell units); None unless it is one loop
+    that never meets itself (a hole, or two cells touching only at a corner)."""
+    sides = {}                                   # each outline side from corner to corner, the region on its left
+    for i, j in cells:
+        for (di, dj), start, end in (((0, -1), (i, j), (i + 1, j)), ((1, 0), (i + 1, j), (i + 1, j + 1)),
+                                     ((0, 1), (i + 1, j + 1), (i, j + 1)), ((-1, 0), (i, j + 1), (i, j))):
+            if (i + di, j + dj) not in cells:
+                if start in sides:
+                    return None                  # two sides leave one corner: the outline meets itself there
+                sides[start] = end
+    loop = [next(iter(sorted(sides)))]
+    while sides[loop[-1]] != loop[0]:
+        loop.append(sides[loop[-1]])
+    if len(loop) != len(sides):
+        return None                              # a hole: a second loop
+    points = np.array(loop, dtype=np.float64)
+    before, after = points - np.roll(points, 1, axis=0), np.roll(points, -1, axis=0) - points
+    corners = before[:, 0] * after[:, 1] - before[:, 1] * after[:, 0] != 0
+    return points[corners]
 
 
 def _even_arc(points: np.ndarray, length_m: float, spacing_m: float) -> tuple[np.ndarray, np.ndarray, float]:
@@ -308,18 +359,24 @@ def _with_hills(track: Track, max_grade: float) -> Track:
 def generate_track(seed: int, length_m: float = DEFAULT_LENGTH_M, width_m: float = DEFAULT_WIDTH_M,
                    max_curvature_per_m: float = DEFAULT_MAX_CURVATURE_PER_M,
                    spacing_m: float = DEFAULT_SPACING_M, max_grade: float = 0.0,
-                   corner_radius_m: float | None = None) -> Track:
+                   corner_radius_m: float | None = None, layout: str = "polygon") -> Track:
     """A random closed circuit from `seed`: the same seed gives the same track, to the bit.
 
     Shape amplitudes are drawn, then shrunk until the tightest bend is under the curvature
     limit and distant parts of the circuit keep MIN_GAP_M apart. The direction of travel
     (clockwise or not) is drawn too, so bends to both sides are common. With `max_grade` > 0 the
     road climbs and falls (hill_heights) with grades up to it; 0 keeps it flat. With `corner_radius_m`
-    the circuit is a drawn polygon instead, straights joined by arcs of that radius (_cornered_track).
+    the circuit is a drawn polygon instead, straights joined by arcs of that radius (_cornered_track); with `layout`
+    grid, the outline of cells grown on a grid, the Jungle's kind of plan (_grid_shape).
     """
     max_grade = check_max_grade(max_grade)
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     if corner_radius_m is not None:
-        return _cornered_track(seed, length_m, width_m, max_curvature_per_m, spacing_m, max_grade, corner_radius_m)
+        return _cornered_track(seed, length_m, width_m, max_curvature_per_m, spacing_m, max_grade, corner_radius_m,
+                               layout)
+    if layout != "polygon":
+        raise ValueError(f"layout {layout!r} needs corner_radius_m: its corners are arcs of that radius")
     if length_m < 2 * np.pi / max_curvature_per_m:
         raise ValueError(f"a {length_m:g} m circuit cannot keep curvature under {max_curvature_per_m:g}/m: "
                          f"make it at least {2 * np.pi / max_curvature_per_m:.0f} m long")
@@ -341,7 +398,7 @@ def generate_track(seed: int, length_m: float = DEFAULT_LENGTH_M, width_m: float
 
 
 def _cornered_track(seed: int, length_m: float, width_m: float, max_curvature_per_m: float, spacing_m: float,
-                    max_grade: float, corner_radius_m: float) -> Track:
+                    max_grade: float, corner_radius_m: float, layout: str = "polygon") -> Track:
     """Straights and tight corners, as the real simulator's Jungle has (9-14 corners, some bending the other way).
 
     Polygons are drawn from the seed's own stream until one leaves room for its arcs and keeps
@@ -351,8 +408,9 @@ def _cornered_track(seed: int, length_m: float, width_m: float, max_curvature_pe
         raise ValueError(f"corner_radius_m {corner_radius_m:g} bends tighter than max_curvature_per_m "
                          f"{max_curvature_per_m:g} allows (radius {1 / max_curvature_per_m:.1f} m)")
     rng = np.random.default_rng([seed, CORNER_STREAM])
+    draw = _grid_shape if layout == "grid" else _cornered_shape
     for _ in range(400):
-        shape = _cornered_shape(rng, corner_radius_m, length_m)
+        shape = draw(rng, corner_radius_m, length_m)
         if shape is None:
             continue
         if rng.integers(2):

@@ -13,7 +13,16 @@ from pilot.sim.lake_track import (
     LAKE_WAYPOINTS_XZ_M,
     catmull_rom_circuit,
 )
-from pilot.sim.track import MIN_GAP_M, circle_track, generate_track, make_track, named_track, parse_track, wrap_angle
+from pilot.sim.track import (
+    MIN_GAP_M,
+    _grid_outline,
+    circle_track,
+    generate_track,
+    make_track,
+    named_track,
+    parse_track,
+    wrap_angle,
+)
 
 RADIUS_M = 50.0
 
@@ -94,6 +103,33 @@ def test_a_cornered_circuit_joins_straights_with_arcs_of_its_radius_bending_both
     assert np.abs(hilly.grades).max() == pytest.approx(0.15, abs=0.002)
     with pytest.raises(ValueError, match="tighter than"):
         generate_track(seed, max_curvature_per_m=0.045, corner_radius_m=10.0)
+
+
+@pytest.mark.parametrize("seed", [41, 43])
+def test_a_grid_circuit_lays_right_angle_bends_u_turns_and_legs_side_by_side(seed: int) -> None:
+    track = generate_track(seed, length_m=700.0, width_m=9.5, max_curvature_per_m=0.1, corner_radius_m=10.0,
+                           layout="grid")
+    assert track.length_m == pytest.approx(700.0, rel=1e-3)
+    curvature = track.curvatures_per_m
+    assert np.abs(curvature).max() <= 0.1 * 1.1 and (curvature > 0.09).any() and (curvature < -0.09).any()
+    headings = np.unwrap(track.headings_rad)
+    straight = np.abs(curvature) < 1e-3
+    turned = np.degrees(headings - headings[0])[straight] % 90.0       # every straight runs along the grid
+    assert np.all(np.minimum(turned, 90.0 - turned) < 2.0)
+    assert headings[-1] - headings[0] == pytest.approx(2 * math.pi, abs=0.05) or \
+        headings[-1] - headings[0] == pytest.approx(-2 * math.pi, abs=0.05)              # one closed loop
+    assert np.array_equal(generate_track(seed, length_m=700.0, width_m=9.5, max_curvature_per_m=0.1,
+                                         corner_radius_m=10.0, layout="grid").points_m, track.points_m)
+    with pytest.raises(ValueError, match="layout must be one of"):
+        generate_track(seed, corner_radius_m=10.0, max_curvature_per_m=0.1, layout="maze")
+
+
+def test_a_grid_regions_outline_runs_counter_clockwise_round_it_and_refuses_one_that_meets_itself() -> None:
+    assert _grid_outline({(0, 0), (1, 0)}).tolist() == [[0, 0], [2, 0], [2, 1], [0, 1]]
+    assert len(_grid_outline({(0, 0), (1, 0), (1, 1)})) == 6                       # an L: one concave corner
+    assert _grid_outline({(0, 0), (1, 1)}) is None                                 # touching at a corner only
+    ring = {(i, j) for i in range(3) for j in range(3)} - {(1, 1)}
+    assert _grid_outline(ring) is None                                             # a hole: two loops
 
 
 def test_catmull_rom_passes_through_every_waypoint_with_a_continuous_direction() -> None:
