@@ -48,6 +48,7 @@ def test_stage_writes_recording_contact_sheet_and_metrics(tmp_path: Path) -> Non
                                              ({"hill_track": {"max_grade": 0.9}}, "max_grade"),
                                              ({"hill_track": {"grade": 0.2}}, "unknown keys"),
                                              ({"hill_track": {"look": "moon"}}, "look must be one of"),
+                                             ({"hill_track": {"layout": "maze"}}, "layout must be one of"),
                                              ({"hill_track_seeds": ["jungle"]}, "whole numbers"),
                                              ({"workers": -1}, "workers must be 0")])
 def test_bad_params_give_one_sentence_and_a_non_zero_exit(tmp_path: Path, override: dict, words: str) -> None:
