@@ -84,6 +84,12 @@ def synthesis_errors(renderer: Renderer, track_length_m: float, poses: int) -> d
     return {case: tuple(np.mean(values, axis=0)) for case, values in errors.items()}
 
 
+def grade_changes_ahead(track, s_m: float, near_m: float, far_m: float) -> np.ndarray:
+    """grade - grade here every metre from near_m to far_m ahead (+: the road rises more steeply there)."""
+    here = track.grade_at(s_m)
+    return np.array([track.grade_at((s_m + d) % track.length_m) - here for d in np.arange(near_m, far_m + 0.5, 1.0)])
+
+
 def grade_change_ahead(track, s_m: float, ahead_m: float = GRADE_LOOK_AHEAD_M) -> float:
     """The largest |grade - grade here| over the road the camera sees: 0 on a flat track or a constant grade.
 
@@ -91,8 +97,7 @@ def grade_change_ahead(track, s_m: float, ahead_m: float = GRADE_LOOK_AHEAD_M) -
     steady climb pitches with it and the road ahead stays that plane, so what breaks it is a
     change of grade in view: a crest or a dip.
     """
-    here = track.grade_at(s_m)
-    return max(abs(track.grade_at((s_m + d) % track.length_m) - here) for d in np.arange(1.0, ahead_m + 0.5, 1.0))
+    return float(np.abs(grade_changes_ahead(track, s_m, 1.0, ahead_m)).max())
 
 
 def synthesis_errors_per_pose(renderer: Renderer, track_length_m: float,
@@ -119,13 +124,6 @@ def synthesis_errors_per_pose(renderer: Renderer, track_length_m: float,
     return results
 
 
-def mean_grade_change_ahead(track, s_m: float, near_m: float = 3.0, far_m: float = 20.0) -> float:
-    """The signed mean of grade - grade here over the road the side-camera check sees best (+: it rises ahead)."""
-    here = track.grade_at(s_m)
-    return float(np.mean([track.grade_at((s_m + d) % track.length_m) - here
-                          for d in np.arange(near_m, far_m + 0.5, 1.0)]))
-
-
 def synthesis_by_grade_change(track, renderer: Renderer, poses: int) -> None:
     """(a) on a hilly track: the synthesis error per pose, grouped by the change of grade in view (the truth), then
     by the tilt the replay measures on the side cameras (rig_fit.road_tilt_deg), which a real recording allows."""
@@ -134,7 +132,8 @@ def synthesis_by_grade_change(track, renderer: Renderer, poses: int) -> None:
     for s_m, per_case in synthesis_errors_per_pose(renderer, track.length_m, poses):
         state = start_state(track, s_m, 7.6)
         tilt = road_tilt_deg(HEADLESS_RIG, tuple(renderer.render(state, camera) for camera in CAMERAS))
-        rows.append((grade_change_ahead(track, s_m), mean_grade_change_ahead(track, s_m), tilt, per_case))
+        rows.append((grade_change_ahead(track, s_m), float(grade_changes_ahead(track, s_m, 3.0, 20.0).mean()), tilt,
+                     per_case))     # the signed mean over the road the side-camera check sees best
 
     def table(groups: list[tuple[str, list[dict]]]) -> None:
         print(f"  {'':>14}  {'poses':>5}  {'synthesised':>11}  {'no correction':>13}  {'ratio':>5}")

@@ -40,6 +40,7 @@ MAX_CORNER_TURN_RAD = np.radians(135.0)  # sharper corners are hairpins the look
 CORNER_STREAM = 20263                   # a cornered circuit's random stream
 LAYOUTS = ("polygon", "grid")           # a cornered circuit's plan: a drawn polygon, or the Jungle's kind (grid)
 GRID_CELL_M = 25.0                      # a grid circuit's cell: its legs run this far apart where they pass
+GRID_NEIGHBOURS = ((1, 0), (0, 1), (-1, 0), (0, -1))   # a grid cell's four side neighbours
 MAX_GRADE = 0.35                        # steeper than any road the simulator has (the Jungle: 28 %)
 TRACK_NAMES = ("lake", "jungle")        # circuits of the real simulator, by name
 
@@ -248,11 +249,10 @@ def _grid_shape(rng: np.random.Generator, corner_radius_m: float, length_m: floa
     joined by arcs of `corner_radius_m` (about `length_m` long). Right-angle bends, U-turns where the region is one
     cell wide, jogs where a convex corner follows a concave one, and legs that pass one cell apart, as the
     Jungle's road pieces lay it. None when the region touches itself only at a corner (its outline would cross)."""
-    neighbours = ((1, 0), (0, 1), (-1, 0), (0, -1))
     cells = {(0, 0)}
     while _grid_outline_length(cells) * GRID_CELL_M < 1.12 * length_m:
-        frontier = sorted({(i + di, j + dj) for i, j in cells for di, dj in neighbours} - cells)
-        touching = np.array([sum((i + di, j + dj) in cells for di, dj in neighbours) for i, j in frontier])
+        frontier = sorted({(i + di, j + dj) for i, j in cells for di, dj in GRID_NEIGHBOURS} - cells)
+        touching = np.array([sum((i + di, j + dj) in cells for di, dj in GRID_NEIGHBOURS) for i, j in frontier])
         weights = np.where(touching == 1, 4.0, 1.0)           # thin arms more than a blob: legs side by side
         cells.add(frontier[int(rng.choice(len(frontier), p=weights / weights.sum()))])
     outline = _grid_outline(cells)
@@ -261,7 +261,7 @@ def _grid_shape(rng: np.random.Generator, corner_radius_m: float, length_m: floa
 
 def _grid_outline_length(cells: set[tuple[int, int]]) -> int:
     """The region's outline, in cell sides."""
-    return sum((i + di, j + dj) not in cells for i, j in cells for di, dj in ((1, 0), (0, 1), (-1, 0), (0, -1)))
+    return sum((i + di, j + dj) not in cells for i, j in cells for di, dj in GRID_NEIGHBOURS)
 
 
 def _grid_outline(cells: set[tuple[int, int]]) -> np.ndarray | None:
