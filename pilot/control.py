@@ -21,6 +21,8 @@ from pilot.udacity.simulator import mps_to_mph, path_curvature_per_m
 THROTTLE_MIN = -1.0      # full brake
 THROTTLE_MAX = 1.0       # full accelerator
 MAX_DT_S = 0.5           # a longer gap between frames (a pause, a reconnect) integrates as 0.5 s
+PURE_PURSUIT_LOOKAHEAD_M = 9.0   # the headless expert's look-ahead: 1 m off centre -> ~0.15 steering; the pan's
+                                 # label (augment.pan_steering: yaw) turns back the same way
 
 
 def rate_limited(current: float, target: float, rate_per_s: float | None, dt_s: float) -> float:

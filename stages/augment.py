@@ -70,7 +70,7 @@ def write_split(
 
 
 def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: int,
-                shadow_probability: float, flip: str) -> None:
+                shadow_probability: float, flip: str, pan_steering: str) -> None:
     """The seed's step 10-14 pictures, on frames spread over the steering range; then shadows on them."""
     from pilot.data import grids
     from pilot.data.augment import flip_rig
@@ -86,7 +86,7 @@ def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: 
     rng = np.random.default_rng(seed)
     grids.augmentation_grid(samples, rng, plots_dir / "augmentations.png")
     grids.random_augment_grid(samples, rng, plots_dir / "random_augment.png", shadow_probability,
-                              flip_rig=flip_rig(flip))
+                              flip_rig=flip_rig(flip), pan_steering=pan_steering)
     stored_train = read_raw_examples(shard_files(records_dir, "train"), GRID_FRAMES)
     stored_val = read_raw_examples(shard_files(records_dir, "val"), GRID_FRAMES)
     grids.preprocessing_grid(samples, stored_train, stored_val, plots_dir / "preprocessed.png")
@@ -99,8 +99,8 @@ def describe(params: dict[str, Any], args: argparse.Namespace, splits: dict[str,
 
     return {
         **schema_description(),
-        "augmentation": {"train": f"random camera (equal odds), then pan, zoom, brightness, flip "
-                                  f"({params['flip']}), p=0.5 each, "
+        "augmentation": {"train": f"random camera (equal odds), then pan (label: {params['pan_steering']}), zoom, "
+                                  f"brightness, flip ({params['flip']}), p=0.5 each, "
                                   f"then a shadow, p={params['shadow_probability']}",
                          "val": "centre camera, none"},
         "params": {key: value for key, value in sorted(params.items()) if key != "workers"},
@@ -126,7 +126,8 @@ def main() -> None:
 
         specs = [ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]),
                              image_encoding=records.IMAGE_ENCODING,
-                             shadow_probability=params["shadow_probability"], flip=params["flip"])
+                             shadow_probability=params["shadow_probability"], flip=params["flip"],
+                             pan_steering=params["pan_steering"])
                  for split, augment in (("train", True), ("val", False))]
         shutil.rmtree(building, ignore_errors=True)     # left by an interrupted run
         building.mkdir(parents=True)
@@ -135,7 +136,7 @@ def main() -> None:
             splits[spec.split] = write_split(frames, spec, params, building, workers)
         records.write_manifest(building, describe(params, args, splits))
         write_grids(train, building, args.plots_dir, int(params["seed"]), specs[0].shadow_probability,
-                    specs[0].flip)
+                    specs[0].flip, specs[0].pan_steering)
         replace_folder(building, args.out_dir)
     except KeyboardInterrupt:
         shutil.rmtree(building, ignore_errors=True)

@@ -29,17 +29,24 @@ flat training tracks never show. ``shadow`` darkens a soft-edged band (a quadril
 one edge of the image to the opposite one) by one factor. It comes after the seed's four,
 with its own probability; at probability 0 nothing is drawn for it, so the Generator, and
 every example, is what it was without shadows.
+
+The seed's pan shifts the picture sideways by up to 10 % of its width (32 px: a camera yawed
+13 degrees) and keeps the label, which teaches the model to ignore which way the car points.
+``augment.pan_steering: yaw`` adds the steering that turns such a view back
+(``pan_yaw_steering``); ``none`` keeps the seed's label.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from pilot.control import PURE_PURSUIT_LOOKAHEAD_M
 from pilot.imaging import CROP_ROWS
-from pilot.udacity.camera_rig import CameraRig
-from pilot.udacity.simulator import CAMERAS, IMAGE_HEIGHT_PX
+from pilot.udacity.camera_rig import SIMULATOR_FOCAL_PX, CameraRig
+from pilot.udacity.simulator import CAMERAS, IMAGE_HEIGHT_PX, steering_for_curvature
 
 AUGMENT_PROBABILITY = 0.5
 ZOOM_RANGE = (1.0, 1.3)              # imgaug Affine scale, same factor for x and y
@@ -47,6 +54,8 @@ PAN_RANGE_FRACTION = (-0.1, 0.1)     # imgaug translate_percent, drawn per axis
 BRIGHTNESS_RANGE = (0.2, 1.2)        # imgaug Multiply, one factor per image
 _IDENTITY_TOLERANCE = 1e-4           # imgaug skips warps this close to the identity
 FLIP_MODES = ("mirror", "rig")       # augment.flip: the seed's mirror | mirrored, then turned back to the rig
+PAN_STEERING_MODES = ("none", "yaw")   # augment.pan_steering: the seed's pan keeps the label | the label turns back
+                                       # the yaw the sideways shift shows (pan_yaw_steering)
 
 # Shadows: a band between two segments on opposite edges of the image, either across the road
 # (left and right edges, the segments within the rows the model sees) or along it (top and bottom).
@@ -225,15 +234,42 @@ def _warp_so_far(draw: AugmentationDraw, width: int, height: int) -> np.ndarray:
     return warped
 
 
+def check_pan_steering(mode: str) -> str:
+    """augment.pan_steering, or one sentence naming the choices."""
+    if mode not in PAN_STEERING_MODES:
+        raise ValueError(f"augment.pan_steering must be one of {', '.join(PAN_STEERING_MODES)}, got {mode!r}")
+    return mode
+
+
+def pan_yaw_steering(shift_x_px: float, focal_px: float = SIMULATOR_FOCAL_PX,
+                     lookahead_m: float = PURE_PURSUIT_LOOKAHEAD_M) -> float:
+    """The steering to add to a view panned right by `shift_x_px` (in the simulator's 320 px frame).
+
+    A sideways shift of the whole picture is what a camera yawed by atan(shift / f) sees (to
+    first order): panned right, the car points left of the road, which now runs off to the
+    right. The label turns back as the expert's pure pursuit would: towards the road's point
+    `lookahead_m` ahead, which lies at that angle, so curvature 2 sin(angle) / lookahead. At
+    10 % of the width (32 px, 13 deg) that is 0.33; the side cameras' 0.81 m is worth ~0.13
+    by the same rule (augment.steering_correction: 0.15).
+    """
+    yaw_left_rad = math.atan2(shift_x_px, focal_px)
+    return steering_for_curvature(-2.0 * math.sin(yaw_left_rad) / lookahead_m)
+
+
 def apply_augmentation(
-    rgb: np.ndarray, steering: float, draw: AugmentationDraw, flip_rig: CameraRig | None = None
+    rgb: np.ndarray, steering: float, draw: AugmentationDraw, flip_rig: CameraRig | None = None,
+    pan_steering: str = "none",
 ) -> tuple[np.ndarray, float]:
     """Apply a drawn augmentation: pan, zoom, brightness, flip (the seed's order), then the shadow.
 
-    `flip_rig`: flip mirrors the camera, not only the picture (module docstring); None: the seed's mirror."""
+    `flip_rig`: flip mirrors the camera, not only the picture (module docstring); None: the seed's mirror.
+    `pan_steering`: yaw adds pan_yaw_steering to the label of a panned view (before a flip negates it);
+    none keeps the seed's label."""
     height, width = rgb.shape[:2]
     if draw.pan_fraction_xy is not None:
         rgb = pan(rgb, *draw.pan_fraction_xy)
+        if check_pan_steering(pan_steering) == "yaw":
+            steering = steering + pan_yaw_steering(draw.pan_fraction_xy[0] * width)
     if draw.zoom_scale is not None:
         rgb = zoom(rgb, draw.zoom_scale)
     if draw.brightness_factor is not None:
@@ -248,11 +284,11 @@ def apply_augmentation(
 
 def random_augment(
     rgb: np.ndarray, steering: float, rng: np.random.Generator, shadow_probability: float = 0.0,
-    flip_rig: CameraRig | None = None,
+    flip_rig: CameraRig | None = None, pan_steering: str = "none",
 ) -> tuple[np.ndarray, float, AugmentationDraw]:
     """The seed's random_augment on an RGB uint8 image (and a shadow, if asked); also returns what was applied."""
     draw = draw_augmentation(rng, shadow_probability)
-    augmented, steering = apply_augmentation(rgb, steering, draw, flip_rig)
+    augmented, steering = apply_augmentation(rgb, steering, draw, flip_rig, pan_steering)
     return augmented, steering, draw
 
 

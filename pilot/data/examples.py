@@ -19,6 +19,7 @@ from pilot.data.augment import (
     AugmentationDraw,
     apply_augmentation,
     camera_steering,
+    check_pan_steering,
     choose_camera,
     draw_augmentation,
     flip_rig,
@@ -56,9 +57,11 @@ class ExampleSpec:
     image_encoding: str | None = None    # 'png' or 'raw': also encode the image for a record, in the worker
     shadow_probability: float = 0.0  # when augmenting, odds of a shadow after the seed's four; 0: none drawn
     flip: str = "mirror"             # pilot.data.augment.FLIP_MODES: the seed's mirror, or mirrored back to the rig
+    pan_steering: str = "none"       # pilot.data.augment.PAN_STEERING_MODES: the seed's label, or turned for the yaw
 
     def __post_init__(self) -> None:
         flip_rig(self.flip)              # refuses a mode that is not one of FLIP_MODES, in one sentence
+        check_pan_steering(self.pan_steering)
         odds = self.shadow_probability
         if isinstance(odds, bool) or not isinstance(odds, (int, float)) or not 0.0 <= odds <= 1.0:
             raise ValueError(f"shadow_probability must be a number from 0 (no shadows) to 1 (a shadow on every "
@@ -127,7 +130,7 @@ def make_example(task: ExampleTask, spec: ExampleSpec) -> Example | Skipped:
     draw = AugmentationDraw()
     if spec.augment:
         draw = draw_augmentation(rng, spec.shadow_probability)
-        rgb, steering = apply_augmentation(rgb, steering, draw, flip_rig(spec.flip))
+        rgb, steering = apply_augmentation(rgb, steering, draw, flip_rig(spec.flip), spec.pan_steering)
     try:
         image = preprocess(rgb)
     except ValueError as exc:

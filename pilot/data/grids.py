@@ -71,17 +71,18 @@ def augmentation_grid(
 
 def random_augment_grid(
     samples: Sequence[tuple[np.ndarray, float]], rng: np.random.Generator, path: Path,
-    shadow_probability: float = 0.0, copies: int = 5, flip_rig: CameraRig | None = None,
+    shadow_probability: float = 0.0, copies: int = 5, flip_rig: CameraRig | None = None, pan_steering: str = "none",
 ) -> Path:
     """Step 11: each frame, then `copies` draws of random_augment (the seed's four p=0.5 each, then shadows;
-    `flip_rig`: flips turned back to that rig, augment.flip: rig)."""
+    `flip_rig`: flips turned back to that rig, augment.flip: rig; `pan_steering`: augment.pan_steering)."""
     figure, axes = plt.subplots(len(samples), 1 + copies, figsize=(3.6 * (1 + copies), 2.2 * len(samples)),
                                 squeeze=False)
     for row, (rgb, steering) in zip(axes, samples):
         row[0].imshow(rgb)
         row[0].set_title(f"original, steering {steering:+.3f}")
         for axis in row[1:]:
-            augmented, new_steering, draw = random_augment(rgb, steering, rng, shadow_probability, flip_rig)
+            augmented, new_steering, draw = random_augment(rgb, steering, rng, shadow_probability, flip_rig,
+                                                             pan_steering)
             axis.imshow(augmented)
             axis.set_title(f"{_describe(draw)} -> {new_steering:+.3f}", fontsize=9)
     for axis in axes.flat:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pilot.control import PIController
+from pilot.control import PURE_PURSUIT_LOOKAHEAD_M, PIController
 from pilot.sim.track import Track
 from pilot.sim.vehicle import Controls, VehicleState
 from pilot.udacity.simulator import mps_to_mph, steering_for_curvature
 
-LOOKAHEAD_M = 9.0             # pure-pursuit look-ahead: 1 m off centre -> ~0.15 steering
+LOOKAHEAD_M = PURE_PURSUIT_LOOKAHEAD_M   # pure-pursuit look-ahead: 1 m off centre -> ~0.15 steering
 SPEED_GAIN_PER_MPH = 0.08     # throttle per mph of speed error
 SPEED_INTEGRAL_GAIN = 0.02    # throttle per mph*s of accumulated error
 BRAKE_MARGIN_MPH = 1.5        # brake only when this much too fast

@@ -29,6 +29,7 @@ from pilot.data.augment import (
     flip,
     mirrored_rig_homography,
     pan,
+    pan_yaw_steering,
     random_augment,
     shadow,
     zoom,
@@ -144,6 +145,44 @@ def test_a_rig_flip_moves_painted_road_points_onto_their_mirror_images():
 def test_a_flip_mode_other_than_mirror_or_rig_is_refused():
     with pytest.raises(ValueError, match="flip must be mirror or rig"):
         ExampleSpec("train", 1, True, 0.15, flip="camera")
+
+
+def test_a_pan_label_turns_the_car_back_as_pure_pursuit_does_for_that_yaw():
+    import math
+
+    from pilot.udacity.simulator import steering_for_curvature
+
+    rig = CameraRig()
+    for yaw_deg in (-8.0, 2.0, 5.0, 12.0):
+        yaw = math.radians(yaw_deg)                   # the car points this far left of a straight road
+        far = 2000.0
+        column, _ = rig.ground_pixel(far * math.cos(yaw), -far * math.sin(yaw))
+        straight, _ = rig.ground_pixel(far, 0.0)
+        shift = column - straight                      # the road's vanishing point moved right by this
+        expected = steering_for_curvature(-2.0 * math.sin(yaw) / 9.0)      # towards the road 9 m ahead
+        assert pan_yaw_steering(shift) == pytest.approx(expected, rel=0.03)
+        assert np.sign(pan_yaw_steering(shift)) == np.sign(yaw_deg)       # pointing left: steer right (+)
+    assert pan_yaw_steering(0.0) == 0.0
+    assert pan_yaw_steering(-32.0) == -pan_yaw_steering(32.0)
+    assert pan_yaw_steering(32.0) == pytest.approx(0.327, abs=0.001)     # the seed's widest pan, 13 deg
+
+
+def test_pan_steering_yaw_adds_the_pans_label_before_the_flip_negates_it():
+    rgb = road_frame(0.1, noise_seed=6)
+    turn = pan_yaw_steering(0.05 * rgb.shape[1])
+    panned = AugmentationDraw(pan_fraction_xy=(0.05, -0.02))
+    assert apply_augmentation(rgb, 0.1, panned)[1] == 0.1                             # the seed's label
+    assert apply_augmentation(rgb, 0.1, panned, pan_steering="yaw")[1] == pytest.approx(0.1 + turn)
+    flipped = AugmentationDraw(pan_fraction_xy=(0.05, -0.02), zoom_scale=1.2, flip=True)
+    image, steering = apply_augmentation(rgb, 0.1, flipped, pan_steering="yaw")
+    assert steering == pytest.approx(-(0.1 + turn))
+    assert np.array_equal(image, apply_augmentation(rgb, 0.1, flipped)[0])           # the picture is the seed's
+    assert apply_augmentation(rgb, 0.1, AugmentationDraw(zoom_scale=1.2), pan_steering="yaw")[1] == 0.1
+
+
+def test_a_pan_steering_mode_other_than_none_or_yaw_is_refused():
+    with pytest.raises(ValueError, match="augment.pan_steering must be one of none, yaw, got 'shift'"):
+        ExampleSpec("train", 1, True, 0.15, pan_steering="shift")
 
 
 def test_draw_uses_the_seeds_odds_and_ranges():
