@@ -127,6 +127,15 @@ def train_seed_way(tables: list[pd.DataFrame], out: Path, steps: int, epochs: in
     return path
 
 
+def setting_value(text: str) -> object:
+    """A --set value as params.yaml would read it: JSON where it parses (numbers, lists, true, null), else the
+    text itself (a mode such as none or yaw)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def train_pipeline_way(recordings: list[Path], out: Path, settings: list[str], folder: str = "pipeline") -> Path:
     """The project's stages from ingest to evaluate, in a copy with the recordings as its only sources."""
     root = copy_project(out / folder, with_dvc=False)  # no git: DVCLive then logs without one
@@ -138,7 +147,7 @@ def train_pipeline_way(recordings: list[Path], out: Path, settings: list[str], f
     for setting in settings:
         key, value = setting.split("=", 1)
         section, name = key.split(".", 1)
-        set_params(root, section, **{name: json.loads(value) if value[:1] in "[{0123456789-tfn" else value})
+        set_params(root, section, **{name: setting_value(value)})
     from scaling import stage_command  # bench/scaling.py: dvc.yaml's command lines with the params filled in
 
     started = time.perf_counter()
