@@ -59,10 +59,10 @@ def test_manifest_counts_the_examples_and_records_the_spec(runs):
     assert manifest["image_shape"] == [66, 200, 3] and manifest["image_dtype"] == "uint8"
     assert manifest["schema_version"] == 2 and manifest["image_encoding"] == "png"
     assert manifest["preprocessing"]["crop_rows"] == [60, 135]
-    assert manifest["params"] == {"copies_per_frame": 4, "flip": "rig", "pan_steering": "none", "seed": 1,
+    assert manifest["params"] == {"copies_per_frame": 4, "flip": "rig", "pan_steering": "yaw", "seed": 1,
                                   "shadow_probability": 0, "shard_size": 25, "steering_correction": 0.15}
     assert "flip (rig)" in manifest["augmentation"]["train"]
-    assert "pan (label: none)" in manifest["augmentation"]["train"]
+    assert "pan (label: yaw)" in manifest["augmentation"]["train"]
     assert manifest["augmentation"]["train"].endswith("then a shadow, p=0")
     for name in ("augmentations.png", "random_augment.png", "preprocessed.png", "shadows.png"):
         assert (runs["one"] / "plots" / "augment" / name).read_bytes()[:4] == b"\x89PNG"
