@@ -22,9 +22,11 @@ from pilot.atomic import write_atomic
 from pilot.data.records import make_dataset, read_manifest, shard_examples, shard_files, unreadable_shard_error
 from pilot.learn import resume
 from pilot.learn.litert import LITERT_SUFFIX, QUANTIZATIONS, save_litert
-from pilot.learn.model import build_pilotnet
+from pilot.learn.model import build_pilotnet, float32_copy
 from pilot.learn.training import (
+    choose_precision,
     configure_determinism,
+    cpu_flags,
     fit,
     make_callbacks,
     make_strategy,
@@ -39,10 +41,19 @@ INTERRUPTED_EXIT_CODE = 130            # 128 + SIGINT, what shells report for Ct
 WORKING_BEST_NAME = "best.keras"       # the best model so far, in --resume-dir until training ends
 
 
-def publish_model(best_model: Path, model_path: Path) -> None:
-    """Copy the best model to `model_path` in one step (a reader never sees half a file)."""
+def publish_model(best_model: Path, model_path: Path, precision: str = "float32") -> None:
+    """Copy the best model to `model_path` in one step (a reader never sees half a file).
+
+    A model trained in mixed precision is saved as its float32 copy (the same weights), so
+    that evaluate, replay, the road test, the drive server and LiteRT all run float32.
+    """
     if not best_model.is_file():
         raise ValueError("no epoch gave a finite val_loss, so no model was saved: lower train.learning_rate")
+    if precision != "float32":
+        import keras
+        float32_model = best_model.with_name(f"float32-{best_model.name}")
+        float32_copy(keras.saving.load_model(best_model, compile=False)).save(float32_model)
+        best_model = float32_model
     write_atomic(model_path, reproducible_keras_archive(best_model))
 
 
@@ -74,6 +85,8 @@ def train(args: argparse.Namespace) -> None:
             raise ValueError(f"train.litert_quantization must be one of {', '.join(QUANTIZATIONS)}, "
                              f"got {params['litert_quantization']}")
         strategy = make_strategy(str(params["distribute"]))
+        precision = choose_precision(str(params["precision"]),
+                                     [d.name for d in tf.config.list_logical_devices("GPU")], cpu_flags())
         manifest = read_manifest(args.records)
         batch_size = int(params["batch_size"])
         epochs = int(params["epochs"])
@@ -99,13 +112,14 @@ def train(args: argparse.Namespace) -> None:
         val_data = make_dataset(val_files, EVAL_BATCH_SIZE, training=False,
                                 examples=int(manifest["splits"]["val"]["examples"]), encoding=encoding)
         with strategy.scope():                       # variables and optimizer state on every replica
-            model = build_pilotnet(float(params["learning_rate"]))
+            model = build_pilotnet(float(params["learning_rate"]), precision)
             if checkpoint is not None:
                 resume.restore(model, checkpoint)
                 print(f"resuming after epoch {epochs_done} of {epochs} from {checkpoint.folder}")
         replicas = strategy.num_replicas_in_sync
         print(f"distribute: {params['distribute']} -> {replicas} replica(s), "
-              f"{batch_size / replicas:g} examples each per step of {batch_size}")
+              f"{batch_size / replicas:g} examples each per step of {batch_size}; "
+              f"precision: {params['precision']} -> {precision}")
         print(f"training on {train_examples} examples, {steps} steps of {batch_size} per epoch, "
               f"{epochs} epochs; validating on {manifest['splits']['val']['examples']}")
         callbacks = make_callbacks(best_model, args.live_dir, epochs_done,
@@ -118,7 +132,7 @@ def train(args: argparse.Namespace) -> None:
             raise unreadable_shard_error([*train_files, *val_files], shard_examples(manifest)) from exc
         seconds = time.perf_counter() - started
         history = saver.history                   # every epoch, the resumed run's and the earlier ones
-        publish_model(best_model, args.model)
+        publish_model(best_model, args.model, precision)
         if args.litert_model:
             from pilot.learn.model_file import ModelFileError, load_model_file
             try:
@@ -130,7 +144,7 @@ def train(args: argparse.Namespace) -> None:
         sys.exit(f"train: {exc}")
     except KeyError as exc:
         sys.exit(f"train: params.yaml's train section or the manifest lacks {exc}: see the README")
-    summary = summarise_history(history, steps, batch_size)
+    summary = {**summarise_history(history, steps, batch_size), "precision": precision}
     write_metrics(args.metrics, summary)
     images = (epochs - epochs_done) * steps * batch_size
     print(f"trained in {seconds:.0f} s ({images / max(seconds, 1e-9):.0f} img/s including validation); "

@@ -15,10 +15,12 @@ import pytest
 
 from pilot.data.examples import ExampleSpec, iter_examples, plan_tasks
 from pilot.data.records import ShardWriter, make_dataset, serialize_example, shard_files
-from pilot.learn.model import build_pilotnet
+from pilot.learn.model import build_pilotnet, float32_copy
 from pilot.learn.training import (
     choose_devices,
+    choose_precision,
     configure_determinism,
+    cpu_flags,
     fit,
     make_callbacks,
     reproducible_keras_archive,
@@ -136,3 +138,57 @@ def test_saved_models_with_the_same_weights_are_the_same_bytes(tmp_path):
     images = np.random.default_rng(0).random((2, 66, 200, 3), dtype=np.float32)
     configure_determinism(seed=4, deterministic=False)
     assert np.array_equal(loaded.predict(images, verbose=0), build_pilotnet().predict(images, verbose=0))
+
+
+def _unnamed_layers(model: keras.Model) -> list[dict]:
+    """Each layer's config without the name Keras numbers layers by."""
+    return [{k: v for k, v in layer.get_config().items() if k != "name"} for layer in model.layers]
+
+
+ZEN4_FLAGS = {"avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni"}
+
+
+@pytest.mark.parametrize("setting, gpus, flags, precision", [
+    ("auto", [], ZEN4_FLAGS, "mixed_bfloat16"),              # native bfloat16 dot products
+    ("auto", [], {"avx2", "fma", "amx_bf16"}, "mixed_bfloat16"),
+    ("auto", [], {"avx2", "fma", "avx512f"}, "float32"),       # bfloat16 would be emulated: slower
+    ("auto", [], set(), "float32"),                             # no /proc/cpuinfo: nothing is assumed
+    ("auto", GPUS[:1], ZEN4_FLAGS, "float32"),                  # a GPU trains: not measured there
+    ("float32", [], ZEN4_FLAGS, "float32"),
+    ("mixed_bfloat16", [], set(), "mixed_bfloat16"),           # asked for by name: granted, if slow
+])
+def test_precision_auto_takes_bfloat16_only_where_the_cpu_has_it(setting, gpus, flags, precision):
+    assert choose_precision(setting, gpus, flags) == precision
+
+
+def test_an_unknown_precision_names_the_choices():
+    with pytest.raises(ValueError, match="train.precision must be one of auto, float32, mixed_bfloat16, got 'fp16'"):
+        choose_precision("fp16", [], set())
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    cpu_info = tmp_path / "cpuinfo"
+    cpu_info.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512_bf16\n\nprocessor\t: 1\nflags\t\t: fpu avx2\n")
+    assert cpu_flags(cpu_info) == {"fpu", "avx2", "avx512_bf16"}
+    assert cpu_flags(tmp_path / "absent") == set()
+
+
+def test_mixed_precision_computes_in_bfloat16_and_its_float32_copy_is_the_seed_network():
+    keras.utils.set_random_seed(3)
+    mixed = build_pilotnet(precision="mixed_bfloat16")
+    assert {layer.compute_dtype for layer in mixed.layers[:-1]} == {"bfloat16"}
+    assert {v.dtype for v in mixed.weights} == {"float32"}          # weights stay float32: the copy is exact
+    images = np.random.default_rng(0).random((4, 66, 200, 3), dtype=np.float32)
+    assert mixed.predict(images, verbose=0).dtype == np.float32      # the steering layer computes in float32
+
+    copy = float32_copy(mixed)
+    assert {layer.compute_dtype for layer in copy.layers} == {"float32"}
+    assert all(np.array_equal(a, b) for a, b in zip(mixed.get_weights(), copy.get_weights()))
+    assert _unnamed_layers(copy) == _unnamed_layers(build_pilotnet())   # what gets saved: the float32 network
+    # the same weights computed in bfloat16 steer within its 8-bit mantissa of the float32 answer
+    assert np.allclose(mixed.predict(images, verbose=0), copy.predict(images, verbose=0), atol=2e-2)
+
+
+def test_an_unknown_model_precision_is_refused():
+    with pytest.raises(ValueError, match="precision must be one of float32, mixed_bfloat16, got 'float16'"):
+        build_pilotnet(precision="float16")

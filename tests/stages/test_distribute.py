@@ -38,7 +38,7 @@ def records(tiny_augment) -> Path:
 def train(folder: Path, records: Path, distribute: str, cpus: int = 1) -> subprocess.CompletedProcess:
     """Train 2 epochs of 6 steps of 12 (the global batch) in `folder`, on `cpus` logical CPU devices."""
     write_params(folder, train={"epochs": 2, "batch_size": 12, "steps_per_epoch": None,
-                                "shuffle_buffer": 72, "distribute": distribute})
+                                "shuffle_buffer": 72, "distribute": distribute, "precision": "float32"})
     shutil.copytree(records, folder / "data" / "records")
     command = [sys.executable, "-c", ON_LOGICAL_CPUS, str(cpus), str(PROJECT_ROOT / "stages" / "train.py"), *TRAIN]
     done = subprocess.run(command, cwd=folder, env=project_env(folder), capture_output=True, text=True,

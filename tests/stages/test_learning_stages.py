@@ -30,6 +30,7 @@ def runs(tmp_path_factory, tiny_augment) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("stages")
     one = copy_tiny_project(tiny_augment, base / "one", "data/split", "data/records", "plots/augment")
     write_test_log(one, one / "data" / "split" / "train.csv")         # a recording the model is scored on as unseen
+    write_params(one, augment=TINY_AUGMENT, train={**TINY_TRAIN, "precision": "mixed_bfloat16"})  # on any CPU
     two = copy_tiny_project(tiny_augment, base / "two", "data/split")
     write_params(two, augment={**TINY_AUGMENT, "workers": 2}, train=TINY_TRAIN)
     for root, stages in ((one, (("train", TRAIN), ("evaluate", EVALUATE))), (two, (("augment", AUGMENT),))):
@@ -76,8 +77,10 @@ def test_train_writes_model_metrics_curves_and_the_edge_model(runs):
     assert 1 <= metrics["best_epoch"] <= 2 and metrics["best_val_loss"] <= metrics["val_loss"]
     for split in ("train", "eval"):
         assert len(pd.read_csv(runs["one"] / "dvclive" / "plots" / "metrics" / split / "loss.tsv", sep="\t")) == 2
+    assert metrics["precision"] == "mixed_bfloat16"
     model = keras.models.load_model(runs["one"] / "models" / "model.keras")
     assert model.count_params() == 252_219 and (runs["one"] / "models" / "model.tflite").stat().st_size > 4 * 252_219
+    assert {layer.compute_dtype for layer in model.layers} == {"float32"}   # trained in bfloat16, saved float32
 
 
 def test_evaluate_reports_model_and_constant_predictor(runs):
