@@ -56,11 +56,11 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from pilot.learn.training import choose_precision, cpu_flags
+    from pilot.learn.training import NATIVE_BF16_CPU_FLAGS, choose_precision, cpu_flags
 
     flags = cpu_flags()
     print(f"CPU: {os.cpu_count()} cores, native bfloat16: "
-          f"{sorted(flags & {'avx512_bf16', 'amx_bf16'}) or 'none'}; "
+          f"{sorted(flags & set(NATIVE_BF16_CPU_FLAGS)) or 'none'}; "
           f"train.precision auto -> {choose_precision('auto', [], flags)}")
     ratios = []
     for round_index in range(args.rounds):

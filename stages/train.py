@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 
 from pilot.atomic import write_atomic
@@ -33,6 +34,7 @@ from pilot.learn.training import (
     reproducible_keras_archive,
     resolve_steps_per_epoch,
     summarise_history,
+    visible_gpus,
 )
 from pilot.stage_io import load_params, stop_on_ctrl_c, write_metrics
 
@@ -41,7 +43,8 @@ INTERRUPTED_EXIT_CODE = 130            # 128 + SIGINT, what shells report for Ct
 WORKING_BEST_NAME = "best.keras"       # the best model so far, in --resume-dir until training ends
 
 
-def publish_model(best_model: Path, model_path: Path, precision: str = "float32") -> None:
+def publish_model(best_model: Path, model_path: Path, precision: str = "float32",
+                  learning_rate: float = 1e-3) -> None:
     """Copy the best model to `model_path` in one step (a reader never sees half a file).
 
     A model trained in mixed precision is saved as its float32 copy (the same weights), so
@@ -50,9 +53,8 @@ def publish_model(best_model: Path, model_path: Path, precision: str = "float32"
     if not best_model.is_file():
         raise ValueError("no epoch gave a finite val_loss, so no model was saved: lower train.learning_rate")
     if precision != "float32":
-        import keras
         float32_model = best_model.with_name(f"float32-{best_model.name}")
-        float32_copy(keras.saving.load_model(best_model, compile=False)).save(float32_model)
+        float32_copy(keras.saving.load_model(best_model, compile=False), learning_rate).save(float32_model)
         best_model = float32_model
     write_atomic(model_path, reproducible_keras_archive(best_model))
 
@@ -85,8 +87,7 @@ def train(args: argparse.Namespace) -> None:
             raise ValueError(f"train.litert_quantization must be one of {', '.join(QUANTIZATIONS)}, "
                              f"got {params['litert_quantization']}")
         strategy = make_strategy(str(params["distribute"]))
-        precision = choose_precision(str(params["precision"]),
-                                     [d.name for d in tf.config.list_logical_devices("GPU")], cpu_flags())
+        precision = choose_precision(str(params["precision"]), visible_gpus(), cpu_flags())
         manifest = read_manifest(args.records)
         batch_size = int(params["batch_size"])
         epochs = int(params["epochs"])
@@ -132,7 +133,7 @@ def train(args: argparse.Namespace) -> None:
             raise unreadable_shard_error([*train_files, *val_files], shard_examples(manifest)) from exc
         seconds = time.perf_counter() - started
         history = saver.history                   # every epoch, the resumed run's and the earlier ones
-        publish_model(best_model, args.model, precision)
+        publish_model(best_model, args.model, precision, float(params["learning_rate"]))
         if args.litert_model:
             from pilot.learn.model_file import ModelFileError, load_model_file
             try:

@@ -41,14 +41,18 @@ def choose_devices(mode: str, gpus: list[str], cpus: list[str]) -> list[str]:
     return []
 
 
+def visible_gpus() -> list[str]:
+    """The GPUs TensorFlow sees, by device name: what train.distribute and train.precision decide on."""
+    return [d.name for d in tf.config.list_logical_devices("GPU")]
+
+
 def make_strategy(mode: str) -> tf.distribute.Strategy:
     """train.distribute as a tf.distribute strategy: build and compile the model in its scope().
 
     With MirroredStrategy every replica holds a copy of the model and takes an equal share
     of each batch; the gradients are averaged, so train.batch_size is the global batch.
     """
-    devices = choose_devices(mode, [d.name for d in tf.config.list_logical_devices("GPU")],
-                             [d.name for d in tf.config.list_logical_devices("CPU")])
+    devices = choose_devices(mode, visible_gpus(), [d.name for d in tf.config.list_logical_devices("CPU")])
     if not devices:
         return tf.distribute.get_strategy()          # the default: one device, no replication
     return tf.distribute.MirroredStrategy(devices)
