@@ -3,7 +3,8 @@
 Targets (issues 5 and 20): the server with default flags has a round-trip p50 <= 4 ms and
 >= 20x lower than a seed-style server's p50; p99 <= 10 ms. Every server is `stages/drive.py`
 with the same PilotNet weights: default flags (`--runtime auto`: LiteRT, as its conversion
-steers as Keras does), `--runtime keras` (the traced tf.function), `--inference seed` (the
+steers as Keras does; drive.flip_average: the frame and its mirror), `--no-flip-average` (one view),
+`--runtime keras` (the traced tf.function), `--inference seed` (the
 seed's float64 preprocessing + `model.predict` per frame, as automatico.py), and the .tflite
 served on one thread. A simulator-like client
 (`SimulatorWire`: raw WebSocket, N4 strings, no 40) sends the same 320x160 JPEGs rendered
@@ -43,7 +44,7 @@ from pilot.drive.process import DriveServerProcess  # noqa: E402
 from pilot.drive.telemetry import ClientState, handle_telemetry  # noqa: E402
 from pilot.learn.litert import LiteRTPredictor, save_litert  # noqa: E402
 from pilot.learn.model import build_pilotnet  # noqa: E402
-from pilot.learn.predictors import FastPredictor, SeedStylePredictor  # noqa: E402
+from pilot.learn.predictors import FastPredictor, FlipAveragedPredictor, SeedStylePredictor  # noqa: E402
 from pilot.sim.wire import SimulatorWire  # noqa: E402
 from pilot.stage_io import load_params  # noqa: E402
 from pilot.udacity.numbers import format_n4  # noqa: E402
@@ -217,6 +218,7 @@ def main() -> None:
         litert_content = litert_path.read_bytes()
         os.environ["PILOT_CACHE_DIR"] = str(Path(scratch) / "cache")     # the servers' LiteRT cache
         servers = {"default flags": DriveServerProcess(model_path),
+                   "one view": DriveServerProcess(model_path, extra_args=("--no-flip-average",)),
                    "keras": DriveServerProcess(model_path, extra_args=("--runtime", "keras")),
                    "seed-style": DriveServerProcess(model_path, extra_args=("--inference", "seed")),
                    "litert 1 thread": DriveServerProcess(litert_path,
@@ -249,6 +251,9 @@ def main() -> None:
     print(f"  {'default flags':15s} p50 {fast_p50:7.2f} ms   p99 {fast_p99:7.2f} ms")
     print(f"  {'--runtime keras':15s} p50 {keras_p50:7.2f} ms   p99 {keras_p99:7.2f} ms   "
           f"(default flags: {fast_p50 / keras_p50:.2f}x its p50; seed-style {seed_p50 / keras_p50:.1f}x)")
+    one_view_p50, one_view_p99 = p50_p99(times["one view"])
+    print(f"  {'one view':15s} p50 {one_view_p50:7.2f} ms   p99 {one_view_p99:7.2f} ms   "
+          f"(--no-flip-average: default flags {fast_p50 / one_view_p50:.2f}x its p50)")
     print(f"  {'seed-style':15s} p50 {seed_p50:7.2f} ms   p99 {seed_p99:7.2f} ms")
     litert_threads = int(load_params("drive", REPO / "params.yaml")["litert_threads"])
     one_p50, one_p99 = p50_p99(times["litert 1 thread"])
@@ -265,11 +270,14 @@ def main() -> None:
     seed = p50_p99(handler_ms(SeedStylePredictor(model), frames, repeats))
     litert = p50_p99(handler_ms(LiteRTPredictor(litert_content, litert_threads), frames, repeats))
     litert_one = p50_p99(handler_ms(LiteRTPredictor(litert_content, 1), frames, repeats))
+    flipped = p50_p99(handler_ms(FlipAveragedPredictor(LiteRTPredictor(litert_content, litert_threads)), frames,
+                                 repeats))
     print(f"\nhandle_telemetry in-process (decode, preprocess, predict, control), {repeats} frames:")
     print(f"  {'fast predictor':14s} p50 {fast[0]:7.2f} ms   p99 {fast[1]:7.2f} ms")
     print(f"  {'seed-style':14s} p50 {seed[0]:7.2f} ms   p99 {seed[1]:7.2f} ms   "
           f"({seed[0] / fast[0]:.1f}x the fast p50)")
-    for label, (p50, p99) in ((f"litert f32 {litert_threads}t", litert), ("litert f32 1t", litert_one)):
+    for label, (p50, p99) in ((f"litert f32 {litert_threads}t", litert), ("litert f32 1t", litert_one),
+                              (f"+flip_average {litert_threads}t", flipped)):
         print(f"  {label:14s} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   ({p50 / fast[0]:.2f}x the fast p50)")
 
 

@@ -12,6 +12,11 @@ against the labels the model trained on (smoothed when ingest.smooth_steering_s 
 With --test-log (ingest's table of ingest.test_sources, recordings training never saw), `test`
 scores the model on each of them (pilot.holdout): correlation, MSE and calibration slope against
 the recorded and the 1 s-smoothed steering, and the lateral response on their own side cameras.
+
+What is scored on camera frames (the lateral response, the test recordings, a camera-frame model's
+validation) is the steering the drive server gives: with `evaluate.flip_average`, as with
+`drive.flip_average`, the mean of the frame's and its mirror's. The validation shards hold the
+preprocessed image, which cannot be mirrored through the rig, so `model` there is the network alone.
 """
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ from pilot.holdout import lateral_on_frames, score_recording
 from pilot.imaging import SEED_INPUT
 from pilot.learn.evaluation import constant_baseline, error_by_bin, raw_and_smoothed_metrics, regression_metrics
 from pilot.learn.model_file import TRUST_FLAG
-from pilot.learn.runtime import load_stage_model
+from pilot.learn.runtime import flip_average_setting, load_stage_model
 from pilot.replay.rig_fit import spread
 from pilot.stage_io import load_params, write_metrics
 from pilot.udacity.images import read_jpeg_rgb
@@ -106,7 +111,13 @@ def main() -> None:
         sys.exit(f"evaluate: {exc}")
     except KeyError as exc:
         sys.exit(f"evaluate: the manifest lacks {exc}: run the augment stage again")
-    served = load_stage_model("evaluate", args.model, args.trust_model_code)
+    try:
+        flip_average = flip_average_setting(params["flip_average"], "evaluate")
+    except ValueError as exc:
+        sys.exit(f"evaluate: {exc}")
+    except KeyError as exc:
+        sys.exit(f"evaluate: params.yaml's evaluate section lacks {exc}: see the README")
+    served = load_stage_model("evaluate", args.model, args.trust_model_code, flip_average=flip_average)
     try:
         if served.predictor.contract == SEED_INPUT:
             y_true, y_pred = predict(served.keras_model, shard_files(args.records, "val"),

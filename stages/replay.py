@@ -22,7 +22,7 @@ import pandas as pd
 
 from pilot.data.frames import frame_seconds, read_frames
 from pilot.learn.model_file import TRUST_FLAG
-from pilot.learn.runtime import load_stage_model
+from pilot.learn.runtime import flip_average_setting, load_stage_model
 from pilot.replay.frame_table import NEEDED_COLUMNS, TableReplay, replay_frame_table
 from pilot.replay.held_out import held_out_frames
 from pilot.replay.loop import ReplaySettings, ReplayTooShort
@@ -111,7 +111,12 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params("replay")
     threads = int(params["inference_threads"])          # the fastest runtime that steers the same (LiteRT, as drive)
-    served = load_stage_model("replay", args.model, args.trust_model_code, "auto", threads, threads)
+    try:
+        flip_average = flip_average_setting(params["flip_average"], "replay")
+    except ValueError as error:
+        sys.exit(f"replay: {error}")
+    served = load_stage_model("replay", args.model, args.trust_model_code, "auto", threads, threads,
+                              flip_average=flip_average)
     model = served.predictor.predict_rgb
     try:
         rig = rig_of(params["rig"])

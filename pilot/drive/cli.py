@@ -5,7 +5,7 @@ pilot.drive.process) both run `main` here:
 
     python stages/drive.py [MODEL] [--runtime auto|keras|litert] [--host H] [--port P] [--set-speed MPH]
                            [--controller pi|seed] [--record DIR] [--saliency] [--threads N]
-                           [--trust-model-code]
+                           [--[no-]flip-average] [--trust-model-code]
     python stages/drive.py video RECORDING_DIR [--out FILE.mp4]
 
 Defaults come from params.yaml's drive section; MODEL is a .keras file or a Keras 2 model.h5
@@ -33,7 +33,7 @@ from pilot.drive.record import DriveRecorder, DriveRecordError
 from pilot.drive.telemetry import DriveStats
 from pilot.learn.litert import LITERT_SUFFIX  # none of these imports TensorFlow: that waits for the model
 from pilot.learn.model_file import TRUST_FLAG, ModelFileError, check_model_file
-from pilot.learn.runtime import RUNTIMES
+from pilot.learn.runtime import RUNTIMES, flip_average_setting
 from pilot.stage_io import MODEL_FILE_EXIT_CODE, exit_with, load_params
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]      # params.yaml and the default model are the project's
@@ -97,6 +97,10 @@ def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
     parser.add_argument("--saliency", action="store_true",
                         help="live page: VisualBackProp overlay of the latest frame, once a second, "
                              "computed in a background thread")
+    parser.add_argument("--flip-average", action=argparse.BooleanOptionalAction, default=params["flip_average"],
+                        help="steer with the mean of the frame's steering and its mirror image's, sign turned back: "
+                             "a model's steady lean to one side cancels (two model calls a frame; default: "
+                             "params.yaml)")
     parser.add_argument("--inference", choices=("fast", "seed"), default="fast",
                         help="seed: the seed's per-frame model.predict, for benchmarks only")
     parser.add_argument("--threads", type=int, metavar="N",
@@ -106,6 +110,10 @@ def parse_args(argv: list[str], params: dict) -> argparse.Namespace:
                         help="let code stored in the model file (a Lambda, a custom layer) run: only for "
                              "a file you made or trust")
     args = parser.parse_args(argv)
+    try:
+        flip_average_setting(args.flip_average, "drive")
+    except ValueError as error:
+        parser.error(str(error))
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads must be a whole number of threads, 1 or more, got {args.threads}")
     if args.inference == "seed" and args.runtime == "litert":
@@ -165,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"drive: {error}")
     from pilot.learn.runtime import load_stage_model  # TensorFlow
     served = load_stage_model("drive", model_path, args.trust_model_code, args.runtime, keras_threads,
-                              litert_threads, inference=args.inference)
+                              litert_threads, inference=args.inference, flip_average=args.flip_average)
     if args.saliency and served.keras_model is None:
         print("drive: --saliency needs the Keras model: a .tflite served as it is has none; driving goes on "
               "without it.", flush=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,8 @@ CACHE_ENV = "PILOT_CACHE_DIR"    # overrides the cache folder (tests point it at
 @dataclass(frozen=True)
 class ServedModel:
     """The predictor a server or a replay drives with, and the line that says what serves."""
-    predictor: object                 # FastPredictor, SeedStylePredictor or LiteRTPredictor
+    predictor: object                 # FastPredictor, SeedStylePredictor or LiteRTPredictor (FlipAveragedPredictor
+                                      # around one with flip_average)
     loaded: LoadedModel | None        # None when a .tflite file is served as it is
     runtime: str                      # "keras" or "litert"
     threads: int
@@ -47,6 +48,13 @@ class ServedModel:
     def line(self) -> str:
         plural = "s" if self.threads != 1 else ""
         return f"runtime {self.runtime} ({self.threads} thread{plural}): {self.note}"
+
+
+def flip_average_setting(value: object, section: str) -> bool:
+    """params.yaml's `section.flip_average` as a bool; ValueError with one sentence for anything but true or false."""
+    if not isinstance(value, bool):
+        raise ValueError(f"params.yaml's {section}.flip_average must be true or false, got {value!r}.")
+    return value
 
 
 def default_cache_dir() -> Path:
@@ -137,8 +145,24 @@ def _litert_version(loaded: LoadedModel, keras_predictor, cache_dir: Path, threa
 
 def serve_model(path: str | Path, runtime: str = "auto", keras_threads: int = 1, litert_threads: int = 2,
                 trust_model_code: bool = False, cache_dir: Path | None = None,
-                inference: str = "fast") -> ServedModel:
-    """Load the model at `path` for serving; ModelFileError or LiteRTLoadError (one sentence) if it can't be."""
+                inference: str = "fast", flip_average: bool = False) -> ServedModel:
+    """Load the model at `path` for serving; ModelFileError or LiteRTLoadError (one sentence) if it can't be.
+
+    `flip_average`: steer with the mean of the frame's steering and its mirror's, sign turned back
+    (pilot.learn.predictors.FlipAveragedPredictor), on whichever runtime serves.
+    """
+    served = _serve_one_view(path, runtime, keras_threads, litert_threads, trust_model_code, cache_dir, inference)
+    if not flip_average:
+        return served
+    from pilot.learn.predictors import FlipAveragedPredictor
+
+    return replace(served, predictor=FlipAveragedPredictor(served.predictor),
+                   note=f"{served.note}; flip_average: the mean of the frame's and its mirror's steering")
+
+
+def _serve_one_view(path: str | Path, runtime: str, keras_threads: int, litert_threads: int,
+                    trust_model_code: bool, cache_dir: Path | None, inference: str) -> ServedModel:
+    """serve_model's predictor for one view of a frame."""
     from pilot.learn.predictors import FastPredictor, SeedStylePredictor, limit_inference_threads
 
     if runtime not in RUNTIMES:
@@ -181,7 +205,8 @@ def serve_model(path: str | Path, runtime: str = "auto", keras_threads: int = 1,
 
 
 def load_stage_model(stage: str, path: str | Path, trust_model_code: bool = False, runtime: str = "keras",
-                     keras_threads: int = 1, litert_threads: int = 2, inference: str = "fast") -> ServedModel:
+                     keras_threads: int = 1, litert_threads: int = 2, inference: str = "fast",
+                     flip_average: bool = False) -> ServedModel:
     """serve_model for a stage script: says what it loaded, or exits with one sentence (code 2) if it can't.
 
     Every stage that takes a model file (drive, replay, evaluate, road_test) accepts and refuses the
@@ -192,7 +217,8 @@ def load_stage_model(stage: str, path: str | Path, trust_model_code: bool = Fals
     try:
         if not (runtime == "litert" and Path(path).suffix.lower() == LITERT_SUFFIX):
             check_model_file(path, trust_model_code)            # the refusals that need no TensorFlow first
-        served = serve_model(path, runtime, keras_threads, litert_threads, trust_model_code, inference=inference)
+        served = serve_model(path, runtime, keras_threads, litert_threads, trust_model_code, inference=inference,
+                             flip_average=flip_average)
     except (ModelFileError, LiteRTLoadError, ValueError) as error:
         exit_with(stage, str(error), MODEL_FILE_EXIT_CODE)
     if served.loaded is not None:

@@ -15,7 +15,7 @@ from pilot.data.records import SCHEMA_VERSION
 from pilot.drive.process import DriveServerProcess
 from pilot.drive.telemetry import ClientState, handle_telemetry
 from pilot.imaging import CAMERA_INPUT
-from pilot.learn.predictors import FastPredictor
+from pilot.learn.predictors import FastPredictor, FlipAveragedPredictor
 from pilot.learn.runtime import serve_model
 from pilot.sim.wire import SimulatorWire
 from pilot.udacity.images import decode_jpeg_rgb
@@ -54,7 +54,7 @@ def test_a_relu_notebook_file_drives_with_no_flag_and_says_what_it_is(tmp_path):
     model = relu_dropout_pilotnet()
     path = write_keras2_h5(model, tmp_path / "model.h5")
     jpeg = JPEGS[0]
-    expected = FastPredictor(model).predict_rgb(decode_jpeg_rgb(jpeg))
+    expected = FlipAveragedPredictor(FastPredictor(model)).predict_rgb(decode_jpeg_rgb(jpeg))   # drive.flip_average
     server = DriveServerProcess(path)
     server.start()
     try:
@@ -83,7 +83,7 @@ def test_a_camera_frame_model_drives_from_the_raw_frame(tmp_path):
             _, data = wire.receive_event()
     finally:
         assert server.stop() == 0
-    expected = FastPredictor(model, CAMERA_INPUT).predict_rgb(decode_jpeg_rgb(JPEGS[1]))
+    expected = FlipAveragedPredictor(FastPredictor(model, CAMERA_INPUT)).predict_rgb(decode_jpeg_rgb(JPEGS[1]))
     assert read_culture_number(data["steering_angle"])[0] == pytest.approx(expected, abs=STEERING_TOLERANCE)
     assert any("input 160x320x3 (the camera frame as it is; the model crops and normalises)" in line
                for line in server.output)

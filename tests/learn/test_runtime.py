@@ -5,9 +5,11 @@ import keras
 import numpy as np
 import pytest
 
+from pilot.data.augment import flip
 from pilot.learn.litert import LiteRTLoadError, LiteRTPredictor, save_litert
-from pilot.learn.predictors import FastPredictor
-from pilot.learn.runtime import PROBE_TOLERANCE, cached_litert_path, probe_frames, serve_model
+from pilot.learn.predictors import FastPredictor, FlipAveragedPredictor
+from pilot.learn.runtime import PROBE_TOLERANCE, cached_litert_path, flip_average_setting, probe_frames, serve_model
+from pilot.udacity.camera_rig import CameraRig
 from pilot.udacity.images import decode_jpeg_rgb
 from tests.drive_support import camera_jpeg
 from tests.keras2_h5 import write_keras2_h5
@@ -88,3 +90,44 @@ def test_probe_frames_are_the_same_every_run():
     first, second = probe_frames(), probe_frames()
     assert len(first) == 8 and all(np.array_equal(a, b) for a, b in zip(first, second))
     assert first[0].shape == (160, 320, 3) and len({frame.tobytes() for frame in first}) == 8
+
+
+def test_flip_average_cancels_a_steady_lean_and_is_the_mean_of_the_two_views(frames, tmp_path):
+    """A model that leans (its last bias moved by 0.25) steers, flip-averaged, exactly as the same model upright."""
+    upright = seed_pilotnet()
+    leaning = seed_pilotnet()
+    kernel, bias = leaning.layers[-1].get_weights()
+    leaning.layers[-1].set_weights([kernel, bias + 0.25])
+    upright.save(tmp_path / "upright.keras")
+    leaning.save(tmp_path / "leaning.keras")
+    raw = {name: serve_model(tmp_path / f"{name}.keras", "keras") for name in ("upright", "leaning")}
+    averaged = {name: serve_model(tmp_path / f"{name}.keras", "keras", flip_average=True)
+                for name in ("upright", "leaning")}
+    assert isinstance(averaged["leaning"].predictor, FlipAveragedPredictor)
+    assert "flip_average" in averaged["leaning"].line() and "flip_average" not in raw["leaning"].line()
+    rig = CameraRig()
+    for rgb in frames:
+        lean = raw["leaning"].predictor.predict_rgb(rgb) - raw["upright"].predictor.predict_rgb(rgb)
+        assert lean == pytest.approx(0.25, abs=1e-5)
+        both = [averaged[name].predictor.predict_rgb(rgb) for name in ("upright", "leaning")]
+        assert both[0] == pytest.approx(both[1], abs=1e-5)
+        mirrored, _ = flip(rgb, 0.0, rig)
+        views = raw["upright"].predictor
+        assert both[0] == pytest.approx(0.5 * (views.predict_rgb(rgb) - views.predict_rgb(mirrored)), abs=1e-6)
+
+
+def test_flip_average_runs_on_litert_too(frames, tmp_path):
+    path = write_keras2_h5(no_dropout_pilotnet(), tmp_path / "model.h5")
+    keras_served = serve_model(path, "keras", flip_average=True)
+    litert_served = serve_model(path, "auto", cache_dir=tmp_path / "cache", flip_average=True)
+    assert litert_served.runtime == "litert" and isinstance(litert_served.predictor, FlipAveragedPredictor)
+    for rgb in frames:
+        assert litert_served.predictor.predict_rgb(rgb) == pytest.approx(
+            keras_served.predictor.predict_rgb(rgb), abs=2 * PROBE_TOLERANCE)
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None, "true"])
+def test_flip_average_must_be_true_or_false(value):
+    with pytest.raises(ValueError, match=r"^params.yaml's drive.flip_average must be true or false, got"):
+        flip_average_setting(value, "drive")
+    assert flip_average_setting(True, "drive") is True and flip_average_setting(False, "drive") is False

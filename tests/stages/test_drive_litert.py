@@ -33,7 +33,7 @@ def test_drive_server_with_litert_runtime_answers_a_telemetry(pilotnet, litert_f
     jpeg = camera_jpeg(7)
     expected = float(np.clip(pilotnet(to_model_input(preprocess(decode_jpeg_rgb(jpeg)))[np.newaxis],
                                       training=False).numpy()[0, 0], -1, 1))
-    server = DriveServerProcess(litert_file, extra_args=("--runtime", "litert", "--threads", "2"))
+    server = DriveServerProcess(litert_file, extra_args=("--runtime", "litert", "--threads", "2", "--no-flip-average"))
     server.start()
     try:
         with SimulatorWire(server.host, server.port) as wire:

@@ -20,10 +20,12 @@ import pytest
 import socketio
 import websocket
 
+from pilot.data.augment import flip
 from pilot.drive.process import DriveServerProcess
 from pilot.imaging import preprocess, to_model_input
 from pilot.learn.model import build_pilotnet
 from pilot.sim.wire import SimulatorWire, telemetry_packet
+from pilot.udacity.camera_rig import CameraRig
 from pilot.udacity.images import decode_jpeg_rgb
 from pilot.udacity.numbers import read_culture_number
 from tests.drive_support import RawSocket, camera_jpeg, run_drive
@@ -51,7 +53,8 @@ def servers(models, tmp_path_factory):
     record_dir = tmp_path_factory.mktemp("run") / "recording"
     main = DriveServerProcess(models["keras"])
     legacy = DriveServerProcess(models["h5"], extra_args=(
-        "--controller", "seed", "--set-speed", str(SEED_SPEED_LIMIT_MPH), "--record", str(record_dir)))
+        "--controller", "seed", "--set-speed", str(SEED_SPEED_LIMIT_MPH), "--record", str(record_dir),
+        "--no-flip-average"))
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(DriveServerProcess.start, (main, legacy)))
     yield {"main": main, "legacy": legacy, "record_dir": record_dir}
@@ -69,9 +72,18 @@ def output(server: DriveServerProcess) -> str:
     return "\n".join(server.output)
 
 
-def expected_steering(model: keras.Model, jpeg: bytes) -> float:
-    batch = to_model_input(preprocess(decode_jpeg_rgb(jpeg)))[np.newaxis]
-    return float(np.clip(model(batch, training=False).numpy()[0, 0], -1, 1))
+def model_steering(model: keras.Model, rgb: np.ndarray) -> float:
+    batch = to_model_input(preprocess(rgb))[np.newaxis]
+    return float(model(batch, training=False).numpy()[0, 0])
+
+
+def expected_steering(model: keras.Model, jpeg: bytes, flip_average: bool = True) -> float:
+    """The project's params serve with drive.flip_average: the frame's steering and minus its rig mirror's, halved."""
+    rgb = decode_jpeg_rgb(jpeg)
+    steering = model_steering(model, rgb)
+    if flip_average:
+        steering = 0.5 * (steering - model_steering(model, flip(rgb, 0.0, CameraRig())[0]))
+    return float(np.clip(steering, -1, 1))
 
 
 def assert_steer_strings(event: tuple) -> tuple[float, float]:
@@ -82,8 +94,10 @@ def assert_steer_strings(event: tuple) -> tuple[float, float]:
     return read_culture_number(data["steering_angle"])[0], read_culture_number(data["throttle"])[0]
 
 
-def test_startup_says_which_model_and_where_it_listens(server, models):
+def test_startup_says_which_model_and_where_it_listens(server, servers, models):
     assert f"model {models['keras']} loaded" in output(server)
+    assert "flip_average: the mean of the frame's and its mirror's steering" in output(server)
+    assert "flip_average" not in output(servers["legacy"])
     assert f"listening on http://127.0.0.1:{server.port}" in output(server)
 
 
@@ -208,7 +222,8 @@ def test_seed_h5_model_seed_controller_recording_sigterm_and_video(servers, mode
         for jpeg, speed in zip(jpegs, speeds_mph):
             wire.send_telemetry(0.0, 0.0, speed, jpeg)
             steering, throttle = assert_steer_strings(wire.receive_event())
-            assert steering == pytest.approx(expected_steering(models["model"], jpeg), abs=2e-6)
+            assert steering == pytest.approx(expected_steering(models["model"], jpeg, flip_average=False), abs=2e-6)
+            assert steering != pytest.approx(expected_steering(models["model"], jpeg), abs=1e-4)
             assert throttle == pytest.approx(max(-1.0, 1.0 - speed / SEED_SPEED_LIMIT_MPH), abs=1e-6)
     legacy.process.send_signal(signal.SIGTERM)              # as road_test or a service manager
     assert legacy.process.wait(timeout=60) == 0, output(legacy)
