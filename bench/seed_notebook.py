@@ -12,8 +12,10 @@ shipped (or changed with --set).
 Both models are then scored on every --test recording (pilot.holdout): correlation and MSE of the
 steering on every third centre frame against the driver's raw and 1 s-smoothed steering, the
 calibration slope, and the side-camera response against the +-0.15 both trained with; with
---replay, the replay score on each test recording too. Prints the two side by side and the
-pipeline's correlation as a ratio of the seed's.
+--replay, the replay score on each test recording too. The pipeline's model is scored as its evaluate
+stage and drive server serve it (evaluate.flip_average: the frame and its mirror), and from the frame
+alone ("one view"); the seed's as its drive.py serves it, from the frame alone. Prints them side by
+side and the pipeline's correlation as a ratio of the seed's.
 
 One training of either way is one draw: with --repeats N each way trains N times, repeat i moving
 the pipeline's balancing, augmentation and training seeds and the notebook's balancing, batch and
@@ -47,6 +49,7 @@ sys.path.insert(0, str(REPO))
 from pilot.data.augment import random_augment  # noqa: E402
 from pilot.holdout import score_recording  # noqa: E402
 from pilot.imaging import preprocess  # noqa: E402
+from pilot.stage_io import load_params  # noqa: E402
 from pilot.udacity.images import read_jpeg_rgb  # noqa: E402
 from pilot.udacity.log_reader import read_recording  # noqa: E402
 from tests.stage_runner import copy_project, run_stage, set_params  # noqa: E402
@@ -163,10 +166,10 @@ def train_pipeline_way(recordings: list[Path], out: Path, settings: list[str], f
     return root / "models" / "model.keras"
 
 
-def scores(model: Path, tests: dict[str, pd.DataFrame], replay: bool) -> dict[str, dict]:
+def scores(model: Path, tests: dict[str, pd.DataFrame], replay: bool, flip_average: bool = False) -> dict[str, dict]:
     from pilot.learn.runtime import serve_model
 
-    predict = serve_model(model, "keras").predictor.predict_rgb
+    predict = serve_model(model, "keras", flip_average=flip_average).predictor.predict_rgb
     found = {}
     for name, table in tests.items():
         found[name] = score_recording(predict, table, root="", trained_correction=SEED_CORRECTION)
@@ -252,7 +255,11 @@ def main() -> None:
             seed_model = (args.seed_model[repeat] if args.seed_model else
                           train_seed_way(train_tables, out, args.seed_steps, args.seed_epochs, seed=6 + repeat,
                                          name=f"seed_model{suffix}.keras"))
-            runs.append({"pipeline": scores(pipeline_model, tests, args.replay),
+            # the pipeline's model scored as its copy's evaluate stage and drive server serve it; the seed's as its
+            # drive.py does, from the frame alone
+            flip_average = load_params("evaluate", pipeline_model.parents[1] / "params.yaml")["flip_average"]
+            runs.append({"pipeline": scores(pipeline_model, tests, args.replay, flip_average),
+                         "one view": scores(pipeline_model, tests, False),
                          "seed": scores(seed_model, tests, args.replay)})
             if args.keep:
                 shutil.rmtree(out / f"pipeline{suffix}" / "data", ignore_errors=True)   # GBs of records
@@ -266,7 +273,7 @@ def main() -> None:
         for repeat, results in enumerate(runs):
             if args.repeats > 1:
                 print(f" repeat {repeat + 1}:")
-            for way in ("pipeline", "seed"):
+            for way in ("pipeline", "one view", "seed"):
                 print(line(way, results[way][name]))
         correlation = {way: [results[way][name]["vs_smoothed"]["correlation"] for results in runs]
                        for way in ("pipeline", "seed")}
