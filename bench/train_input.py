@@ -13,6 +13,7 @@ simulator's camera frames (what the default data looks like), augmented and
 preprocessed by the project's own augment code; every format stores the same examples.
 
     .venv/bin/python bench/train_input.py [--examples 2000] [--formats raw,png] [--rounds 4]
+        [--precision float32|mixed_bfloat16]
     .venv/bin/python bench/train_input.py --formats raw,gzip,zlib,png,png-zlib1,png-zlib3,png-zlib6
 """
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pilot.data.codec import PNG_FLAGS, encode_image  # noqa: E402
 from pilot.data.examples import ExampleSpec, iter_examples, plan_tasks  # noqa: E402
 from pilot.data.records import ShardWriter, make_dataset, serialize_encoded, shard_files  # noqa: E402
 from pilot.imaging import MODEL_INPUT_SHAPE  # noqa: E402
-from pilot.learn.model import build_pilotnet  # noqa: E402
+from pilot.learn.model import PRECISIONS, build_pilotnet  # noqa: E402
 from pilot.processes import resolve_workers  # noqa: E402
 from pilot.testing.synthetic import write_simulator_split_csv  # noqa: E402
 
@@ -96,11 +97,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--formats", default=f"{TODAY},{NEW}", help="comma-separated, e.g. raw,gzip,zlib,png3")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
+                        help="the model's (train.precision): mixed_bfloat16 steps faster, so decoding weighs more")
     args = parser.parse_args()
     names = list(dict.fromkeys(args.formats.split(",")))
     formats = {name: record_format(name) for name in names}
     steps = args.examples // args.batch_size
-    model = build_pilotnet()
+    model = build_pilotnet(precision=args.precision)
     runs, sizes, encode_us = {}, {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         examples = make_examples(Path(tmp), args.examples)

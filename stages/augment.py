@@ -22,6 +22,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from pilot.atomic import building_folder, replace_folder
+from pilot.data.codec import choose_encoding
 from pilot.data.examples import ExampleSpec, Skipped, iter_examples, plan_tasks
 from pilot.data.frames import FRAME_COLUMNS, read_frames
 from pilot.processes import resolve_workers
@@ -70,7 +71,7 @@ def write_split(
 
 
 def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: int,
-                shadow_probability: float, flip: str, pan_steering: str) -> None:
+                shadow_probability: float, flip: str, pan_steering: str, encoding: str) -> None:
     """The seed's step 10-14 pictures, on frames spread over the steering range; then shadows on them."""
     from pilot.data import grids
     from pilot.data.augment import flip_rig
@@ -87,18 +88,19 @@ def write_grids(frames: pd.DataFrame, records_dir: Path, plots_dir: Path, seed: 
     grids.augmentation_grid(samples, rng, plots_dir / "augmentations.png")
     grids.random_augment_grid(samples, rng, plots_dir / "random_augment.png", shadow_probability,
                               flip_rig=flip_rig(flip), pan_steering=pan_steering)
-    stored_train = read_raw_examples(shard_files(records_dir, "train"), GRID_FRAMES)
-    stored_val = read_raw_examples(shard_files(records_dir, "val"), GRID_FRAMES)
+    stored_train = read_raw_examples(shard_files(records_dir, "train"), GRID_FRAMES, encoding)
+    stored_val = read_raw_examples(shard_files(records_dir, "val"), GRID_FRAMES, encoding)
     grids.preprocessing_grid(samples, stored_train, stored_val, plots_dir / "preprocessed.png")
     grids.shadow_grid(samples, rng, plots_dir / "shadows.png")      # what shadow_probability > 0 adds
 
 
-def describe(params: dict[str, Any], args: argparse.Namespace, splits: dict[str, Any]) -> dict[str, Any]:
+def describe(params: dict[str, Any], args: argparse.Namespace, splits: dict[str, Any],
+             encoding: str) -> dict[str, Any]:
     """The manifest: schema and preprocessing, params used (workers aside: no effect), counts."""
     from pilot.data.records import schema_description
 
     return {
-        **schema_description(),
+        **schema_description(encoding),
         "augmentation": {"train": f"random camera (equal odds), then pan (label: {params['pan_steering']}), zoom, "
                                   f"brightness, flip ({params['flip']}), p=0.5 each, "
                                   f"then a shadow, p={params['shadow_probability']}",
@@ -124,8 +126,11 @@ def main() -> None:
         train, val = (read_frames(path, "split", REQUIRED_COLUMNS) for path in (args.train, args.val))
         from pilot.data import records
 
+        encoding, why = choose_encoding(params["image_encoding"],
+                                        len(train) * int(params["copies_per_frame"]) + len(val))
+        print(f"image encoding: {params['image_encoding']} -> {encoding} ({why})")
         specs = [ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]),
-                             image_encoding=records.IMAGE_ENCODING,
+                             image_encoding=encoding,
                              shadow_probability=params["shadow_probability"], flip=params["flip"],
                              pan_steering=params["pan_steering"])
                  for split, augment in (("train", True), ("val", False))]
@@ -134,9 +139,9 @@ def main() -> None:
         splits = {}
         for frames, spec in zip((train, val), specs):
             splits[spec.split] = write_split(frames, spec, params, building, workers)
-        records.write_manifest(building, describe(params, args, splits))
+        records.write_manifest(building, describe(params, args, splits, encoding))
         write_grids(train, building, args.plots_dir, int(params["seed"]), specs[0].shadow_probability,
-                    specs[0].flip, specs[0].pan_steering)
+                    specs[0].flip, specs[0].pan_steering, encoding)
         replace_folder(building, args.out_dir)
     except KeyboardInterrupt:
         shutil.rmtree(building, ignore_errors=True)

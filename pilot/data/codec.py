@@ -13,6 +13,11 @@ import numpy as np
 from pilot.imaging import MODEL_INPUT_SHAPE
 
 IMAGE_ENCODINGS = ("png", "raw")  # both lossless: png is ~3x smaller, raw needs no decoding
+ENCODING_SETTINGS = ("auto", *IMAGE_ENCODINGS)   # augment.image_encoding
+RAW_EXAMPLE_BYTES = int(np.prod(MODEL_INPUT_SHAPE))   # 39,600: one raw image
+# auto: raw while the records stay this small (the default data's are 1.6 GB raw, 0.45 GB as PNG); training in
+# mixed bfloat16 spends ~15 % of its CPU decoding PNGs (bench/train_input.py --precision mixed_bfloat16)
+AUTO_RAW_LIMIT_BYTES = 3 * 1024 ** 3
 # Paeth filter + run-length deflate: on simulator frames 13.0 kB (3.0x smaller than raw) in
 # ~0.6 ms, where cv2's default (adaptive filter, zlib level 3) gives 15.1 kB in ~1.5 ms
 # (bench/train_input.py --formats raw,png,png-zlib1,png-zlib3,png-zlib6 compares them).
@@ -37,3 +42,20 @@ def encode_image(preprocessed: np.ndarray, encoding: str, png_flags: tuple[int, 
     if not ok:
         raise ValueError("PNG encoding failed")
     return buffer.tobytes()
+
+
+def choose_encoding(setting: str, examples: int) -> tuple[str, str]:
+    """augment.image_encoding -> (the encoding the records get, why); ValueError with one sentence for a bad setting.
+
+    auto: raw (nothing to decode while training) while `examples` raw images fit AUTO_RAW_LIMIT_BYTES, else png
+    (3.25x smaller, decoded in the input pipeline).
+    """
+    if setting not in ENCODING_SETTINGS:
+        raise ValueError(f"augment.image_encoding must be one of {', '.join(ENCODING_SETTINGS)}, got {setting!r}")
+    if setting != "auto":
+        return setting, "as set"
+    size_gb = examples * RAW_EXAMPLE_BYTES / 1e9
+    limit_gb = AUTO_RAW_LIMIT_BYTES / 1e9
+    if examples * RAW_EXAMPLE_BYTES <= AUTO_RAW_LIMIT_BYTES:
+        return "raw", f"{examples} examples are {size_gb:.1f} GB raw, within {limit_gb:.1f} GB: nothing to decode"
+    return "png", f"{examples} examples would be {size_gb:.1f} GB raw, over {limit_gb:.1f} GB: PNG, ~3x smaller"

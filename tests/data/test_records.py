@@ -203,3 +203,16 @@ def test_manifest_round_trip_and_version_check(tmp_path):
             read_manifest(tmp_path)
     with pytest.raises(FileNotFoundError, match="run the augment stage"):
         read_manifest(tmp_path / "missing")
+
+
+def test_auto_encoding_is_raw_while_the_records_stay_small_and_png_beyond():
+    from pilot.data.codec import AUTO_RAW_LIMIT_BYTES, RAW_EXAMPLE_BYTES, choose_encoding
+
+    fits = AUTO_RAW_LIMIT_BYTES // RAW_EXAMPLE_BYTES
+    assert choose_encoding("auto", 78)[0] == "raw"
+    assert choose_encoding("auto", fits)[0] == "raw"
+    encoding, why = choose_encoding("auto", fits + 1)
+    assert encoding == "png" and "over 3.2 GB" in why
+    assert choose_encoding("png", 78) == ("png", "as set") and choose_encoding("raw", 10 ** 9) == ("raw", "as set")
+    with pytest.raises(ValueError, match=r"^augment.image_encoding must be one of auto, png, raw, got 'jpeg'$"):
+        choose_encoding("jpeg", 78)

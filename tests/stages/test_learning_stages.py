@@ -33,11 +33,36 @@ def runs(tmp_path_factory, tiny_augment) -> dict[str, Path]:
     write_params(one, augment=TINY_AUGMENT, train={**TINY_TRAIN, "precision": "mixed_bfloat16"})  # on any CPU
     two = copy_tiny_project(tiny_augment, base / "two", "data/split")
     write_params(two, augment={**TINY_AUGMENT, "workers": 2}, train=TINY_TRAIN)
-    for root, stages in ((one, (("train", TRAIN), ("evaluate", EVALUATE))), (two, (("augment", AUGMENT),))):
+    png = copy_tiny_project(tiny_augment, base / "png", "data/split")
+    write_params(png, augment={**TINY_AUGMENT, "image_encoding": "png"},
+                 train={**TINY_TRAIN, "precision": "mixed_bfloat16"})                  # as `one` trains
+    for root, stages in ((one, (("train", TRAIN), ("evaluate", EVALUATE))), (two, (("augment", AUGMENT),)),
+                         (png, (("augment", AUGMENT), ("train", TRAIN)))):
         for stage, args in stages:
             result = _run(root, stage, *args)
             assert result.returncode == 0, result.stderr[-3000:]
-    return {"one": one, "two": two}
+    return {"one": one, "two": two, "png": png}
+
+
+def test_png_and_raw_records_hold_the_same_examples_and_train_the_same_model(runs):
+    from pilot.data.records import read_manifest, read_raw_examples, shard_files
+
+    raw_dir, png_dir = runs["one"] / "data" / "records", runs["png"] / "data" / "records"
+    assert (read_manifest(raw_dir)["image_encoding"], read_manifest(png_dir)["image_encoding"]) == ("raw", "png")
+    for split in ("train", "val"):
+        raw = read_raw_examples(shard_files(raw_dir, split), encoding="raw")
+        png = read_raw_examples(shard_files(png_dir, split), encoding="png")
+        assert len(raw) == len(png) > 0
+        for (raw_image, raw_steering), (png_image, png_steering) in zip(raw, png):
+            assert np.array_equal(raw_image, png_image) and raw_steering == png_steering
+    png_bytes = sum(path.stat().st_size for path in png_dir.glob("*.tfrecord"))
+    raw_bytes = sum(path.stat().st_size for path in raw_dir.glob("*.tfrecord"))
+    assert png_bytes < raw_bytes / 2
+    import keras
+
+    weights = [keras.models.load_model(runs[name] / "models" / "model.keras").get_weights() for name in ("one", "png")]
+    assert len(weights[0]) == len(weights[1]) > 0
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))        # the images the model sees are the same
 
 
 def test_augment_writes_the_same_bytes_for_one_or_two_workers(runs):
@@ -58,10 +83,11 @@ def test_manifest_counts_the_examples_and_records_the_spec(runs):
     assert sum(train["cameras"].values()) == 72 and set(train["cameras"]) <= {"center", "left", "right"}
     assert (val["frames"], val["examples"], val["cameras"], val["flipped"]) == (6, 6, {"center": 6}, 0)
     assert manifest["image_shape"] == [66, 200, 3] and manifest["image_dtype"] == "uint8"
-    assert manifest["schema_version"] == 2 and manifest["image_encoding"] == "png"
+    assert manifest["schema_version"] == 2 and manifest["image_encoding"] == "raw"     # auto, for 78 examples
     assert manifest["preprocessing"]["crop_rows"] == [60, 135]
-    assert manifest["params"] == {"copies_per_frame": 4, "flip": "rig", "pan_steering": "yaw", "seed": 1,
-                                  "shadow_probability": 0, "shard_size": 25, "steering_correction": 0.15}
+    assert manifest["params"] == {"copies_per_frame": 4, "flip": "rig", "image_encoding": "auto",
+                                  "pan_steering": "yaw", "seed": 1, "shadow_probability": 0, "shard_size": 25,
+                                  "steering_correction": 0.15}
     assert "flip (rig)" in manifest["augmentation"]["train"]
     assert "pan (label: yaw)" in manifest["augmentation"]["train"]
     assert manifest["augmentation"]["train"].endswith("then a shadow, p=0")
