@@ -1,11 +1,12 @@
 """The TFRecord schema in one place: serialise, parse, shard, read back, and the manifest.
 
 An example is the seed's preprocessed image (66x200x3 YUV uint8) and its steering (-1..1,
-float32). The image is stored losslessly, as a PNG by default (pilot.data.codec, run in
-augment's workers; about 3x smaller than raw bytes) decoded in the tf.data pipeline, or as
-raw bytes. The reader divides by 255 in float32, which is `pilot.imaging.to_model_input`:
-the model's input contract, the same bytes for either encoding. The manifest names the
-encoding; `make_dataset` takes it as an argument (the stages pass the manifest's).
+float32). The image is stored losslessly (pilot.data.codec, run in augment's workers), as raw
+bytes or as a PNG (about 3x smaller, decoded in the tf.data pipeline); augment.image_encoding
+chooses (`auto`: raw while the records stay small, codec.choose_encoding). The reader
+divides by 255 in float32, which is `pilot.imaging.to_model_input`: the model's input
+contract, the same bytes for either encoding. The manifest names the encoding;
+`make_dataset` takes it as an argument (the stages pass the manifest's).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from pilot.data.codec import IMAGE_ENCODINGS, encode_image
 from pilot.imaging import CROP_ROWS, MODEL_INPUT_SHAPE
 
 SCHEMA_VERSION = 2           # 2: the image's encoding is named in the manifest (png or raw); 1 was raw only
-IMAGE_ENCODING = "png"       # what the augment stage writes
+IMAGE_ENCODING = "png"       # the functions' default when no manifest is at hand (augment chooses its own)
 IMAGE_KEY = "image"          # the encoded image: a PNG, or raw uint8 bytes (H, W, C) row-major
 STEERING_KEY = "steering"    # float32, normalised -1..1
 FEATURE_SPEC = {
