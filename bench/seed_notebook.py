@@ -258,8 +258,9 @@ def main() -> None:
             # the pipeline's model scored as its copy's evaluate stage and drive server serve it; the seed's as its
             # drive.py does, from the frame alone
             flip_average = load_params("evaluate", pipeline_model.parents[1] / "params.yaml")["flip_average"]
-            runs.append({"pipeline": scores(pipeline_model, tests, args.replay, flip_average),
-                         "one view": scores(pipeline_model, tests, False),
+            served = scores(pipeline_model, tests, args.replay, flip_average)
+            runs.append({"pipeline": served,
+                         "one view": scores(pipeline_model, tests, False) if flip_average else served,
                          "seed": scores(seed_model, tests, args.replay)})
             if args.keep:
                 shutil.rmtree(out / f"pipeline{suffix}" / "data", ignore_errors=True)   # GBs of records

@@ -31,10 +31,9 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from pilot.data.codec import PNG_FLAGS, encode_image  # noqa: E402
+from pilot.data.codec import PNG_FLAGS, RAW_EXAMPLE_BYTES, encode_image  # noqa: E402
 from pilot.data.examples import ExampleSpec, iter_examples, plan_tasks  # noqa: E402
 from pilot.data.records import ShardWriter, make_dataset, serialize_encoded, shard_files  # noqa: E402
-from pilot.imaging import MODEL_INPUT_SHAPE  # noqa: E402
 from pilot.learn.model import PRECISIONS, build_pilotnet  # noqa: E402
 from pilot.processes import resolve_workers  # noqa: E402
 from pilot.testing.synthetic import write_simulator_split_csv  # noqa: E402
@@ -132,7 +131,7 @@ def main() -> None:
     for name, values in results.items():
         rates = sorted(rate for rate, _ in values)
         cpu_ms = min(cpu for _, cpu in values)
-        smaller = np.prod(MODEL_INPUT_SHAPE) / sizes[name] if name in sizes else 0.0
+        smaller = RAW_EXAMPLE_BYTES / sizes[name] if name in sizes else 0.0
         stored = (f"{sizes[name]:8.0f} B/example ({smaller:4.2f}x smaller than raw pixels), "
                   f"write {encode_us[name]:5.0f} us") if name in sizes else " " * 62
         print(f"  {name:>9}: {stored}; best {best[name]:6.1f} images/s, median {np.median(rates):6.1f}, "
