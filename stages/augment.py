@@ -1,7 +1,7 @@
 """augment: split frames -> sharded TFRecords of preprocessed examples, a manifest, sample grids.
 
-Training frames give copies_per_frame examples each (random camera, the seed's four
-augmentations, then a shadow with probability shadow_probability); validation frames give
+Training frames give copies_per_frame examples each (auto: enough for 40,000 examples, at least 10;
+random camera, the seed's four augmentations, then a shadow with probability shadow_probability); validation frames give
 one (centre camera, no augmentation). Worker processes make the examples; the bytes do not
 depend on how many there are.
 TensorFlow and matplotlib are imported inside functions: spawned workers re-import
@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from pilot.atomic import building_folder, replace_folder
 from pilot.data.codec import choose_encoding
-from pilot.data.examples import ExampleSpec, Skipped, iter_examples, plan_tasks
+from pilot.data.examples import ExampleSpec, Skipped, choose_copies, iter_examples, plan_tasks
 from pilot.data.frames import FRAME_COLUMNS, read_frames
 from pilot.processes import resolve_workers
 from pilot.stage_io import load_params, stop_on_ctrl_c
@@ -36,12 +36,11 @@ INTERRUPTED_EXIT_CODE = 130            # 128 + SIGINT, what shells report for Ct
 
 
 def write_split(
-    frames: pd.DataFrame, spec: ExampleSpec, params: dict[str, Any], out_dir: Path, workers: int
+    frames: pd.DataFrame, spec: ExampleSpec, params: dict[str, Any], out_dir: Path, workers: int, copies: int
 ) -> dict[str, Any]:
-    """Make and write one split's examples; returns its manifest entry."""
+    """Make and write one split's examples (`copies` per frame); returns its manifest entry."""
     from pilot.data.records import ShardWriter, serialize_encoded
 
-    copies = params["copies_per_frame"] if spec.augment else 1
     tasks = plan_tasks(frames, copies, shuffle_seed=params["seed"] if spec.augment else None)
     cameras: Counter[str] = Counter()
     steering, skipped, flipped = [], [], 0
@@ -63,7 +62,7 @@ def write_split(
     if not steering:
         raise ValueError(f"no {spec.split} example could be made: every image failed to load")
     return {
-        "frames": len(frames), "examples": len(steering), "skipped": len(skipped),
+        "frames": len(frames), "copies_per_frame": copies, "examples": len(steering), "skipped": len(skipped),
         "skip_reasons": skipped[:SKIP_REASONS_KEPT], "cameras": dict(sorted(cameras.items())),
         "flipped": int(flipped), "steering_mean": float(np.mean(steering)),
         "steering_std": float(np.std(steering)), "shards": writer.shards(),
@@ -126,8 +125,9 @@ def main() -> None:
         train, val = (read_frames(path, "split", REQUIRED_COLUMNS) for path in (args.train, args.val))
         from pilot.data import records
 
-        encoding, why = choose_encoding(params["image_encoding"],
-                                        len(train) * int(params["copies_per_frame"]) + len(val))
+        copies, copies_why = choose_copies(params["copies_per_frame"], len(train))
+        print(f"copies per training frame: {params['copies_per_frame']} -> {copies} ({copies_why})")
+        encoding, why = choose_encoding(params["image_encoding"], len(train) * copies + len(val))
         print(f"image encoding: {params['image_encoding']} -> {encoding} ({why})")
         specs = [ExampleSpec(split, int(params["seed"]), augment, float(params["steering_correction"]),
                              image_encoding=encoding,
@@ -138,7 +138,7 @@ def main() -> None:
         building.mkdir(parents=True)
         splits = {}
         for frames, spec in zip((train, val), specs):
-            splits[spec.split] = write_split(frames, spec, params, building, workers)
+            splits[spec.split] = write_split(frames, spec, params, building, workers, copies if spec.augment else 1)
         records.write_manifest(building, describe(params, args, splits, encoding))
         write_grids(train, building, args.plots_dir, int(params["seed"]), specs[0].shadow_probability,
                     specs[0].flip, specs[0].pan_steering, encoding)

@@ -31,6 +31,14 @@ from pilot.udacity.images import read_jpeg_rgb
 
 SPLIT_CODES = {"train": 0, "val": 1}     # part of each example's seed
 TASKS_PER_CHUNK = 32                     # worker round trips are per chunk, not per image
+# augment.copies_per_frame: auto. The seed's notebook draws a fresh augmentation for every example it trains on;
+# stored examples are drawn once, so a short recording's few are seen many times over (a real 5-minute Lake lap:
+# ~2,400 balanced training frames x 10 = 24,000, each seen 16 times in training's 390,000) and learnt by heart.
+# auto stores at least this many (the default data's 4,109 frames x 10 = 41,090: ~10 times each), as many
+# copies as that takes, never fewer than the seed-era 10 nor more than AUTO_MAX_COPIES.
+AUTO_MIN_TRAIN_EXAMPLES = 40_000
+AUTO_MIN_COPIES = 10
+AUTO_MAX_COPIES = 50                     # a few hundred frames: more copies of one frame add little
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,22 @@ class Skipped:
 def example_rng(seed: int, split: str, index: int) -> np.random.Generator:
     """The Generator for one example: a function of (seed, split, index) only."""
     return np.random.default_rng([seed, SPLIT_CODES[split], index])
+
+
+def choose_copies(setting: int | str, training_frames: int) -> tuple[int, str]:
+    """augment.copies_per_frame -> (copies per training frame, why); ValueError with one sentence for a bad setting.
+
+    auto: enough copies that the training split stores AUTO_MIN_TRAIN_EXAMPLES examples, within
+    AUTO_MIN_COPIES..AUTO_MAX_COPIES; a whole number >= 1 is used as set.
+    """
+    if setting == "auto":
+        wanted = -(-AUTO_MIN_TRAIN_EXAMPLES // max(int(training_frames), 1))      # ceiling
+        copies = min(max(wanted, AUTO_MIN_COPIES), AUTO_MAX_COPIES)
+        return copies, (f"{training_frames} training frames x {copies} = {training_frames * copies} examples "
+                        f"(at least {AUTO_MIN_TRAIN_EXAMPLES} wanted, {AUTO_MIN_COPIES}..{AUTO_MAX_COPIES} copies)")
+    if isinstance(setting, bool) or not isinstance(setting, int) or setting < 1:
+        raise ValueError(f"augment.copies_per_frame must be auto or a whole number of at least 1, got {setting!r}")
+    return setting, "as set"
 
 
 def plan_tasks(frames: pd.DataFrame, copies_per_frame: int, shuffle_seed: int | None) -> list[ExampleTask]:

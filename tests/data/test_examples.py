@@ -9,7 +9,17 @@ import pandas as pd
 import pytest
 
 from pilot.data.codec import encode_image
-from pilot.data.examples import ExampleSpec, Skipped, iter_examples, make_example, plan_tasks
+from pilot.data.examples import (
+    AUTO_MAX_COPIES,
+    AUTO_MIN_COPIES,
+    AUTO_MIN_TRAIN_EXAMPLES,
+    ExampleSpec,
+    Skipped,
+    choose_copies,
+    iter_examples,
+    make_example,
+    plan_tasks,
+)
 from pilot.imaging import preprocess
 from pilot.testing.synthetic import write_split_csvs
 from pilot.udacity.images import read_jpeg_rgb
@@ -34,6 +44,18 @@ def test_plan_indexes_copies_and_shuffles_reproducibly(frames):
     assert sorted(shuffled, key=lambda t: t.index) == tasks and shuffled != tasks
     with pytest.raises(ValueError, match="copies_per_frame"):
         plan_tasks(frames, copies_per_frame=0, shuffle_seed=None)
+
+
+def test_auto_copies_store_enough_examples_for_a_short_recording():
+    assert choose_copies(4, 18) == (4, "as set")
+    assert choose_copies("auto", 4109)[0] == AUTO_MIN_COPIES            # the default data: 41,090 at the seed-era 10
+    copies, why = choose_copies("auto", 2432)                           # a real 5-minute lap, balanced and split
+    assert copies == 17 and 2432 * copies >= AUTO_MIN_TRAIN_EXAMPLES > 2432 * (copies - 1)
+    assert "2432 training frames x 17 = 41344 examples" in why
+    assert choose_copies("auto", 17)[0] == AUTO_MAX_COPIES and choose_copies("auto", 0)[0] == AUTO_MAX_COPIES
+    for bad in (0, -3, 2.5, "ten", True, None):
+        with pytest.raises(ValueError, match="augment.copies_per_frame must be auto or a whole number"):
+            choose_copies(bad, 100)
 
 
 def test_validation_examples_are_the_plain_centre_image(frames):

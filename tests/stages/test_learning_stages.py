@@ -78,7 +78,7 @@ def test_augment_writes_the_same_bytes_for_one_or_two_workers(runs):
 def test_manifest_counts_the_examples_and_records_the_spec(runs):
     manifest = json.loads((runs["one"] / "data" / "records" / "manifest.json").read_text())
     train, val = manifest["splits"]["train"], manifest["splits"]["val"]
-    assert (train["frames"], train["examples"], train["skipped"]) == (18, 72, 0)
+    assert (train["frames"], train["copies_per_frame"], train["examples"], train["skipped"]) == (18, 4, 72, 0)
     assert [s["examples"] for s in train["shards"]] == [25, 25, 22]
     assert sum(train["cameras"].values()) == 72 and set(train["cameras"]) <= {"center", "left", "right"}
     assert (val["frames"], val["examples"], val["cameras"], val["flipped"]) == (6, 6, {"center": 6}, 0)
@@ -100,6 +100,7 @@ def test_train_writes_model_metrics_curves_and_the_edge_model(runs):
 
     metrics = json.loads((runs["one"] / "metrics" / "train.json").read_text())
     assert metrics["epochs"] == 2 and metrics["steps_per_epoch"] == 6 and metrics["examples_per_epoch"] == 72
+    assert metrics["stored_train_examples"] == 72 and metrics["passes_over_stored_examples"] == 2.0
     assert 1 <= metrics["best_epoch"] <= 2 and metrics["best_val_loss"] <= metrics["val_loss"]
     for split in ("train", "eval"):
         assert len(pd.read_csv(runs["one"] / "dvclive" / "plots" / "metrics" / split / "loss.tsv", sep="\t")) == 2
