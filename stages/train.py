@@ -145,10 +145,11 @@ def train(args: argparse.Namespace) -> None:
         sys.exit(f"train: {exc}")
     except KeyError as exc:
         sys.exit(f"train: params.yaml's train section or the manifest lacks {exc}: see the README")
-    summary = {**summarise_history(history, steps, batch_size), "precision": precision,
-               # how often each stored example came round (augment.copies_per_frame: auto keeps it near 10)
-               "stored_train_examples": train_examples,
-               "passes_over_stored_examples": round(len(history["val_loss"]) * steps * batch_size / train_examples, 2)}
+    summary = summarise_history(history, steps, batch_size)
+    summary.update(precision=precision, stored_train_examples=train_examples,
+                   # how often each stored example came round (augment.copies_per_frame: auto keeps it near 10)
+                   passes_over_stored_examples=round(summary["epochs"] * summary["examples_per_epoch"]
+                                                     / train_examples, 2))
     write_metrics(args.metrics, summary)
     images = (epochs - epochs_done) * steps * batch_size
     print(f"trained in {seconds:.0f} s ({images / max(seconds, 1e-9):.0f} img/s including validation); "
