@@ -15,7 +15,8 @@ calibration slope, and the side-camera response against the +-0.15 both trained 
 --replay, the replay score on each test recording too. The pipeline's model is scored as its evaluate
 stage and drive server serve it (evaluate.flip_average: the frame and its mirror), and from the frame
 alone ("one view"); the seed's as its drive.py serves it, from the frame alone. Prints them side by
-side and the pipeline's correlation as a ratio of the seed's.
+side and the pipeline's mean correlation against the seed's (`against_seed`: the difference, and
+the ratio where the seed's is positive).
 
 One training of either way is one draw: with --repeats N each way trains N times, repeat i moving
 the pipeline's balancing, augmentation and training seeds and the notebook's balancing, batch and
@@ -219,6 +220,14 @@ def spread(values: list[float]) -> str:
                             if len(values) > 1 else "")
 
 
+def against_seed(pipeline: float, seed: float) -> str:
+    """The pipeline's mean correlation against the seed's: a ratio where the seed's is positive (a ratio of two
+    negative correlations reads backwards), the difference always; the verdict compares the two means."""
+    ratio = f"pipeline / seed {pipeline / seed:.2f}, " if seed > 0 else ""
+    return (f"{ratio}pipeline - seed {pipeline - seed:+.3f} ({pipeline:.3f} against {seed:.3f}: "
+            f"{'at least' if pipeline >= seed else 'BELOW'} the seed's)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("train", nargs="+", type=Path, help="recordings both train on")
@@ -278,14 +287,13 @@ def main() -> None:
                 print(line(way, results[way][name]))
         correlation = {way: [results[way][name]["vs_smoothed"]["correlation"] for results in runs]
                        for way in ("pipeline", "seed")}
-        ratio = float(np.mean(correlation["pipeline"]) / np.mean(correlation["seed"]))
+        verdict = against_seed(float(np.mean(correlation["pipeline"])), float(np.mean(correlation["seed"])))
         if args.repeats > 1:
             wins = sum(p >= s for p, s in zip(correlation["pipeline"], correlation["seed"]))
             print(f"  correlation with the smoothed steering over {args.repeats} repeats: pipeline "
                   f"{spread(correlation['pipeline'])}, seed {spread(correlation['seed'])}; pipeline at least the "
                   f"seed's in {wins} of {args.repeats}")
-        print(f"  pipeline / seed correlation with the smoothed steering: {ratio:.2f} "
-              f"({'at least' if ratio >= 1.0 else 'BELOW'} the seed's)")
+        print(f"  correlation with the smoothed steering, {verdict}")
     if args.keep:
         (out / "results.json").write_text(json.dumps(runs if args.repeats > 1 else runs[0], indent=1,
                                                      default=str), encoding="utf-8")
