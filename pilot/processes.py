@@ -36,18 +36,3 @@ def _start_worker() -> None:
 def worker_pool(workers: int) -> multiprocessing.pool.Pool:
     """A pool of `workers` spawned processes, each single-threaded in OpenCV and deaf to Ctrl+C."""
     return multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker)
-
-
-def deal_longest_first(costs: list[float], bins: int) -> list[list[int]]:
-    """Indices of `costs` dealt to `bins` workers, each in turn to the least loaded, longest first (the classic
-    LPT rule: the busiest worker ends at most 4/3 of the best possible); each worker's indices in their order.
-    Empty workers are left out."""
-    if bins < 1:
-        raise ValueError(f"work needs at least one worker, got {bins}")
-    loads = [0.0] * bins
-    dealt: list[list[int]] = [[] for _ in range(bins)]
-    for index in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
-        least = min(range(bins), key=lambda b: (loads[b], b))
-        loads[least] += costs[index]
-        dealt[least].append(index)
-    return [sorted(indices) for indices in dealt if indices]

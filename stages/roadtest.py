@@ -5,9 +5,7 @@ one inference thread, as beside a simulator on a small machine) on a free loopba
 server's set speed and once at the simulator's top speed, and drives each track of the matrix
 (the training track, several unseen generated ones, the real simulator's Lake track) with the real
 simulator's latency and the car's grip and steering-rate limits. With a fixed latency the drives do
-not depend on wall time, so the drives run side by side: each speed's tracks dealt to two servers,
-the longest road first (a server waits for its simulator's next frame, so four pairs keep two cores
-busy to the end; one pair per speed left the set speed's slower, longer drives running alone). Writes
+not depend on wall time, so the two speeds run side by side, one process each. Writes
 metrics/drive.json (per track and speed: autonomy, interventions, cross-track error, distance to
 the first intervention, lap time, steering jitter; `unseen` pools the unseen tracks, and each one
 is also reported as `unseen_SEED`), the paths on the track maps, cross-track error over distance,
@@ -27,7 +25,6 @@ import pandas as pd
 from pilot.drive.process import ServerStartError, drive_server
 from pilot.learn.model_file import TRUST_FLAG
 from pilot.learn.runtime import load_stage_model
-from pilot.processes import deal_longest_first
 from pilot.scoring import pool_runs
 from pilot.sim.camera import Light
 from pilot.sim.client import ClosedLoopSettings, DriveResult, drive
@@ -41,8 +38,7 @@ from pilot.udacity.images import read_jpeg_rgb
 
 TRACK_KINDS = ("training", "unseen", *TRACK_NAMES)   # lake, jungle: the real simulator's, by name
 SPEEDS = ("set_speed", "top_speed")
-SERVER_THREADS = 1     # the drive server's --threads: its simulator and the other pairs share the cores
-SERVERS_PER_SPEED = 2  # each speed's drives split over this many servers (each with its simulator): side by side
+SERVER_THREADS = 1     # the drive server's --threads: its simulator and the other speed's pair share the cores
 
 
 def matrix_tracks(names: list[str], training_seed: int, unseen_seeds: list[int],
@@ -195,22 +191,17 @@ def main() -> None:
                  *((TRUST_FLAG,) if args.trust_model_code else ()))
     runs = [(name, track) for kind_runs in tracks.values() for name, track in kind_runs.items()]
     first_run_dir = work_dir / f"{runs[0][0]}_{SPEEDS[0]}"
-    # at one speed a drive's frames go with its road's length: deal the roads out, the longest first; the
-    # first run (its frames kept for the saliency grid and the video) comes first in its server's list
-    groups = deal_longest_first([track.surface_length_m for _, track in runs], SERVERS_PER_SPEED)
-    jobs = [(speed, (model_path, speed, (*frame_dt, *inference, *speed_args[speed]), [runs[i] for i in group],
-                     params, first_run_dir / "frames" if speed == SPEEDS[0] and 0 in group else None))
-            for speed in SPEEDS for group in groups]
-    results: dict[str, dict[str, DriveResult]] = {speed: {} for speed in SPEEDS}
+    jobs = {speed: (model_path, speed, (*frame_dt, *inference, *speed_args[speed]), runs, params,
+                    first_run_dir / "frames" if speed == SPEEDS[0] else None) for speed in SPEEDS}
+    results: dict[str, dict[str, DriveResult]] = {}
     try:
         if params["latency_s"] is None:     # measured latency: drives side by side would slow each other
-            for speed, job in jobs:
-                results[speed].update(drive_speed(*job))
+            for speed in SPEEDS:
+                results[speed] = drive_speed(*jobs[speed])
         else:
-            with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = [(speed, pool.submit(drive_speed, *job)) for speed, job in jobs]
-                for speed, future in futures:
-                    results[speed].update(future.result())
+            with ProcessPoolExecutor(len(SPEEDS), mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = {speed: pool.submit(drive_speed, *jobs[speed]) for speed in SPEEDS}
+                results = {speed: future.result() for speed, future in futures.items()}
     except ServerStartError as error:
         sys.exit(f"road_test: {error}")
     except WireError as error:
