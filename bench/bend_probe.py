@@ -67,13 +67,17 @@ def pose(track: Track, s_m: float, left_m: float) -> VehicleState:
 def probe(steer, track: Track, every_m: float) -> dict[str, float]:
     """The model's shortfall against the expert (by bend direction), both gains, and where the car settles."""
     renderer = Renderer(track)
-    rows = []
+    rows, hint = [], None
     for s_m in np.arange(0.0, track.length_m, every_m):
-        curvature = track.nearest(*track.point_at(float(s_m))[:2]).curvature_per_m
+        # walking the lap in order, each lookup searches near the last one: where the road crosses itself (the
+        # Jungle's bridge) a search of the whole lap could land on the other road
+        here = track.nearest(*track.point_at(float(s_m))[:2], hint)
+        hint, curvature = here.index, here.curvature_per_m
         seen = {}
         for left_m in (-OFFSET_M, 0.0, OFFSET_M):
             state = pose(track, float(s_m), left_m)
-            seen[left_m] = (steer(renderer.render(state, "center")), pure_pursuit_steering(track, state))
+            seen[left_m] = (steer(renderer.render(state, "center")),
+                            pure_pursuit_steering(track, state, hint_index=hint))
         rows.append((curvature, seen[0.0][0] - seen[0.0][1],
                      (seen[OFFSET_M][0] - seen[-OFFSET_M][0]) / (2 * OFFSET_M),
                      (seen[OFFSET_M][1] - seen[-OFFSET_M][1]) / (2 * OFFSET_M)))
