@@ -67,12 +67,11 @@ def pose(track: Track, s_m: float, left_m: float) -> VehicleState:
 def probe(steer, track: Track, every_m: float) -> dict[str, float]:
     """The model's shortfall against the expert (by bend direction), both gains, and where the car settles."""
     renderer = Renderer(track)
-    rows, hint = [], None
+    rows = []
     for s_m in np.arange(0.0, track.length_m, every_m):
-        # walking the lap in order, each lookup searches near the last one: where the road crosses itself (the
-        # Jungle's bridge) a search of the whole lap could land on the other road
-        here = track.nearest(*track.point_at(float(s_m))[:2], hint)
-        hint, curvature = here.index, here.curvature_per_m
+        # the place is on the centre line at a known arc length: its segment and curvature are read there, not
+        # searched for (a search could land on the other road where the Jungle's bridge crosses it)
+        hint, curvature = track.index_at(float(s_m)), track.curvature_at(float(s_m))
         seen = {}
         for left_m in (-OFFSET_M, 0.0, OFFSET_M):
             state = pose(track, float(s_m), left_m)

@@ -109,6 +109,14 @@ class Track:
         """Rise over horizontal run along the direction of travel at arc length s (wrapped); 0 when flat."""
         return 0.0 if self.grades is None else self._interpolate(self.grades, s_m)
 
+    def curvature_at(self, s_m: float) -> float:
+        """The centre line's curvature (1/m, + = turning left) at arc length s (wrapped), linear between points."""
+        return self._interpolate(self.curvatures_per_m, s_m)
+
+    def index_at(self, s_m: float) -> int:
+        """The centre-line point that starts the segment holding arc length s (wrapped): a hint for `nearest`."""
+        return self._segment_at(s_m)[0]
+
     def _interpolate(self, values: np.ndarray, s_m: float) -> float:
         """A per-point value at arc length s (wrapped), linear between the segment's two points."""
         index, fraction = self._segment_at(s_m)
@@ -166,9 +174,7 @@ class Track:
 
     def point_at(self, s_m: float, lateral_m: float = 0.0) -> tuple[float, float, float]:
         """(x, y, heading) at arc length s (wrapped), `lateral_m` to the left of the centre line."""
-        s = float(s_m) % self.length_m
-        index = int(np.searchsorted(self.s_m, s, side="right") - 1)
-        fraction = (s - self.s_m[index]) / self.segment_lengths_m[index]
+        index, fraction = self._segment_at(s_m)
         x, y = self.points_m[index] + fraction * self._segments[index]
         heading = self._heading_between(index, fraction)
         return (float(x - lateral_m * np.sin(heading)), float(y + lateral_m * np.cos(heading)), heading)

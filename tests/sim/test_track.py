@@ -51,6 +51,17 @@ def test_point_at_and_offset_lines_on_a_circle() -> None:
     assert np.allclose(np.hypot(*track.offset_line(-4.0).T), RADIUS_M + 4.0, atol=1e-3)
 
 
+def test_curvature_and_index_by_arc_length_agree_with_the_projection() -> None:
+    assert circle_track(RADIUS_M).curvature_at(123.4) == pytest.approx(1 / RADIUS_M, rel=1e-3)
+    assert circle_track(RADIUS_M).curvature_at(-5.0) == pytest.approx(1 / RADIUS_M, rel=1e-3)   # wrapped
+    track = generate_track(11)
+    for s_m in np.linspace(0.0, track.length_m, 37, endpoint=False) + 0.13:
+        on_line = track.nearest(*track.point_at(s_m)[:2])
+        assert track.index_at(s_m) == on_line.index
+        assert track.curvature_at(s_m) == pytest.approx(on_line.curvature_per_m, abs=1e-9)
+    assert track.index_at(track.length_m + track.s_m[5] + 0.01) == 5
+
+
 def test_nearest_with_a_hint_agrees_with_the_global_search() -> None:
     track = generate_track(11)
     rng = np.random.default_rng(0)
