@@ -119,7 +119,10 @@ class Track:
 
     def _interpolate(self, values: np.ndarray, s_m: float) -> float:
         """A per-point value at arc length s (wrapped), linear between the segment's two points."""
-        index, fraction = self._segment_at(s_m)
+        return self._blend(values, *self._segment_at(s_m))
+
+    def _blend(self, values: np.ndarray, index: int, fraction: float) -> float:
+        """A per-point value a fraction of the way along segment `index`, linear between its two points."""
         following = (index + 1) % len(self.points_m)
         return float((1 - fraction) * values[index] + fraction * values[following])
 
@@ -148,8 +151,6 @@ class Track:
         segment = segments[best]
         cross = segment[0] * offsets[best, 1] - segment[1] * offsets[best, 0]
         fraction = float(along[best])
-        following = (index + 1) % count
-        curvature = (1 - fraction) * self.curvatures_per_m[index] + fraction * self.curvatures_per_m[following]
         return TrackPoint(
             index=index,
             s_m=float(self.s_m[index] + fraction * lengths[best]) % self.length_m,
@@ -157,7 +158,7 @@ class Track:
             y_m=float(closest[best, 1]),
             heading_rad=self._heading_between(index, fraction),
             cross_track_m=float(np.copysign(distances[best], cross)),
-            curvature_per_m=float(curvature),
+            curvature_per_m=self._blend(self.curvatures_per_m, index, fraction),
         )
 
     def cross_track_m(self, x_m: float, y_m: float, hint_index: int | None = None) -> float:
