@@ -1,6 +1,7 @@
 """train: fit the seed's PilotNet (Adam, MSE) on the augment stage's TFRecord shards.
 
-Keeps the best-validation model, logs loss and val_loss per epoch with DVCLive and
+Publishes the mean of the last train.average_last_epochs epochs' weights (0: the best-validation
+epoch's), logs loss and val_loss per epoch with DVCLive and
 writes the final and best losses to a metrics file. After every epoch a checkpoint goes
 to --resume-dir; a run interrupted with Ctrl+C continues from its last completed epoch
 when run again with the same params on the same records, and ends with the same model
@@ -25,6 +26,9 @@ from pilot.learn import resume
 from pilot.learn.litert import LITERT_SUFFIX, QUANTIZATIONS, save_litert
 from pilot.learn.model import build_pilotnet, float32_copy
 from pilot.learn.training import (
+    average_weights,
+    averaged_epochs,
+    choose_average_last_epochs,
     choose_precision,
     configure_determinism,
     cpu_flags,
@@ -41,6 +45,7 @@ from pilot.stage_io import load_params, stop_on_ctrl_c, write_metrics
 EVAL_BATCH_SIZE = 500
 INTERRUPTED_EXIT_CODE = 130            # 128 + SIGINT, what shells report for Ctrl+C
 WORKING_BEST_NAME = "best.keras"       # the best model so far, in --resume-dir until training ends
+AVERAGED_NAME = "averaged.keras"       # the averaged model, in --resume-dir until it is published
 
 
 def publish_model(best_model: Path, model_path: Path, precision: str = "float32",
@@ -92,6 +97,9 @@ def train(args: argparse.Namespace) -> None:
         batch_size = int(params["batch_size"])
         epochs = int(params["epochs"])
         train_examples = int(manifest["splits"]["train"]["examples"])
+        train_frames = int(manifest["splits"]["train"]["frames"])
+        average_last = choose_average_last_epochs(params["average_last_epochs"], train_frames)
+        averaged = averaged_epochs(epochs, average_last)
         steps = resolve_steps_per_epoch(train_examples, batch_size, params["steps_per_epoch"])
         train_files = shard_files(args.records, "train")
         val_files = shard_files(args.records, "val")
@@ -123,9 +131,13 @@ def train(args: argparse.Namespace) -> None:
               f"precision: {params['precision']} -> {precision}")
         print(f"training on {train_examples} examples, {steps} steps of {batch_size} per epoch, "
               f"{epochs} epochs; validating on {manifest['splits']['val']['examples']}")
+        print(f"average_last_epochs: {params['average_last_epochs']} -> {average_last} ({train_frames} training "
+              "frames): model.keras will be " + (f"the mean of epochs {averaged[0]}-{averaged[-1]}" if averaged
+                                                  else "the epoch with the best val_loss"))
         callbacks = make_callbacks(best_model, args.live_dir, epochs_done,
                                    checkpoint.best_val_loss if checkpoint else None)
-        saver = resume.EpochCheckpoint(args.resume_dir, key, best_model, args.live_dir, callbacks[0], checkpoint)
+        saver = resume.EpochCheckpoint(args.resume_dir, key, best_model, args.live_dir, callbacks[0], checkpoint,
+                                       keep_epochs=len(averaged))
         started = time.perf_counter()
         try:
             fit(model, train_data, val_data, epochs, steps, [*callbacks, saver], initial_epoch=epochs_done)
@@ -133,7 +145,11 @@ def train(args: argparse.Namespace) -> None:
             raise unreadable_shard_error([*train_files, *val_files], shard_examples(manifest)) from exc
         seconds = time.perf_counter() - started
         history = saver.history                   # every epoch, the resumed run's and the earlier ones
-        publish_model(best_model, args.model, precision, float(params["learning_rate"]))
+        published, averaged_val_loss = best_model, None
+        if averaged:
+            published = args.resume_dir / AVERAGED_NAME
+            averaged_val_loss = save_averaged_model(model, args.resume_dir, averaged, val_data, published)
+        publish_model(published, args.model, precision, float(params["learning_rate"]))
         if args.litert_model:
             from pilot.learn.model_file import ModelFileError, load_model_file
             try:
@@ -146,15 +162,30 @@ def train(args: argparse.Namespace) -> None:
     except KeyError as exc:
         sys.exit(f"train: params.yaml's train section or the manifest lacks {exc}: see the README")
     summary = summarise_history(history, steps, batch_size)
+    summary.update(average_last_epochs=average_last)
+    if averaged:           # what model.keras is: these epochs' mean, and its loss on the same validation examples
+        summary.update(averaged_epochs=[averaged[0], averaged[-1]], averaged_val_loss=averaged_val_loss)
     summary.update(precision=precision, stored_train_examples=train_examples,
                    # how often each stored example came round (augment.copies_per_frame: auto keeps it near 10)
                    passes_over_stored_examples=round(summary["epochs"] * summary["examples_per_epoch"]
                                                      / train_examples, 2))
     write_metrics(args.metrics, summary)
     images = (epochs - epochs_done) * steps * batch_size
+    kept = (f"the mean of the weights of epochs {averaged[0]}-{averaged[-1]} (val_loss {averaged_val_loss:.5f})"
+            if averaged else f"epoch {summary['best_epoch']}'s model")
     print(f"trained in {seconds:.0f} s ({images / max(seconds, 1e-9):.0f} img/s including validation); "
-          f"best val_loss {summary['best_val_loss']:.5f} at epoch {summary['best_epoch']}, "
-          f"model saved to {args.model}" + (f" and {args.litert_model}" if args.litert_model else ""))
+          f"best val_loss {summary['best_val_loss']:.5f} at epoch {summary['best_epoch']}; "
+          f"{kept} saved to {args.model}" + (f" and {args.litert_model}" if args.litert_model else ""))
+
+
+def save_averaged_model(model: keras.Model, resume_dir: Path, epochs: range, val_data: tf.data.Dataset,
+                        path: Path) -> float:
+    """`model` given the mean of `epochs`' weights (from their checkpoints in `resume_dir`), saved to `path`;
+    returns its validation loss."""
+    model.set_weights(average_weights(resume.epoch_weights(model, resume_dir, epochs)))
+    val_loss = float(model.evaluate(val_data, verbose=0))
+    model.save(path)
+    return val_loss
 
 
 def interrupted(resume_dir: Path) -> None:

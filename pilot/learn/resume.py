@@ -108,9 +108,12 @@ class EpochCheckpoint(keras.callbacks.Callback):
     """Writes a checkpoint after every epoch; put it after ModelCheckpoint and DVCLive's callback."""
 
     def __init__(self, resume_dir: Path, key: str, best_model: Path, live_dir: Path,
-                 best_callback: keras.callbacks.ModelCheckpoint, checkpoint: Checkpoint | None) -> None:
+                 best_callback: keras.callbacks.ModelCheckpoint, checkpoint: Checkpoint | None,
+                 keep_epochs: int = 1) -> None:
+        """keep_epochs: the latest checkpoints kept (the weights averaged at the end need them); older go."""
         super().__init__()
         self.resume_dir, self.key, self.best_model, self.live_dir = resume_dir, key, best_model, live_dir
+        self.keep_epochs = max(1, keep_epochs)
         self.best_callback = best_callback
         earlier = checkpoint.history if checkpoint else {}
         self.history: dict[str, list[float]] = {name: list(values) for name, values in earlier.items()}
@@ -133,6 +136,22 @@ class EpochCheckpoint(keras.callbacks.Callback):
             shutil.copytree(self.live_dir, temp / LIVE_NAME)
         (temp / STATE_NAME).write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
         replace_folder(temp, final)                     # the checkpoint appears whole or not at all
+        kept = {epoch_folder(self.resume_dir, epoch + 1 - back) for back in range(self.keep_epochs)}
         for older in self.resume_dir.glob("epoch-*"):
-            if older != final:
+            if older not in kept:
                 shutil.rmtree(older, ignore_errors=True)
+
+
+def epoch_weights(model: keras.Model, resume_dir: Path, epochs: range) -> list[list[np.ndarray]]:
+    """The model weights at the end of each of `epochs` (1-based), read from their checkpoints into `model`
+    (a compiled PilotNet of the same precision; its own weights are overwritten)."""
+    model.optimizer.build(model.trainable_variables)
+    weights = []
+    for epoch in epochs:
+        path = epoch_folder(resume_dir, epoch) / WEIGHTS_NAME
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: the weights of epoch {epoch} cannot be averaged; "
+                                    f"remove {resume_dir} and train again")
+        model.load_weights(path)
+        weights.append(model.get_weights())
+    return weights

@@ -15,8 +15,12 @@ import pytest
 
 from pilot.data.examples import ExampleSpec, iter_examples, plan_tasks
 from pilot.data.records import ShardWriter, make_dataset, serialize_example, shard_files
+from pilot.learn import resume
 from pilot.learn.model import build_pilotnet, float32_copy
 from pilot.learn.training import (
+    average_weights,
+    averaged_epochs,
+    choose_average_last_epochs,
     choose_devices,
     choose_precision,
     configure_determinism,
@@ -77,18 +81,24 @@ def test_summary_reports_the_best_epoch_one_based():
         "steps_per_epoch": 7, "examples_per_epoch": 70}
 
 
-def test_fit_keeps_the_best_model_and_logs_both_curves(tmp_path):
-    frames = pd.read_csv(write_split_csvs(tmp_path / "recording", frames=10, seed=4)[0])
+def _tiny_datasets(tmp_path, frames: int = 10):
+    """Train and val datasets of `frames` synthetic frames (train: 3 augmented copies each), batches of 10."""
+    table = pd.read_csv(write_split_csvs(tmp_path / "recording", frames=frames, seed=4)[0])
     for split, augment, copies in (("train", True, 3), ("val", False, 1)):
-        tasks = plan_tasks(frames, copies, shuffle_seed=1)
+        tasks = plan_tasks(table, copies, shuffle_seed=1)
         with ShardWriter(tmp_path / "records", split, len(tasks), shard_size=16) as writer:
             for example in iter_examples(tasks, ExampleSpec(split, 1, augment, 0.15), workers=1):
                 writer.write(serialize_example(example.image, example.steering))
+    train = make_dataset(shard_files(tmp_path / "records", "train"), 10, training=True, shuffle_buffer=30, seed=2)
+    val = make_dataset(shard_files(tmp_path / "records", "val"), 10, training=False, examples=len(table))
+    return train, val
+
+
+def test_fit_keeps_the_best_model_and_logs_both_curves(tmp_path):
+    train, val = _tiny_datasets(tmp_path)
     configure_determinism(seed=2, deterministic=False)
     model = build_pilotnet(1e-3)
     assert model.count_params() == 252_219
-    train = make_dataset(shard_files(tmp_path / "records", "train"), 10, training=True, shuffle_buffer=30, seed=2)
-    val = make_dataset(shard_files(tmp_path / "records", "val"), 10, training=False, examples=len(frames))
     model_path, live_dir = tmp_path / "models" / "model.keras", tmp_path / "dvclive"
     history = fit(model, train, val, epochs=2, steps_per_epoch=2,
                   callbacks=make_callbacks(model_path, live_dir), verbose=0)
@@ -101,6 +111,66 @@ def test_fit_keeps_the_best_model_and_logs_both_curves(tmp_path):
         curve = pd.read_csv(live_dir / "plots" / "metrics" / split / "loss.tsv", sep="\t")
         assert curve["step"].tolist() == [0, 1]
         assert np.allclose(curve["loss"], values)
+
+
+def test_the_averaged_epochs_are_the_last_ones_and_zero_means_none():
+    assert list(averaged_epochs(16, 4)) == [13, 14, 15, 16]
+    assert list(averaged_epochs(3, 3)) == [1, 2, 3]
+    assert list(averaged_epochs(1, 4)) == [1]                  # a one-epoch experiment: that epoch
+    assert list(averaged_epochs(16, 0)) == []
+
+
+@pytest.mark.parametrize("setting, train_frames, chosen", [
+    ("auto", 770, 4),                  # the real Jungle lap after balancing and the split
+    ("auto", 999, 4),
+    ("auto", 1000, 0),
+    ("auto", 4109, 0),                 # the default data: the best epoch, as before
+    (0, 770, 0),
+    (6, 5000, 6),
+])
+def test_auto_averages_the_last_epochs_of_a_short_recording_only(setting, train_frames, chosen):
+    assert choose_average_last_epochs(setting, train_frames) == chosen
+
+
+@pytest.mark.parametrize("setting", [-1, "four", 2.5, True, None])
+def test_a_bad_average_last_epochs_names_the_choices(setting):
+    with pytest.raises(ValueError, match=r"average_last_epochs must be auto, 0 .* or a number of epochs, got"):
+        choose_average_last_epochs(setting, 100)
+
+
+def test_average_weights_is_the_elementwise_mean_in_each_weights_dtype():
+    first = [np.array([[1.0, 2.0]], np.float32), np.array([0.5], np.float32)]
+    second = [np.array([[3.0, 6.0]], np.float32), np.array([1.0], np.float32)]
+    third = [np.array([[2.0, 1.0]], np.float32), np.array([0.0], np.float32)]
+    mean = average_weights([first, second, third])
+    assert [w.dtype for w in mean] == [np.float32, np.float32]
+    assert np.array_equal(mean[0], [[2.0, 3.0]]) and np.array_equal(mean[1], [0.5])
+    assert all(np.array_equal(a, b) for a, b in zip(average_weights([first]), first))
+    with pytest.raises(ValueError):
+        average_weights([first, second[:1]])                 # another architecture
+    with pytest.raises(ValueError, match="no weights"):
+        average_weights([])
+
+
+def test_the_checkpoints_kept_for_averaging_hold_each_epochs_weights(tmp_path):
+    train, val = _tiny_datasets(tmp_path)
+    configure_determinism(seed=2, deterministic=False)
+    model = build_pilotnet(1e-3)
+    best_path, live_dir, resume_dir = tmp_path / "best.keras", tmp_path / "dvclive", tmp_path / "resume"
+    callbacks = make_callbacks(best_path, live_dir)
+    seen = []                                             # the weights at each epoch's end, as training left them
+    capture = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(model.get_weights()))
+    saver = resume.EpochCheckpoint(resume_dir, "key", best_path, live_dir, callbacks[0], None, keep_epochs=2)
+    fit(model, train, val, epochs=3, steps_per_epoch=2, callbacks=[*callbacks, saver, capture], verbose=0)
+    assert sorted(path.name for path in resume_dir.glob("epoch-*")) == ["epoch-0002", "epoch-0003"]  # 1 went
+    read = resume.epoch_weights(build_pilotnet(1e-3), resume_dir, range(2, 4))
+    for stored, trained in zip(read, seen[1:], strict=True):
+        assert all(np.array_equal(a, b) for a, b in zip(stored, trained, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(*read))           # two different points, not one twice
+    mean = average_weights(read)
+    assert all(np.allclose(m, (a + b) / 2, rtol=1e-6, atol=1e-7) for m, a, b in zip(mean, *read))
+    with pytest.raises(FileNotFoundError, match="epoch 1 cannot be averaged"):
+        resume.epoch_weights(build_pilotnet(1e-3), resume_dir, range(1, 4))
 
 
 def restamp_as_saved_later(path) -> None:

@@ -17,7 +17,8 @@ from pilot.udacity.log_reader import CANONICAL_COLUMNS
 from tests.stage_runner import AUGMENT, run_stage, write_params
 
 TINY_AUGMENT = {"copies_per_frame": 4, "shard_size": 25, "workers": 1}
-TINY_TRAIN = {"epochs": 2, "batch_size": 12, "steps_per_epoch": None, "shuffle_buffer": 72}
+TINY_TRAIN = {"epochs": 2, "batch_size": 12, "steps_per_epoch": None, "shuffle_buffer": 72,
+              "average_last_epochs": 2}
 
 
 @pytest.fixture(scope="session")

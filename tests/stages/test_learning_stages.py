@@ -102,6 +102,8 @@ def test_train_writes_model_metrics_curves_and_the_edge_model(runs):
     assert metrics["epochs"] == 2 and metrics["steps_per_epoch"] == 6 and metrics["examples_per_epoch"] == 72
     assert metrics["stored_train_examples"] == 72 and metrics["passes_over_stored_examples"] == 2.0
     assert 1 <= metrics["best_epoch"] <= 2 and metrics["best_val_loss"] <= metrics["val_loss"]
+    assert metrics["average_last_epochs"] == 2 and metrics["averaged_epochs"] == [1, 2]
+    assert np.isfinite(metrics["averaged_val_loss"])
     for split in ("train", "eval"):
         assert len(pd.read_csv(runs["one"] / "dvclive" / "plots" / "metrics" / split / "loss.tsv", sep="\t")) == 2
     assert metrics["precision"] == "mixed_bfloat16"
