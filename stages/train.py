@@ -1,7 +1,8 @@
 """train: fit the seed's PilotNet (Adam, MSE) on the augment stage's TFRecord shards.
 
-Publishes the mean of the last train.average_last_epochs epochs' weights (0: the best-validation
-epoch's), logs loss and val_loss per epoch with DVCLive and
+Publishes the best-validation epoch's model, or the mean of the last train.average_last_epochs
+epochs' weights (auto: 4 on a recording under 1,000 training frames, else the best epoch), logs
+loss and val_loss per epoch with DVCLive and
 writes the final and best losses to a metrics file. After every epoch a checkpoint goes
 to --resume-dir; a run interrupted with Ctrl+C continues from its last completed epoch
 when run again with the same params on the same records, and ends with the same model
